@@ -1,0 +1,215 @@
+"""The record of one document: the contract between extraction, loading, export and scoring.
+
+Takes nothing; defines the typed shape of one line of records.jsonl. The shape is
+the gold format of shared ONTOLOGY.md ("doc", "region", "entities", "relations",
+"quantities") plus what the loader needs: the document's metadata, its
+normalized sentences with offsets, every mention, entity properties, and the
+evidence (sentence indices) behind every relation and quantity.
+
+A relation is written as a JSON array ``[head, TYPE, tail, {properties}]`` so
+that tools reading the gold format (which look at the first three items) read
+ours unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from etl.errors import RecordError
+
+RECORD_VERSION = "1"
+
+LABELS = ("Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy")
+RELATION_TYPES = (
+    "REPORTS_ON",
+    "PART_OF",
+    "ADOPTS",
+    "IMPLEMENTS",
+    "INVOLVES",
+    "ESTABLISHES",
+    "MEASURES",
+    "GOVERNS",
+    "CITES",
+)
+# Which labels each relationship type may join; the loader only writes these.
+RELATION_ENDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "PART_OF": (("Region",), ("Region",)),
+    "ADOPTS": (("Region",), ("Mechanism",)),
+    "IMPLEMENTS": (("Region",), ("Measure",)),
+    "INVOLVES": (("Mechanism",), ("Actor",)),
+    "ESTABLISHES": (("Region",), ("Actor",)),
+    "MEASURES": (("Region",), ("Indicator",)),
+    "GOVERNS": (("Region", "Actor"), ("WaterBody",)),
+    "CITES": (("Region",), ("Policy",)),
+}
+
+Scalar = str | int | float | bool | None
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sentence(Model):
+    """One sentence of the normalized text; start/end are offsets into that text."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+class Mention(Model):
+    """A span of a sentence that names an entity; start/end are offsets into the normalized text."""
+
+    type: Literal["Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy"]
+    name: str
+    text: str
+    sentence: int
+    start: int
+    end: int
+
+
+class RegionRef(Model):
+    """The region a document reports on."""
+
+    name: str
+    level: str | None = None
+    anonymized: bool = False
+    adcode: str | None = None
+
+
+class RelationProps(Model):
+    """Properties of one relation; every relation carries its evidence sentence indices."""
+
+    evidence: list[int] = Field(default_factory=list)
+    year: int | None = None
+    count: int | None = None
+
+
+class Relation(Model):
+    head: str
+    type: Literal[
+        "REPORTS_ON", "PART_OF", "ADOPTS", "IMPLEMENTS", "INVOLVES",
+        "ESTABLISHES", "MEASURES", "GOVERNS", "CITES",
+    ]
+    tail: str
+    props: RelationProps = Field(default_factory=RelationProps)
+
+    @classmethod
+    def from_json(cls, item: Any) -> Relation:
+        if isinstance(item, dict):
+            return cls.model_validate(item)
+        if not isinstance(item, list | tuple) or len(item) not in (3, 4):
+            raise ValueError("a relation is [head, TYPE, tail] or [head, TYPE, tail, {properties}]")
+        props = item[3] if len(item) == 4 else {}
+        return cls(head=item[0], type=item[1], tail=item[2], props=props)
+
+    def to_json(self) -> list[Any]:
+        return [self.head, self.type, self.tail, self.props.model_dump(exclude_none=True)]
+
+
+class Quantity(Model):
+    """A reported number: of an Indicator (MEASURES) or of a Measure (IMPLEMENTS).
+
+    ``value`` is None and ``redacted`` True when the text hides the number (X座, XX万元);
+    ``value_std``/``unit_std`` are area in hectares (公顷) or money in yuan (元) where the unit allows.
+    """
+
+    subject: str
+    subject_type: Literal["Indicator", "Measure"] = "Indicator"
+    value: float | None
+    unit: str
+    year: int | None = None
+    kind: Literal["actual", "target"] = "actual"
+    redacted: bool = False
+    approx: str | None = None
+    value_std: float | None = None
+    unit_std: str | None = None
+    text: str = ""
+    evidence: list[int] = Field(default_factory=list)
+
+
+class DocumentRecord(Model):
+    """One line of records.jsonl."""
+
+    record_version: str = RECORD_VERSION
+    lexicon_version: str = ""
+    doc: str
+    doc_id: str
+    title: str = ""
+    date: str | None = None
+    source: str | None = None
+    lang_variant: Literal["simplified", "traditional"] = "simplified"
+    region: RegionRef | None = None
+    sentences: list[Sentence] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+    entities: dict[str, list[str]] = Field(default_factory=dict)
+    properties: dict[str, dict[str, dict[str, Scalar]]] = Field(default_factory=dict)
+    relations: list[Relation] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(default_factory=list)
+
+    @field_validator("entities", "properties")
+    @classmethod
+    def _known_labels(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(LABELS))
+        if unknown:
+            raise ValueError(f"unknown entity label(s) {unknown}; the ontology has {list(LABELS)}")
+        return value
+
+    @field_validator("relations", mode="before")
+    @classmethod
+    def _relations_from_arrays(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [Relation.from_json(item) for item in value]
+        return value
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json", exclude_none=False)
+        data["relations"] = [r.to_json() for r in self.relations]
+        return json.dumps(data, ensure_ascii=False)
+
+
+def parse_record(line: str, *, where: str = "<string>") -> DocumentRecord:
+    """Validate one records.jsonl line; raise RecordError naming ``where`` and the reason."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+    try:
+        return DocumentRecord.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        doc = data.get("doc", "?") if isinstance(data, dict) else "?"
+        raise RecordError(f"{where}: document {doc!r}: {loc}: {first['msg']}") from None
+
+
+def iter_record_lines(path: Path) -> Iterator[tuple[str, str]]:
+    """Yield (where, line) for every non-blank line of a records.jsonl file."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield f"{path}:{number}", line
+
+
+def read_records(path: Path) -> Iterator[DocumentRecord]:
+    """Read and validate every record of a records.jsonl file, failing on the first bad one."""
+    for where, line in iter_record_lines(path):
+        yield parse_record(line, where=where)
+
+
+def write_records(records: Iterable[DocumentRecord], path: Path) -> int:
+    """Write records as JSON lines; return how many were written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record.to_json() + "\n")
+            count += 1
+    return count
