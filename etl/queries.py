@@ -1,0 +1,297 @@
+"""Query packs: Cypher files with a checked header, run read-only with typed parameters.
+
+Takes the queries/ folder (one sub-folder a pack, one ``.cypher`` file a query) and
+returns parsed Query objects; runs one against Neo4j and returns its rows. A file
+starts with a comment header, then the Cypher body::
+
+    // name: targets
+    // description: Indicator targets and actual values by region and year.
+    // param: region: string = null
+    // param: limit: int = 100
+    // columns: region, indicator, kind, year, value, unit
+
+Loading rejects, with ``file:line``, a missing name or description, duplicate names,
+an empty body, a malformed parameter line, and ``$params`` used but not declared or
+declared but not used. Runs are read-only twice over: the server's plan must be a
+read query (EXPLAIN's query type), and the query runs in a read transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import neo4j
+
+from etl import config
+from etl.errors import DataFileError, QueryError
+
+PARAM_TYPES = {"string", "int", "float", "bool", "list"}
+DEFAULT_TIMEOUT = 30.0
+FORMATS = ("table", "csv", "json", "markdown")
+
+_HEADER = re.compile(r"^//\s*(name|description|param|columns)\s*:\s*(.*)$")
+_PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>\w+)(?:\s*=\s*(?P<default>.+))?$")
+_USED_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|//[^\n]*")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    required: bool
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query file: its pack, name, description, parameters, columns and Cypher."""
+
+    pack: str
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    columns: tuple[str, ...]
+    cypher: str
+    path: Path
+    body_line: int = 1
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.pack}/{self.name}"
+
+
+def _convert(value: str, type_: str, where: str) -> Any:
+    """Turn text (a header default or a --param value) into the declared type."""
+    text = value.strip()
+    if text == "null":
+        return None
+    try:
+        if type_ == "string":
+            return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
+        if type_ == "int":
+            return int(text)
+        if type_ == "float":
+            return float(text)
+        if type_ == "bool":
+            lowered = text.lower()
+            if lowered in ("true", "yes", "1"):
+                return True
+            if lowered in ("false", "no", "0"):
+                return False
+            raise ValueError(text)
+        if type_ == "list":
+            return [item.strip() for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise QueryError(f"{where}: {text!r} is not a valid {type_}") from None
+    raise QueryError(f"{where}: unknown type {type_!r}; use one of {sorted(PARAM_TYPES)}")
+
+
+def _params_used(cypher: str) -> set[str]:
+    return set(_USED_PARAM.findall(_STRING_OR_COMMENT.sub("", cypher)))
+
+
+def parse_query_file(path: Path, pack: str) -> Query:
+    """Parse one query file; raise DataFileError with path:line on any header problem."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header: dict[str, str] = {}
+    params: list[Param] = []
+    body_start = len(lines)
+    for number, line in enumerate(lines, start=1):
+        match = _HEADER.match(line.strip())
+        if not match:
+            if line.strip() and not line.strip().startswith("//"):
+                body_start = number - 1
+                break
+            continue
+        key, value = match.group(1), match.group(2).strip()
+        where = f"{path}:{number}"
+        if key == "param":
+            params.append(_parse_param(value, where))
+        elif key in header:
+            raise DataFileError(f"{where}: '{key}' given twice")
+        else:
+            header[key] = value
+    for key in ("name", "description"):
+        if not header.get(key):
+            raise DataFileError(f"{path}:1: missing '// {key}: …' header line")
+    body = "\n".join(lines[body_start:]).strip()
+    if not body:
+        raise DataFileError(f"{path}:{body_start + 1}: the query has no Cypher body")
+    _check_params(path, body_start + 1, params, _params_used(body))
+    columns = tuple(c.strip() for c in header.get("columns", "").split(",") if c.strip())
+    return Query(
+        pack=pack,
+        name=header["name"],
+        description=header["description"],
+        params=tuple(params),
+        columns=columns,
+        cypher=body,
+        path=path,
+        body_line=body_start + 1,
+    )
+
+
+def _parse_param(value: str, where: str) -> Param:
+    match = _PARAM.match(value)
+    if not match:
+        raise DataFileError(f"{where}: a parameter line reads 'NAME: TYPE [= DEFAULT]', not {value!r}")
+    type_ = match.group("type")
+    if type_ not in PARAM_TYPES:
+        raise DataFileError(f"{where}: unknown parameter type {type_!r}; use one of {sorted(PARAM_TYPES)}")
+    default_text = match.group("default")
+    try:
+        default = _convert(default_text, type_, where) if default_text is not None else None
+    except QueryError as exc:
+        raise DataFileError(str(exc)) from None
+    return Param(match.group("name"), type_, default, required=default_text is None)
+
+
+def _check_params(path: Path, line: int, params: list[Param], used: set[str]) -> None:
+    declared = [p.name for p in params]
+    duplicates = sorted({n for n in declared if declared.count(n) > 1})
+    if duplicates:
+        raise DataFileError(f"{path}:{line}: parameter(s) declared twice: {', '.join(duplicates)}")
+    undeclared = sorted(used - set(declared))
+    if undeclared:
+        raise DataFileError(
+            f"{path}:{line}: the Cypher uses undeclared parameter(s) "
+            f"{', '.join('$' + n for n in undeclared)}; add '// param: NAME: TYPE' lines"
+        )
+    unused = sorted(set(declared) - used)
+    if unused:
+        raise DataFileError(f"{path}:{line}: declared parameter(s) never used: {', '.join(unused)}")
+
+
+def load_packs(folder: Path | None = None) -> dict[str, Query]:
+    """Every query under the folder, keyed by 'pack/name'; names are unique across packs."""
+    folder = folder or config.queries_dir()
+    if not folder.is_dir():
+        raise DataFileError(f"{folder}: no query folder; set GOVGRAPH_QUERIES to the queries/ folder")
+    queries: dict[str, Query] = {}
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.glob("*/*.cypher")):
+        query = parse_query_file(path, pack=path.parent.name)
+        if query.name in seen:
+            raise DataFileError(f"{path}:1: query name {query.name!r} is already used by {seen[query.name]}")
+        seen[query.name] = path
+        queries[query.qualified] = query
+    return queries
+
+
+def find_query(name: str, folder: Path | None = None) -> Query:
+    """Look a query up by 'pack/name' or by its bare name."""
+    queries = load_packs(folder)
+    if name in queries:
+        return queries[name]
+    matches = [q for q in queries.values() if q.name == name]
+    if matches:
+        return matches[0]
+    raise QueryError(f"no query named {name!r}; see: govgraph query list")
+
+
+def bind_params(query: Query, given: dict[str, str | Any]) -> dict[str, Any]:
+    """Check and convert parameters before anything is sent: unknown, missing and mistyped are errors."""
+    known = {p.name: p for p in query.params}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise QueryError(
+            f"query {query.qualified} has no parameter(s) {', '.join(unknown)}; "
+            f"it takes: {', '.join(known) or 'none'}"
+        )
+    bound: dict[str, Any] = {}
+    for param in query.params:
+        if param.name in given:
+            value = given[param.name]
+            where = f"parameter {param.name} of {query.qualified}"
+            bound[param.name] = _convert(value, param.type, where) if isinstance(value, str) else value
+        elif param.required:
+            raise QueryError(f"query {query.qualified} needs --param {param.name}=<{param.type}>")
+        else:
+            bound[param.name] = param.default
+    return bound
+
+
+def parse_param_options(options: list[str]) -> dict[str, str]:
+    """Split repeated ``--param key=value`` options."""
+    params: dict[str, str] = {}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise QueryError(f"--param takes key=value, not {option!r}")
+        params[key.strip()] = value
+    return params
+
+
+def _read_rows(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(cypher, params)]
+
+
+def _query_type(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> str:
+    return tx.run("EXPLAIN " + cypher, params).consume().query_type or ""
+
+
+def run_query(
+    driver: neo4j.Driver,
+    query: Query,
+    params: dict[str, Any] | None = None,
+    *,
+    database: str = config.DEFAULT_DATABASE,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[dict[str, Any]]:
+    """Run a query read-only and return its rows as dicts; a query that would write is refused."""
+    bound = bind_params(query, params or {})
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        try:
+            kind = session.execute_read(_query_type, query.cypher, bound)
+            if kind != "r":
+                raise QueryError(
+                    f"query {query.qualified} ({query.path}) would write to the database "
+                    f"(query type {kind!r}); query packs are read-only"
+                )
+            work = neo4j.unit_of_work(timeout=timeout)(_read_rows)
+            return session.execute_read(work, query.cypher, bound)
+        except neo4j.exceptions.ClientError as exc:
+            raise QueryError(f"query {query.qualified} failed: {exc.message}") from None
+
+
+def rows_to_dataframe(rows: list[dict[str, Any]], columns: tuple[str, ...] = ()):
+    """The rows as a pandas DataFrame, for notebooks; pandas is optional."""
+    try:
+        import pandas
+    except ImportError:
+        raise QueryError("pandas is not installed; run: pip install pandas") from None
+    return pandas.DataFrame(rows, columns=list(columns) or None)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def format_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> str:
+    """Render rows as csv, json or markdown text (the table format is drawn by rich in the CLI)."""
+    columns = columns or tuple(rows[0].keys() if rows else ())
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        return buffer.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for row in rows:
+            lines.append("| " + " | ".join(_cell(row.get(c)).replace("|", "\\|") for c in columns) + " |")
+        return "\n".join(lines) + "\n"
+    raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
