@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from etl import config
 from etl.errors import GovgraphError
 
 app = typer.Typer(
@@ -62,6 +64,81 @@ def main() -> None:
 
 
 # --- neo4j: the embedded server -------------------------------------------------------------
+
+neo4j_app = typer.Typer(help="Run the embedded Neo4j (no Docker needed).", no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="GOVGRAPH_HOME", help="Working folder for data, logs and password."),
+]
+BoltPortOption = Annotated[
+    int, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT", help="Bolt port on 127.0.0.1.")
+]
+HttpPortOption = Annotated[int, typer.Option("--http-port", help="HTTP port for Neo4j Browser.")]
+
+
+@neo4j_app.command("install")
+@user_errors
+def neo4j_install() -> None:
+    """Resolve the Neo4j artifacts from Maven Central into the cache.
+
+    Example: govgraph neo4j install
+    """
+    from etl import server
+
+    typer.echo(f"Neo4j artifacts in {server.install()}")
+
+
+@neo4j_app.command("start")
+@user_errors
+def neo4j_start(
+    home: HomeOption = None,
+    bolt_port: BoltPortOption = config.DEFAULT_BOLT_PORT,
+    http_port: HttpPortOption = config.DEFAULT_HTTP_PORT,
+) -> None:
+    """Start the embedded Neo4j and wait until Bolt answers.
+
+    Example: govgraph neo4j start --bolt-port 7687 --http-port 7474
+    """
+    from etl import server
+
+    info = server.start(home, bolt_port, http_port)
+    verb = "already running" if info.already_running else "started"
+    typer.echo(f"Neo4j {verb} (pid {info.pid}, data in {info.home})")
+    typer.echo(f"Bolt:    {info.bolt_uri}")
+    typer.echo(f"Browser: {info.browser_url}")
+
+
+@neo4j_app.command("stop")
+@user_errors
+def neo4j_stop(home: HomeOption = None) -> None:
+    """Shut the embedded Neo4j down cleanly.
+
+    Example: govgraph neo4j stop
+    """
+    from etl import server
+
+    info = server.stop(home)
+    typer.echo(f"Neo4j stopped (pid {info.pid})" if info else "Neo4j is not running")
+
+
+@neo4j_app.command("status")
+@user_errors
+def neo4j_status(home: HomeOption = None) -> None:
+    """Say whether the embedded Neo4j runs, and where; exit status 3 when it does not.
+
+    Example: govgraph neo4j status
+    """
+    from etl import server
+
+    info = server.status(home)
+    if info is None:
+        typer.echo(f"Neo4j is not running (working folder {home or config.home_dir()})")
+        raise typer.Exit(code=3)
+    typer.echo(f"Neo4j is running (pid {info.pid}, data in {info.home})")
+    typer.echo(f"Bolt:    {info.bolt_uri}")
+    typer.echo(f"Browser: {info.browser_url}")
 
 # --- extract --------------------------------------------------------------------------------
 

@@ -1,0 +1,58 @@
+"""One way to connect to Neo4j: the embedded server, a Docker one, a cluster or Aura.
+
+Takes etl.config.Connection; returns a verified neo4j.Driver. Reads and writes go through
+the driver's managed transactions (execute_query with a routing mode), so the same code
+works with bolt://, neo4j:// and neo4j+s:// URIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from etl import config, server
+from etl.config import Connection
+from etl.errors import ConfigError, ServerError
+
+
+def connect(conn: Connection) -> neo4j.Driver:
+    """Open a driver and check that the server answers and accepts the credentials."""
+    driver = neo4j.GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+    try:
+        driver.verify_connectivity()
+    except neo4j.exceptions.AuthError:
+        driver.close()
+        raise ConfigError(
+            f"Neo4j at {conn.uri} rejected user {conn.user!r}: check --password / NEO4J_PASSWORD"
+        ) from None
+    except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
+        driver.close()
+        hint = "start it with: govgraph neo4j start" if conn.embedded else "check --uri / NEO4J_URI"
+        raise ServerError(f"Neo4j at {conn.uri} does not answer ({exc}); {hint}") from None
+    return driver
+
+
+def ensure_embedded(conn: Connection) -> server.ServerInfo | None:
+    """Start the embedded server when the connection points at it and it is not running."""
+    if not conn.embedded:
+        return None
+    return server.start(config.home_dir(), bolt_port=int(conn.uri.rsplit(":", 1)[1]))
+
+
+def read(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = None,
+         database: str = config.DEFAULT_DATABASE) -> list[dict[str, Any]]:
+    """Run a read query in a managed read transaction and return its rows as dicts."""
+    records, _, _ = driver.execute_query(
+        cypher, params or {}, database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    return [record.data() for record in records]
+
+
+def write(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = None,
+          database: str = config.DEFAULT_DATABASE) -> neo4j.ResultSummary:
+    """Run a write query in a managed write transaction and return its summary."""
+    _, summary, _ = driver.execute_query(
+        cypher, params or {}, database_=database, routing_=neo4j.RoutingControl.WRITE
+    )
+    return summary
