@@ -1,0 +1,178 @@
+"""Normalize stage: decoded text in, clean simplified text and metadata out.
+
+Takes a RawDocument and returns a NormalizedDocument: traditional characters turned into
+simplified ones with mainland phrasing (OpenCC tw2sp: 專案→项目, 資訊→信息, 建立→创建),
+full-width letters, digits and symbols made half-width, whitespace tidied, and the
+scraped page's junk lines (navigation, breadcrumbs, print bars, advertising) removed, with
+the title, date and issuing body they carry kept as metadata. The junk patterns are data:
+schema/normalize/junk.yaml.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from etl import config
+from etl.errors import DataFileError
+from etl.read import RawDocument
+
+# Share of CJK characters that OpenCC's t2s changes above which a text counts as traditional;
+# simplified text changes almost nothing (a handful of variant characters), traditional a lot.
+TRADITIONAL_SHARE = 0.04
+# Chinese full-width punctuation kept as it is: segmentation and the rules read it.
+KEEP_FULL_WIDTH = set("，！？；：")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_DATE_IN_TEXT = re.compile(r"(?P<y>(19|20)\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?")
+
+
+@dataclass(frozen=True)
+class JunkPattern:
+    id: str
+    kind: str
+    regex: re.Pattern[str]
+    examples: tuple[str, ...]
+    counterexamples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NormalizedDocument:
+    name: str
+    doc_id: str
+    text: str
+    title: str
+    date: str | None
+    source: str | None
+    lang_variant: str
+
+
+@functools.cache
+def junk_patterns(path: Path | None = None) -> tuple[str, tuple[JunkPattern, ...]]:
+    """The version and patterns of schema/normalize/junk.yaml, checked as they load."""
+    path = path or config.schema_dir() / "normalize" / "junk.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    patterns = []
+    for number, item in enumerate(data.get("patterns", []), start=1):
+        where = f"{path}: pattern {number} ({item.get('id', '?')})"
+        if item.get("kind") not in ("drop", "meta"):
+            raise DataFileError(f"{where}: kind must be 'drop' or 'meta'")
+        try:
+            regex = re.compile(item["regex"])
+        except (KeyError, re.error) as exc:
+            raise DataFileError(f"{where}: bad or missing regex ({exc})") from None
+        patterns.append(JunkPattern(item["id"], item["kind"], regex,
+                                    tuple(item.get("examples", ())), tuple(item.get("counterexamples", ()))))
+    return str(data.get("version", "")), tuple(patterns)
+
+
+@functools.cache
+def _converters():
+    import opencc
+
+    return opencc.OpenCC("t2s"), opencc.OpenCC("tw2sp")
+
+
+def is_traditional(text: str) -> bool:
+    """True when a noticeable share of the CJK characters are traditional forms."""
+    sample = "".join(_CJK.findall(text))[:20000]
+    if not sample:
+        return False
+    t2s, _ = _converters()
+    changed = sum(a != b for a, b in zip(sample, t2s.convert(sample), strict=False))
+    return changed / len(sample) > TRADITIONAL_SHARE
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified with mainland phrasing (Taiwan vocabulary mapped back)."""
+    return _converters()[1].convert(text)
+
+
+def half_width(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E and ch not in KEEP_FULL_WIDTH:
+            out.append(chr(code - 0xFEE0))
+        elif ch == "\u3000":
+            out.append(" ")
+        elif ch in "\u200b\u200c\u200d\ufeff":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def collapse_spaces(line: str) -> str:
+    return re.sub(r"[ \t\xa0]+", " ", line).strip()
+
+
+def join_cjk(line: str) -> str:
+    """Drop spaces between Chinese characters: scraping and PDF artefacts, never meaningful."""
+    return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", line)
+
+
+def _iso_date(text: str) -> str | None:
+    match = _DATE_IN_TEXT.search(text)
+    if not match:
+        return None
+    return f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
+
+
+def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Drop junk lines; keep the title, date and source that meta lines carry."""
+    _, patterns = junk_patterns()
+    kept: list[str] = []
+    meta: dict[str, str] = {}
+    for line in lines:
+        pattern = next((p for p in patterns if p.regex.match(line)), None)
+        if pattern is None:
+            kept.append(line)
+            continue
+        if pattern.kind == "meta":
+            for key, value in pattern.regex.match(line).groupdict().items():
+                if value and value.strip() and value.strip() != "正文":
+                    meta.setdefault(key, value.strip())
+    return kept, meta
+
+
+def _looks_like_title(line: str) -> bool:
+    return 4 <= len(line) <= 60 and not re.search(r"[。；！？]$", line) and not re.match(r"^[一二三四五六七八九十\d]+[、.．]", line)
+
+
+def choose_title(lines: list[str], meta: dict[str, str]) -> str:
+    """The first heading-like line, else the breadcrumb's last item, else the page title."""
+    for line in lines[:5]:
+        if _looks_like_title(line):
+            return line
+    return meta.get("title", "")
+
+
+def normalize(raw: RawDocument) -> NormalizedDocument:
+    """Clean a RawDocument into simplified, half-width text without page junk, plus metadata."""
+    traditional = is_traditional(raw.text)
+    text = to_simplified(raw.text) if traditional else raw.text
+    text = half_width(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [collapse_spaces(line) for line in text.split("\n")]
+    lines, meta = strip_junk([line for line in lines if line])
+    lines = [join_cjk(line) for line in lines]
+    for key in ("title", "date", "sitename"):
+        if raw.meta.get(key):
+            meta.setdefault("source" if key == "sitename" else key, to_simplified(raw.meta[key]))
+    title = choose_title(lines, meta)
+    # A scraped page repeats its title (page heading and article heading): keep the first.
+    lines = [line for i, line in enumerate(lines) if line != title or lines.index(line) == i]
+    date = _iso_date(meta.get("date", "")) if meta.get("date") else None
+    return NormalizedDocument(
+        name=raw.name,
+        doc_id=raw.doc_id,
+        text="\n".join(lines),
+        title=title,
+        date=date,
+        source=meta.get("source"),
+        lang_variant="traditional" if traditional else "simplified",
+    )

@@ -1,0 +1,86 @@
+"""Normalize stage: traditional→simplified, widths, page junk, metadata of the sample corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etl import config, normalize, read
+
+SAMPLE = config.sample_corpus_dir()
+
+
+def normalized(name: str) -> normalize.NormalizedDocument:
+    return normalize.normalize(read.read_document(SAMPLE / name))
+
+
+def raw(text: str, name: str = "t.txt") -> read.RawDocument:
+    return read.RawDocument(name, Path(name), text, "utf_8", "txt", "0" * 16)
+
+
+_, PATTERNS = normalize.junk_patterns()
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.id)
+def test_every_junk_pattern_matches_its_examples_and_spares_its_counterexamples(pattern):
+    assert pattern.examples and pattern.counterexamples, f"{pattern.id} needs both kinds of case"
+    for line in pattern.examples:
+        assert pattern.regex.match(normalize.collapse_spaces(line)), (pattern.id, line)
+    for line in pattern.counterexamples:
+        assert not any(p.regex.match(line) for p in PATTERNS), (pattern.id, line)
+
+
+def test_traditional_input_is_converted_with_mainland_phrasing():
+    doc = normalize.normalize(raw("全市生態建立工作彙報\n本專案的資訊系統已上線，軟體由縣水利局維護。"))
+    assert doc.lang_variant == "traditional"
+    assert doc.text == "全市生态创建工作汇报\n本项目的信息系统已上线，软件由县水利局维护。"
+
+
+def test_simplified_input_is_left_alone():
+    text = "县水利局建立了联席会议制度，乾隆年间修建的水渠仍在使用。"
+    doc = normalize.normalize(raw(text))
+    assert doc.lang_variant == "simplified"
+    assert doc.text == text
+
+
+def test_widths_and_spaces():
+    doc = normalize.normalize(raw("　　推行“河长＋检察长”模式，水土保持率达到６３．５６％（２０２５年）。 \n\n  河 长 制"))
+    assert doc.text == "推行“河长+检察长”模式，水土保持率达到63.56%(2025年)。\n河长制"
+
+
+def test_sample_policy_interpretation_keeps_metadata_and_drops_chrome():
+    doc = normalized("002_94f629d2cccb45b0.txt")
+    assert doc.title == "忻州市加强新时代水土保持工作实施方案的政策解读"
+    assert (doc.date, doc.source) == ("2024-02-18", "忻州市政府")
+    for chrome in ("当前位置", "中国政府网", "大中小"):
+        assert chrome not in doc.text
+
+
+def test_sample_traditional_report_is_simplified_without_its_site_menu():
+    doc = normalized("003_0f280d93b210b4c0.txt")
+    assert doc.lang_variant == "traditional"
+    assert doc.title == "全市生态创建工作汇报"
+    assert "网站首页" not in doc.text and "人气" not in doc.text
+    assert doc.text.count("全市生态创建工作汇报") == 1
+
+
+def test_sample_breadcrumb_is_dropped_but_the_title_kept():
+    doc = normalized("004_afd50eb96374d14b.txt")
+    assert doc.title == "某区关于落实“河长制”工作情况的报告"
+    assert "报告范文" not in doc.text
+    assert doc.text.startswith("某区关于落实“河长制”工作情况的报告\n市委:")
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLE.glob("*.txt")), ids=lambda p: p.name)
+def test_no_body_paragraph_of_the_samples_is_lost(path):
+    """Every paragraph that ends like a sentence survives junk removal."""
+    doc = normalize.normalize(read.read_document(path))
+    source = path.read_text(encoding="utf-8")
+    if doc.lang_variant == "traditional":
+        source = normalize.to_simplified(source)
+    source = normalize.half_width(source)
+    for line in source.splitlines():
+        line = normalize.join_cjk(normalize.collapse_spaces(line))
+        if len(line) > 30 and line.endswith("。"):
+            assert line in doc.text

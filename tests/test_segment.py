@@ -1,0 +1,38 @@
+"""Segment stage: a golden table of inputs and their sentences, and the offset contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.segment import segment
+
+GOLDEN = [
+    ("一是坚持规划引领。二是凝聚合力。", ["一是坚持规划引领。", "二是凝聚合力。"]),
+    ("完成治理面积12平方公里；新建淤地坝3座！", ["完成治理面积12平方公里；", "新建淤地坝3座！"]),
+    ("围绕“山青、水净。村美、民富”的目标推进。", ["围绕“山青、水净。村美、民富”的目标推进。"]),
+    ("制定《关于全面推行河长制的意见。试行》等文件。", ["制定《关于全面推行河长制的意见。试行》等文件。"]),
+    ("他强调：要压实责任。", ["他强调：要压实责任。"]),
+    ("一、提升政治觉悟\n今年以来成效显著。", ["一、提升政治觉悟", "今年以来成效显著。"]),
+    ("号召“人人参与！”。随后开展巡河。", ["号召“人人参与！”。", "随后开展巡河。"]),
+    ("真的吗？！是的。", ["真的吗？！", "是的。"]),
+    ("\n\n  \n", []),
+    ("Done; next", ["Done;", "next"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GOLDEN)
+def test_golden_sentences(text, expected):
+    assert [s.text for s in segment(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), GOLDEN)
+def test_offsets_point_into_the_text(text, expected):
+    sentences = segment(text)
+    assert [s.index for s in sentences] == list(range(len(expected)))
+    for sentence in sentences:
+        assert text[sentence.start:sentence.end] == sentence.text
+
+
+def test_an_unclosed_quote_does_not_swallow_the_document():
+    text = "他说“开始。" + "这是一句很长的话。" * 60
+    assert len(segment(text)) > 20
