@@ -142,6 +142,50 @@ def neo4j_status(home: HomeOption = None) -> None:
 
 # --- extract --------------------------------------------------------------------------------
 
+
+@app.command("extract")
+@user_errors
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Extract actors, mechanisms, measures, regions and quantities into OUT/records.jsonl.
+
+    Files that cannot be read are reported one line each and skipped; the exit status is 1
+    when any file failed.
+
+    Example: govgraph extract corpus/sample --out build --workers 2
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from etl.extract import extract_corpus
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise GovgraphError(f"no such file or folder: {', '.join(missing)}")
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("extracting", total=None)
+        summary = extract_corpus(
+            paths, out, workers, lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    for failure in summary.failures:
+        typer.echo(f"failed: {failure}", err=True)
+    table = Table(title=f"records in {summary.out}", show_header=False)
+    table.add_row("documents", str(summary.documents))
+    table.add_row("sentences", str(summary.sentences))
+    for label, count in sorted(summary.entities.items()):
+        table.add_row(f"entities: {label}", str(count))
+    table.add_row("relations", str(summary.relations))
+    table.add_row("quantities", str(summary.quantities))
+    table.add_row("failed files", str(len(summary.failures)))
+    Console().print(table)
+    if summary.failures:
+        raise typer.Exit(code=1)
+
 # --- schema and load ------------------------------------------------------------------------
 
 # --- query and report -----------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import neo4j
-
 from etl import config, server
 from etl.config import Connection
 from etl.errors import ConfigError, ServerError

@@ -141,7 +141,8 @@ def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def _looks_like_title(line: str) -> bool:
-    return 4 <= len(line) <= 60 and not re.search(r"[。；！？]$", line) and not re.match(r"^[一二三四五六七八九十\d]+[、.．]", line)
+    numbered = re.match(r"^[一二三四五六七八九十\d]+[、.．]", line)
+    return 4 <= len(line) <= 60 and not re.search(r"[。；！？]$", line) and not numbered
 
 
 def choose_title(lines: list[str], meta: dict[str, str]) -> str:

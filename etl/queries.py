@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-
 from etl import config
 from etl.errors import DataFileError, QueryError
 

@@ -103,6 +103,8 @@ class Relation(Model):
 
     @classmethod
     def from_json(cls, item: Any) -> Relation:
+        if isinstance(item, Relation):
+            return item
         if isinstance(item, dict):
             return cls.model_validate(item)
         if not isinstance(item, list | tuple) or len(item) not in (3, 4):

@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import neo4j
-
 from etl import config
 from etl.errors import ServerError
 

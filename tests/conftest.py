@@ -16,9 +16,9 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import neo4j
 import pytest
 
+import neo4j
 from etl import config, db, server
 
 REPO = Path(__file__).resolve().parent.parent

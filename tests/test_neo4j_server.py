@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 import stat
 
-import neo4j
 import pytest
 from typer.testing import CliRunner
 
+import neo4j
 from etl import config, db, server
 from etl.cli import app
 from etl.errors import ConfigError, ServerError

@@ -45,7 +45,8 @@ def test_simplified_input_is_left_alone():
 
 
 def test_widths_and_spaces():
-    doc = normalize.normalize(raw("　　推行“河长＋检察长”模式，水土保持率达到６３．５６％（２０２５年）。 \n\n  河 长 制"))
+    text = "　　推行“河长＋检察长”模式，水土保持率达到６３．５６％（２０２５年）。 \n\n  河 长 制"
+    doc = normalize.normalize(raw(text))
     assert doc.text == "推行“河长+检察长”模式，水土保持率达到63.56%(2025年)。\n河长制"
 
 

@@ -1,0 +1,304 @@
+"""From the pipeline's mentions and quantities to one DocumentRecord with its relations.
+
+Takes the normalized document, its sentences and the spaCy Doc; returns the record:
+entities by type, mentions with offsets and sentence indices, the reporting region, and
+relations (ADOPTS, IMPLEMENTS, MEASURES, CITES, GOVERNS, ESTABLISHES, INVOLVES, PART_OF)
+each with the sentences that support it, and quantities with their subject.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+
+from spacy.tokens import Doc
+
+from etl import resolve
+from etl.extract import lexicon as lexicon_data
+from etl.extract.pipeline import SPANS_KEY
+from etl.extract.quantities import QuantitySpan, standardize
+from etl.normalize import NormalizedDocument
+from etl.records import DocumentRecord, Mention, Quantity, RegionRef, Relation, RelationProps, Sentence
+
+# Which relation a region has to each kind of entity it mentions.
+REGION_RELATION = {
+    "Mechanism": "ADOPTS",
+    "Measure": "IMPLEMENTS",
+    "Indicator": "MEASURES",
+    "Policy": "CITES",
+    "WaterBody": "GOVERNS",
+}
+FIRST_PERSON = re.compile(r"(我|该|本|全)(区|县|市|省|镇|乡)")
+
+
+def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
+    """Spans as mentions, nested ones dropped except actors inside a linkage."""
+    spans = sorted(doc.spans[SPANS_KEY], key=lambda s: (s.start_char, -(s.end_char - s.start_char)))
+    kept: list[Mention] = []
+    containers: list[tuple[int, int, str]] = []
+    for span in spans:
+        inside = [c for c in containers if c[0] <= span.start_char and span.end_char <= c[1]]
+        if inside and not (span.label_ == "Region" and all(c[2] == "Policy" for c in inside)):
+            linkage = any(c[2] == "linkage" for c in inside)
+            if not (linkage and span.label_ == "Actor"):
+                continue
+        name = span.id_
+        kind = "linkage" if span.label_ == "Mechanism" and "+" in name else span.label_
+        containers.append((span.start_char, span.end_char, kind))
+        sentence = bisect.bisect_right(starts, span.start_char) - 1
+        kept.append(Mention(type=span.label_, name=name, text=span.text, sentence=max(sentence, 0),
+                            start=span.start_char, end=span.end_char))
+    return kept
+
+
+def _reporting(norm: NormalizedDocument, sentences: list[Sentence], mentions: list[Mention]):
+    region_mentions = resolve.resolve_regions(resolve.find_region_mentions(norm.text))
+    opening = " ".join(s.text for s in sentences[:3])
+    reporting = resolve.reporting_region(norm.title, opening, region_mentions, norm.text)
+    if reporting:
+        implied = resolve.implied_parents(reporting, norm.text)
+        region_mentions = region_mentions + [resolve.RegionMention(0, 0, p.name, p) for p in implied]
+    return reporting, region_mentions
+
+
+def _same_region(mention: Mention, reporting: resolve.RegionInfo | None) -> bool:
+    """A redacted document redacts its own name: an anonymized region of the reporting
+    region's level is the reporting region (某区 and XX区 in one report are one place)."""
+    return bool(
+        reporting and reporting.anonymized and mention.type == "Region"
+        and re.fullmatch(r"(X+|某)" + re.escape(reporting.level), mention.name)
+    )
+
+
+class Assembler:
+    def __init__(self) -> None:
+        self.lexicon = lexicon_data.load_lexicon()
+        self.rules = lexicon_data.load_rules()
+        self.units = lexicon_data.load_units()
+        self.clause_marks = set(self.rules["clause_marks"])
+        self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
+        self.establish = re.compile("|".join(self.rules["establish_verbs"]))
+        self.role_count = re.compile(self.rules["role_count"])
+        self.target_cue = re.compile(self.rules["target_cue"])
+        self.target_year = re.compile(self.rules["target_year"])
+
+    def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> DocumentRecord:
+        starts = [s.start for s in sentences]
+        mentions = _mentions(doc, starts)
+        reporting, region_mentions = _reporting(norm, sentences, mentions)
+        for i, m in enumerate(mentions):
+            if _same_region(m, reporting):
+                mentions[i] = m.model_copy(update={"name": reporting.name})
+        quantities, extra_mentions = self._quantities(norm.text, sentences, doc._.quantities or [], mentions)
+        mentions.extend(extra_mentions)
+        mentions.sort(key=lambda m: m.start)
+
+        entities: dict[str, dict[str, list[int]]] = defaultdict(dict)
+        for m in mentions:
+            entities[m.type].setdefault(m.name, []).append(m.sentence)
+        if reporting:
+            entities["Region"].setdefault(reporting.name, [])
+            for m in region_mentions:
+                if m.end == 0:
+                    entities["Region"].setdefault(m.region.name, [])
+        relations = self._relations(entities, mentions, sentences, reporting, region_mentions, quantities)
+        properties = self._properties(entities, region_mentions, reporting)
+        return DocumentRecord(
+            lexicon_version=self.lexicon.version,
+            doc=norm.name,
+            doc_id=norm.doc_id,
+            title=norm.title,
+            date=norm.date,
+            source=norm.source,
+            lang_variant=norm.lang_variant,
+            region=RegionRef(name=reporting.name, level=reporting.level, anonymized=reporting.anonymized,
+                             adcode=reporting.adcode) if reporting else None,
+            sentences=sentences,
+            mentions=mentions,
+            entities={label: sorted(names) for label, names in sorted(entities.items())},
+            properties=properties,
+            relations=relations,
+            quantities=quantities,
+        )
+
+    # --- quantities ---------------------------------------------------------------------
+
+    def _clause_start(self, text: str, position: int, floor: int) -> int:
+        i = position
+        while i > floor and text[i - 1] not in self.clause_marks:
+            i -= 1
+        return i
+
+    def _quantities(self, text, sentences, spans: list[QuantitySpan], mentions: list[Mention]):
+        starts = [s.start for s in sentences]
+        out: list[Quantity] = []
+        new_mentions: list[Mention] = []
+        for q in spans:
+            index = max(bisect.bisect_right(starts, q.start) - 1, 0)
+            sentence = sentences[index]
+            clause = self._clause_start(text, q.start, sentence.start)
+            subject = self._subject(text, q, clause, mentions)
+            if subject is None:
+                continue
+            label, name, start, end = subject
+            if label in ("Actor", "Region"):
+                continue
+            if label == "Indicator" and not any(m.start == start and m.type == label for m in mentions):
+                new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
+                                            sentence=index, start=start, end=end))
+            before = text[sentence.start:q.start]
+            target = self.target_cue.search(before) is not None
+            year = self.target_year.search(before)
+            value_std, unit_std = standardize(q.value, q.unit, self.units)
+            out.append(Quantity(
+                subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
+                value=q.value, unit=q.unit, year=int(year["year"]) if year and target else None,
+                kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
+                value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
+            ))
+        return out, new_mentions
+
+    def _subject(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+        """The thing a number counts: the nearest Indicator or Measure mention before it in
+        its clause, else the noun between the clause's verb and the number."""
+        before = [m for m in mentions if clause <= m.start and m.end <= q.start]
+        if before:
+            m = max(before, key=lambda m: m.end)
+            gap = text[m.end:q.start]
+            if m.type in ("Indicator", "Measure") and len(gap) <= 6:
+                return m.type, m.name, m.start, m.end
+            if m.type in ("Actor", "Region") and len(gap) <= 2:
+                return m.type, m.name, m.start, m.end
+        phrase_start = clause
+        phrase = text[clause:q.start]
+        for verb in self.quantity_verbs:
+            at = phrase.rfind(verb)
+            if at >= 0 and clause + at + len(verb) > phrase_start:
+                phrase_start = clause + at + len(verb)
+        noun = text[phrase_start:q.start]
+        noun = re.sub(r"^(了|到|出|成|有|共|计|累计|全年|约|近|达|各类|各种)+", "", noun)
+        noun = re.sub(r"(约|近|达|超过|逾|共|计|等|了)+$", "", noun)
+        start = q.start - len(text[phrase_start:q.start]) + text[phrase_start:q.start].find(noun)
+        if not self._noun_phrase(noun):
+            # The counted noun follows the number (承担XX项科研课题).
+            after = re.match(r"[\u4e00-\u9fff]{2,10}", text[q.end:])
+            noun = re.sub(r"(的|等|和)$", "", after.group(0)) if after else ""
+            start = q.end
+            if not self._noun_phrase(noun):
+                return None
+        hit = self.lexicon.by_surface.get(noun)
+        if hit:
+            return hit[0], hit[1], start, start + len(noun)
+        return "Indicator", noun, start, start + len(noun)
+
+    def _noun_phrase(self, text: str) -> bool:
+        """A plausible name of a counted thing: 2–10 Chinese characters without function
+        words (与, 对, 于 …), not background geography, not ending in a verb."""
+        if not 2 <= len(text) <= 10 or not re.fullmatch(r"[\u4e00-\u9fff]+", text):
+            return False
+        if re.search(r"[与于对向从把被将在使让的]|来自", text):
+            return False
+        if any(word in text for word in self.rules["not_quantity_subjects"]):
+            return False
+        return not any(text.endswith(verb) for verb in self.quantity_verbs)
+
+    # --- relations ----------------------------------------------------------------------
+
+    def _relations(self, entities, mentions, sentences, reporting, region_mentions, quantities):
+        relations: list[Relation] = []
+
+        def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
+            relations.append(Relation(head=head, type=rtype, tail=tail,
+                                      props=RelationProps(evidence=sorted(set(evidence)), **props)))
+
+        if reporting:
+            for label, rtype in REGION_RELATION.items():
+                for name, evidence in entities.get(label, {}).items():
+                    add(reporting.name, rtype, name, evidence)
+            for actor, (evidence, count) in self._established(mentions, sentences).items():
+                add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
+            regions = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
+            for child, parent in resolve.part_of(list(dict.fromkeys(regions + [reporting])), reporting):
+                evidence = entities["Region"].get(child, []) + entities["Region"].get(parent, [])
+                add(child, "PART_OF", parent, evidence)
+        for head, tail, evidence in self._involves(entities, mentions):
+            add(head, "INVOLVES", tail, evidence)
+        seen, unique = set(), []
+        for r in relations:
+            key = (r.head, r.type, r.tail)
+            if key not in seen:
+                seen.add(key)
+                unique.append(r)
+        return unique
+
+    def _established(self, mentions, sentences) -> dict[str, tuple[list[int], int | None]]:
+        """Actors a region sets up or appoints: an establishing verb earlier in the clause,
+        or a head count right after the role (区级河长13名)."""
+        found: dict[str, tuple[list[int], int | None]] = {}
+        for m in mentions:
+            if m.type != "Actor":
+                continue
+            sentence = sentences[m.sentence]
+            text = sentence.text
+            local = m.start - sentence.start
+            clause_from = max((text.rfind(mark, 0, local) for mark in self.clause_marks if mark not in "、"),
+                              default=-1)
+            verb = self.establish.search(text, clause_from + 1, local)
+            count_match = self.role_count.match(text[m.end - sentence.start:])
+            if not verb and not count_match:
+                continue
+            evidence, count = found.get(m.name, ([], None))
+            if count_match:
+                count = (count or 0) + int(count_match["count"])
+            found[m.name] = (evidence + [m.sentence], count)
+        return found
+
+    def _involves(self, entities, mentions):
+        """Linkages involve each part that is an actor (and the bodies behind linked roles);
+        a chief system involves the chiefs and offices the document names."""
+        actors = entities.get("Actor", {})
+        pairs = []
+        for mechanism, evidence in entities.get("Mechanism", {}).items():
+            if "+" in mechanism:
+                for part in mechanism.split("+"):
+                    hit = self.lexicon.by_surface.get(part)
+                    actor = hit[1] if hit and hit[0] == "Actor" else (part if part in actors else None)
+                    if actor is None:
+                        continue
+                    pairs.append((mechanism, actor, evidence + actors.get(actor, [])))
+                    for body in self.rules["role_bodies"].get(actor, []):
+                        if body in actors and body not in mechanism:
+                            pairs.append((mechanism, body, evidence + actors[body]))
+            system = self.rules["chief_systems"].get(mechanism)
+            if system:
+                for actor, actor_evidence in actors.items():
+                    if system["chief"] in actor or actor in system["also"]:
+                        pairs.append((mechanism, actor, evidence + actor_evidence))
+        return pairs
+
+    def _properties(self, entities, region_mentions, reporting):
+        properties: dict[str, dict[str, dict]] = defaultdict(dict)
+        regions = {m.region.name: m.region for m in region_mentions}
+        if reporting:
+            regions[reporting.name] = reporting
+        for name in entities.get("Region", {}):
+            info = regions.get(name)
+            if info:
+                properties["Region"][name] = {"level": info.level, "adcode": info.adcode,
+                                              "anonymized": info.anonymized}
+        for label, key in (("Mechanism", "category"), ("Measure", "category"), ("Actor", "kind"),
+                           ("WaterBody", "kind"), ("Indicator", "unit_group")):
+            for name in entities.get(label, {}):
+                group = self.lexicon.group_of.get((label, name))
+                if group:
+                    properties[label][name] = {key: group}
+        for name in entities.get("Policy", {}):
+            properties["Policy"][name] = {"kind": self._policy_kind(name)}
+        return dict(properties)
+
+    def _policy_kind(self, title: str) -> str:
+        for kind, patterns in self.rules["policy_kinds"].items():
+            if any(re.search(p, title) for p in patterns):
+                return kind
+        return "programme"

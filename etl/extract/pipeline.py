@@ -1,0 +1,194 @@
+"""The spaCy pipeline of the extract stage: a lexicon-aware tokenizer and rule components.
+
+Takes normalized text; returns a spaCy Doc whose ``doc.spans["govgraph"]`` holds every
+entity mention (label = entity type, ``id_`` = canonical name) and whose
+``doc._.quantities`` holds the numbers found. Patterns come from the versioned data
+files under schema/ and reach the components in ``initialize()``.
+
+The tokenizer is written here on top of pyahocorasick rather than using jieba: jieba's
+DAG and HMM search is what the speed target measures against, and the rules only need
+lexicon terms kept whole (one token each) with every other character its own token, so
+that any rule's character offsets fall on token boundaries.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+import ahocorasick
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+from etl.extract import lexicon as lexicon_data
+from etl.extract import quantities
+from etl.resolve import find_region_mentions
+
+SPANS_KEY = "govgraph"
+_ASCII_RUN = re.compile(r"[A-Za-z0-9.%²³]+")
+
+if not Doc.has_extension("quantities"):
+    Doc.set_extension("quantities", default=None)
+
+
+class LexiconTokenizer:
+    """Leftmost-longest lexicon matches as single tokens; ASCII runs and other characters as tokens."""
+
+    def __init__(self, vocab: Vocab, terms: Iterable[str] = ()):
+        self.vocab = vocab
+        self.automaton = ahocorasick.Automaton()
+        self.add_terms(terms)
+
+    def add_terms(self, terms: Iterable[str]) -> None:
+        for term in terms:
+            if len(term) > 1:
+                self.automaton.add_word(term, len(term))
+        if len(self.automaton):
+            self.automaton.make_automaton()
+
+    def _matches(self, text: str) -> dict[int, int]:
+        """start → end of the leftmost-longest non-overlapping lexicon matches."""
+        best: dict[int, int] = {}
+        if not len(self.automaton):
+            return best
+        for end, length in self.automaton.iter(text):
+            start = end - length + 1
+            if best.get(start, 0) < end + 1:
+                best[start] = end + 1
+        chosen, covered = {}, 0
+        for start in sorted(best):
+            if start >= covered:
+                chosen[start] = best[start]
+                covered = best[start]
+        return chosen
+
+    def __call__(self, text: str) -> Doc:
+        matches = self._matches(text)
+        words: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            end = matches.get(i)
+            if end is None:
+                ascii_run = _ASCII_RUN.match(text, i) if text[i].isascii() else None
+                end = ascii_run.end() if ascii_run else i + 1
+            words.append(text[i:end])
+            i = end
+        return Doc(self.vocab, words=words, spaces=[False] * len(words))
+
+
+def _span(doc: Doc, start: int, end: int, label: str, name: str) -> Span | None:
+    span = doc.char_span(start, end, label=label, alignment_mode="expand")
+    if span is None:
+        return None
+    return Span(doc, span.start, span.end, label=label, span_id=name)
+
+
+@Language.factory("govgraph_lexicon", default_config={})
+def make_lexicon_component(nlp: Language, name: str) -> LexiconComponent:
+    return LexiconComponent()
+
+
+class LexiconComponent:
+    """Marks every lexicon term (already one token) as a mention with its canonical name."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, tuple[str, str]] = {}
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None) -> None:
+        self.table = dict(table or {})
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = list(doc.spans.get(SPANS_KEY, []))
+        for token in doc:
+            hit = self.table.get(token.text)
+            if hit:
+                spans.append(Span(doc, token.i, token.i + 1, label=hit[0], span_id=hit[1]))
+        doc.spans[SPANS_KEY] = spans
+        return doc
+
+
+@Language.factory("govgraph_rules", default_config={})
+def make_rules_component(nlp: Language, name: str) -> RulesComponent:
+    return RulesComponent()
+
+
+class RulesComponent:
+    """Rules that generalize beyond the lexicon: linkages, quoted systems, 《titles》,
+    level-prefixed chief roles, and regions (named, towns, anonymized)."""
+
+    def __init__(self) -> None:
+        self.rules: dict = {}
+        self.table: dict[str, tuple[str, str]] = {}
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, rules=None, table=None) -> None:
+        self.rules = dict(rules or {})
+        self.table = dict(table or {})
+        self.level_role = re.compile(self.rules["level_role"])
+        self.linkage = re.compile(self.rules["linkage_quoted"])
+        self.quoted = re.compile(self.rules["quoted_mechanism"])
+        self.policy = re.compile(self.rules["policy"])
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        spans = list(doc.spans.get(SPANS_KEY, []))
+        found: list[tuple[int, int, str, str]] = []
+        for match in self.policy.finditer(text):
+            found.append((match.start("title"), match.end("title"), "Policy", match["title"].strip()))
+        for match in self.linkage.finditer(text):
+            found.append((match.start("body"), match.end("body"), "Mechanism", linkage_name(match["body"])))
+        for match in self.quoted.finditer(text):
+            name = match["name"]
+            if "+" in name or name in self.table:
+                continue
+            canonical = name + match["kind"] if match["kind"] in ("制度", "制", "办法") else name
+            found.append((match.start("name"), match.end("name"), "Mechanism", canonical))
+        for match in self.level_role.finditer(text):
+            found.append((match.start(), match.end(), "Actor", match.group(0)))
+        for mention in find_region_mentions(text):
+            found.append((mention.start, mention.end, "Region", mention.region.name))
+        for start, end, label, name in found:
+            span = _span(doc, start, end, label, name)
+            if span is not None:
+                spans.append(span)
+        doc.spans[SPANS_KEY] = spans
+        return doc
+
+
+def linkage_name(body: str) -> str:
+    """'河长 + 检察长' → '河长+检察长' (full width already made half width by normalize)."""
+    return "+".join(part.strip() for part in body.split("+") if part.strip())
+
+
+@Language.factory("govgraph_quantities", default_config={})
+def make_quantities_component(nlp: Language, name: str) -> QuantitiesComponent:
+    return QuantitiesComponent()
+
+
+class QuantitiesComponent:
+    """Numbers with units (redacted ones included) in ``doc._.quantities``."""
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, units=None) -> None:
+        self.finder = quantities.QuantityFinder(units or {})
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.quantities = self.finder.find(doc.text)
+        return doc
+
+
+@functools.cache
+def build_nlp() -> Language:
+    """A blank Chinese pipeline with the lexicon tokenizer and the rule components, initialized
+    from the data files under schema/."""
+    lex = lexicon_data.load_lexicon()
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
+    nlp.tokenizer = LexiconTokenizer(nlp.vocab, lex.by_surface)
+    nlp.add_pipe("govgraph_lexicon")
+    nlp.add_pipe("govgraph_rules")
+    nlp.add_pipe("govgraph_quantities")
+    nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface)
+    nlp.get_pipe("govgraph_rules").initialize(rules=lexicon_data.load_rules(), table=lex.by_surface)
+    nlp.get_pipe("govgraph_quantities").initialize(units=lexicon_data.load_units())
+    return nlp

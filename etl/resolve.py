@@ -1,0 +1,243 @@
+"""Resolve stage: region names to gazetteer entries, the reporting region, nesting.
+
+Takes sentences and the mentions found in them; returns regions with level and adcode,
+the region whose work the document reports (我区/我县/本市 resolve to it), and the PART_OF
+relations the text states or clearly implies.
+
+The gazetteer is the administrative-division table shipped by the maintained ``cpca``
+package (adcodes of provinces, cities and counties; a 12-digit adcode's first 2 and 4
+digits name its province and city). Towns and villages are not in it: they are taken
+from the text by their suffix and nested under the reporting county.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import importlib.resources
+import re
+from dataclasses import dataclass
+
+LEVEL_SUFFIXES = ("自治州", "自治县", "地区", "盟", "旗", "省", "市", "县", "区", "镇", "乡", "村", "街道")
+# Words that end like a region but are not one.
+NOT_REGIONS = {
+    "城乡", "乡村", "农村", "新农村", "县乡村", "全县", "全区", "全市", "全省", "全镇", "全乡", "全村",
+    "我县", "我区", "我市", "我省", "我镇", "该县", "该区", "该市", "本县", "本区", "本市", "各县", "各区",
+    "各市", "各乡", "各村", "市县", "县区", "省市", "地市", "城区", "市区", "县市区", "社区", "景区",
+    "园区", "示范区", "保护区", "流域区", "片区", "山区", "库区", "灌区", "行政村", "自然村", "乡镇",
+    "城镇", "村镇", "集镇", "重点区", "辖区", "新区", "先行区", "区县", "县城", "都市", "省级示范县",
+    "先锋区", "治理区", "防治区", "主战场区", "功能区", "生态县", "生态市", "示范县", "示范市", "项目区",
+}
+ANONYMIZED = re.compile(r"(?:[XxＸ×]{1,3}|某)(?P<suffix>省|市|县|区|镇|乡|村|街道)(?![\u4e00-\u9fff]{0,1}[长级委])")
+# Classes of villages and towns (示范村, 重点村, 特色小镇) rather than their names.
+GENERIC_PLACE_STEMS = ("示范", "重点", "清洁", "文明", "美丽", "贫困", "生态", "卫生", "特色", "森林", "园林",
+                       "中心", "小", "优美", "和美", "宜居", "先进", "试点", "样板", "绿色", "整洁")
+GENERIC_PLACE_ENDINGS = ("乡村", "农村", "城乡", "城镇", "乡镇", "山村", "渔村")
+TOWN_SUFFIX = re.compile(r"(镇|乡(?!村)|村)(?![长级委民干落庄容规振])")
+# Characters that cannot begin a place name but often stand just before one.
+NAME_BOUNDARY = set("全各每个我该本农新美和与及在到的、,，。；:：对向从于由为是将把被共县市区省乡镇村")
+FIRST_PERSON = re.compile(r"(我|该|本)(区|县|市|省|镇|乡)")
+# Words by which a county's report refers to its city or province (市委, 全省 …).
+IMPLIED_PARENT = {"市": re.compile(r"市委|市政府|全市"), "省": re.compile(r"省委|省政府|全省|省级")}
+LEVEL_OF_SUFFIX = {"自治州": "市", "地区": "市", "盟": "市", "自治县": "县", "旗": "县"}
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    name: str
+    level: str
+    adcode: str | None = None
+    anonymized: bool = False
+
+
+@dataclass(frozen=True)
+class RegionMention:
+    start: int
+    end: int
+    text: str
+    region: RegionInfo
+
+
+@functools.cache
+def gazetteer() -> dict[str, list[RegionInfo]]:
+    """Full region name → candidates (names like 城关镇 or 朝阳区 exist in several places)."""
+    table: dict[str, list[RegionInfo]] = {}
+    resource = importlib.resources.files("cpca") / "resources" / "adcodes.csv"
+    with resource.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name, adcode = row["name"], row["adcode"][:6]
+            level = _level_of(name, adcode)
+            if level and len(name) >= 2:
+                table.setdefault(name, []).append(RegionInfo(name, level, adcode))
+    return table
+
+
+def _level_of(name: str, adcode: str) -> str | None:
+    if adcode.endswith("0000"):
+        return "省"
+    if adcode.endswith("00"):
+        return "市"
+    for suffix in ("区", "县", "市", "旗"):
+        if name.endswith(suffix):
+            return {"市": "县", "旗": "县"}.get(suffix, suffix)
+    return "县"
+
+
+@functools.cache
+def _short_names() -> dict[str, str]:
+    """Unambiguous names without their suffix (忻州 → 忻州市), for provinces and cities only."""
+    counts: dict[str, list[str]] = {}
+    for name, infos in gazetteer().items():
+        if infos[0].level in ("省", "市") and len(name) >= 3:
+            for suffix in ("省", "市"):
+                if name.endswith(suffix):
+                    counts.setdefault(name[: -len(suffix)], []).append(name)
+    return {short: names[0] for short, names in counts.items() if len(names) == 1}
+
+
+def parent_adcodes(adcode: str) -> list[str]:
+    """The city and province adcodes above a county or city."""
+    parents = []
+    if not adcode.endswith("00"):
+        parents.append(adcode[:4] + "00")
+    if not adcode.endswith("0000"):
+        parents.append(adcode[:2] + "0000")
+    return parents
+
+
+def find_region_mentions(text: str) -> list[RegionMention]:
+    """Named regions (gazetteer names, towns and villages by suffix) and anonymized ones."""
+    found: list[RegionMention] = []
+    taken: set[int] = set()
+
+    def add(start: int, end: int, info: RegionInfo) -> None:
+        if not taken.intersection(range(start, end)):
+            found.append(RegionMention(start, end, text[start:end], info))
+            taken.update(range(start, end))
+
+    for match in ANONYMIZED.finditer(text):
+        suffix = match["suffix"]
+        name = match.group(0).replace("x", "X").replace("Ｘ", "X").replace("×", "X")
+        add(match.start(), match.end(), RegionInfo(name, suffix, None, True))
+    names = gazetteer()
+    for name in sorted(names, key=len, reverse=True):
+        for match in re.finditer(re.escape(name), text):
+            after = text[match.end():match.end() + 1]
+            before = text[match.start() - 1:match.start()] if match.start() else ""
+            if after in ("长", "级", "委") or name in NOT_REGIONS:
+                continue
+            # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
+            # only where no Chinese character runs into them from the left.
+            if len(name) == 2 and before and "\u4e00" <= before <= "\u9fff" and before not in "省市":
+                continue
+            add(match.start(), match.end(), names[name][0])
+    for match in TOWN_SUFFIX.finditer(text):
+        start = _town_start(text, match.start())
+        if start is None:
+            continue
+        name = text[start:match.end()]
+        if name in NOT_REGIONS or name.endswith(GENERIC_PLACE_ENDINGS) or name[:-1].endswith(GENERIC_PLACE_STEMS):
+            continue
+        add(start, match.end(), RegionInfo(name, match.group(1), None, False))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _town_start(text: str, suffix_at: int) -> int | None:
+    """Where the proper name before 镇/乡/村 begins: three characters when a boundary stands
+    before them, else two; None when no proper name is there (城乡, 新农村)."""
+    for length in (3, 2):
+        start = suffix_at - length
+        if start < 0:
+            continue
+        stem = text[start:suffix_at]
+        before = text[start - 1] if start > 0 else ","
+        if not all("\u4e00" <= ch <= "\u9fff" for ch in stem) or stem[0] in NAME_BOUNDARY:
+            continue
+        if length == 3 and not (before in NAME_BOUNDARY or not "\u4e00" <= before <= "\u9fff"):
+            continue
+        if stem[-1] in "全各每个我该本的、,，和与及":
+            return None
+        return start
+    return None
+
+
+def resolve_regions(mentions: list[RegionMention]) -> list[RegionMention]:
+    """Choose, for names that exist in several places, the candidate nested in another mentioned region."""
+    names = gazetteer()
+    codes = {m.region.adcode for m in mentions if m.region.adcode}
+    resolved = []
+    for mention in mentions:
+        candidates = names.get(mention.region.name, [])
+        if len(candidates) > 1:
+            nested = [c for c in candidates if set(parent_adcodes(c.adcode or "")) & codes]
+            if nested:
+                mention = RegionMention(mention.start, mention.end, mention.text, nested[0])
+        resolved.append(mention)
+    return resolved
+
+
+def short_name_region(text: str) -> RegionInfo | None:
+    """A report speaking of 我县 and naming 会同 without its suffix reports on 会同县: the
+    gazetteer name of that level whose stem the text uses most often, when unique."""
+    first = FIRST_PERSON.search(text)
+    if not first:
+        return None
+    level = first.group(2)
+    best, best_count = None, 0
+    for name, infos in gazetteer().items():
+        if not name.endswith(level) or len(name) < 3 or len(infos) > 1:
+            continue
+        count = text.count(name[:-1])
+        if count > best_count:
+            best, best_count = infos[0], count
+    return best if best_count >= 2 else None
+
+
+def reporting_region(title: str, opening: str, mentions: list[RegionMention],
+                     text: str = "") -> RegionInfo | None:
+    """The region whose work the document reports: named in the title, else the first region
+    the opening names as the actor (XX区聚焦…), else a short name with 我县/我区, else the
+    most mentioned region."""
+    for part in (title, opening):
+        for mention in find_region_mentions(part):
+            if mention.region.level in ("省", "市", "县", "区"):
+                return mention.region
+    short = short_name_region(text) if text else None
+    if short:
+        return short
+    counted: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        counted[mention.region] = counted.get(mention.region, 0) + 1
+    return max(counted, key=counted.get) if counted else None
+
+
+def implied_parents(reporting: RegionInfo | None, text: str) -> list[RegionInfo]:
+    """The city and province of a named reporting region, when the text refers to them
+    (市委, 全市; 省级, 全省) without naming them."""
+    if not reporting or not reporting.adcode:
+        return []
+    by_code = {info.adcode: info for infos in gazetteer().values() for info in infos}
+    parents = []
+    for code in parent_adcodes(reporting.adcode):
+        parent = by_code.get(code)
+        if parent and IMPLIED_PARENT[parent.level].search(text):
+            parents.append(parent)
+    return parents
+
+
+def part_of(regions: list[RegionInfo], reporting: RegionInfo | None) -> list[tuple[str, str]]:
+    """PART_OF pairs the text implies: towns and villages in the reporting county, and
+    gazetteer nesting between regions that are both mentioned."""
+    pairs: list[tuple[str, str]] = []
+    by_code = {r.adcode: r for r in regions if r.adcode}
+    for region in regions:
+        if region.adcode:
+            for code in parent_adcodes(region.adcode):
+                parent = by_code.get(code)
+                if parent and parent.name != region.name:
+                    pairs.append((region.name, parent.name))
+                    break
+        elif reporting and region.level in ("镇", "乡", "村", "街道") and region != reporting:
+            if reporting.level in ("县", "区", "市"):
+                pairs.append((region.name, reporting.name))
+    return list(dict.fromkeys(pairs))
