@@ -95,6 +95,18 @@ def _short_names() -> dict[str, str]:
     return {short: names[0] for short, names in counts.items() if len(names) == 1}
 
 
+@functools.cache
+def _name_automaton():
+    """One Aho-Corasick pass finds every gazetteer name in a text (thousands of names)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for name in gazetteer():
+        automaton.add_word(name, name)
+    automaton.make_automaton()
+    return automaton
+
+
 def parent_adcodes(adcode: str) -> list[str]:
     """The city and province adcodes above a county or city."""
     parents = []
@@ -120,17 +132,17 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         name = match.group(0).replace("x", "X").replace("Ｘ", "X").replace("×", "X")
         add(match.start(), match.end(), RegionInfo(name, suffix, None, True))
     names = gazetteer()
-    for name in sorted(names, key=len, reverse=True):
-        for match in re.finditer(re.escape(name), text):
-            after = text[match.end():match.end() + 1]
-            before = text[match.start() - 1:match.start()] if match.start() else ""
-            if after in ("长", "级", "委") or name in NOT_REGIONS:
-                continue
-            # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
-            # only where no Chinese character runs into them from the left.
-            if len(name) == 2 and before and "\u4e00" <= before <= "\u9fff" and before not in "省市":
-                continue
-            add(match.start(), match.end(), names[name][0])
+    hits = [(end + 1 - len(name), end + 1, name) for end, name in _name_automaton().iter(text)]
+    for start, end, name in sorted(hits, key=lambda h: (h[1] - h[0]), reverse=True):
+        after = text[end:end + 1]
+        before = text[start - 1:start] if start else ""
+        if after in ("长", "级", "委") or name in NOT_REGIONS:
+            continue
+        # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
+        # only where no Chinese character runs into them from the left.
+        if len(name) == 2 and before and "\u4e00" <= before <= "\u9fff" and before not in "省市":
+            continue
+        add(start, end, names[name][0])
     for match in TOWN_SUFFIX.finditer(text):
         start = _town_start(text, match.start())
         if start is None:
