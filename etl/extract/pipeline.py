@@ -68,15 +68,27 @@ class LexiconTokenizer:
     def __call__(self, text: str) -> Doc:
         matches = self._matches(text)
         words: list[str] = []
+        lexicon_tokens: list[int] = []
         i, n = 0, len(text)
         while i < n:
             end = matches.get(i)
             if end is None:
                 ascii_run = _ASCII_RUN.match(text, i) if text[i].isascii() else None
                 end = ascii_run.end() if ascii_run else i + 1
+            else:
+                lexicon_tokens.append(len(words))
             words.append(text[i:end])
             i = end
-        return Doc(self.vocab, words=words, spaces=[False] * len(words))
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+        # Doc.text rebuilds the string token by token on every access; the components
+        # read these instead.
+        doc.user_data["text"] = text
+        doc.user_data["lexicon_tokens"] = lexicon_tokens
+        return doc
+
+
+def doc_text(doc: Doc) -> str:
+    return doc.user_data.get("text") or doc.text
 
 
 def _span(doc: Doc, start: int, end: int, label: str, name: str) -> Span | None:
@@ -102,10 +114,11 @@ class LexiconComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = list(doc.spans.get(SPANS_KEY, []))
-        for token in doc:
-            hit = self.table.get(token.text)
+        indices = doc.user_data.get("lexicon_tokens")
+        for i in indices if indices is not None else range(len(doc)):
+            hit = self.table.get(doc[i].text)
             if hit:
-                spans.append(Span(doc, token.i, token.i + 1, label=hit[0], span_id=hit[1]))
+                spans.append(Span(doc, i, i + 1, label=hit[0], span_id=hit[1]))
         doc.spans[SPANS_KEY] = spans
         return doc
 
@@ -132,7 +145,7 @@ class RulesComponent:
         self.policy = re.compile(self.rules["policy"])
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         spans = list(doc.spans.get(SPANS_KEY, []))
         found: list[tuple[int, int, str, str]] = []
         for match in self.policy.finditer(text):
@@ -174,7 +187,7 @@ class QuantitiesComponent:
         self.finder = quantities.QuantityFinder(units or {})
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.quantities = self.finder.find(doc.text)
+        doc._.quantities = self.finder.find(doc_text(doc))
         return doc
 
 
