@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import stat
+import urllib.request
 
 import pytest
 from typer.testing import CliRunner
@@ -69,6 +70,10 @@ def test_start_twice_then_stop_then_status(cli_home):
     conn = config.Connection(f"bolt://127.0.0.1:{bolt}", "neo4j", config.read_password_file(password_file), "neo4j")
     with db.connect(conn) as driver:
         assert db.read(driver, "RETURN 1 + 1 AS two") == [{"two": 2}]
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{http}/browser/", timeout=30) as response:
+        assert response.status == 200
+        assert "<title>Neo4j Browser</title>" in response.read().decode("utf-8")
 
     second = runner.invoke(app, args)
     assert second.exit_code == 0
