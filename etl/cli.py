@@ -188,6 +188,89 @@ def extract(
 
 # --- schema and load ------------------------------------------------------------------------
 
+schema_app = typer.Typer(help="Schema migrations (constraints and indexes).", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+def _driver(uri, user, password, database):
+    from etl import db
+
+    conn = config.connection(uri, user, password, database)
+    return db.connect(conn), conn.database
+
+
+@schema_app.command("apply")
+@user_errors
+def schema_apply(uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+                 database: DatabaseOption = None) -> None:
+    """Apply the pending migrations of schema/migrations; a second run does nothing.
+
+    Example: govgraph schema apply
+    """
+    from etl import migrations
+
+    driver, database = _driver(uri, user, password, database)
+    with driver:
+        done = migrations.apply(driver, database)
+    typer.echo("\n".join(f"applied {m.id} {m.name}" for m in done) or "schema is up to date")
+
+
+@schema_app.command("show")
+@user_errors
+def schema_show(uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+                database: DatabaseOption = None) -> None:
+    """List the migrations applied to the database and those pending.
+
+    Example: govgraph schema show
+    """
+    from etl import migrations
+
+    driver, database = _driver(uri, user, password, database)
+    with driver:
+        applied = {row["id"]: row for row in migrations.applied(driver, database)}
+    for migration in migrations.read_migrations():
+        row = applied.get(migration.id)
+        state = f"applied {row['applied_at']}" if row else "pending"
+        typer.echo(f"{migration.id} {migration.name}: {state}")
+
+
+@app.command("load")
+@user_errors
+def load(
+    source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 50,
+    uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Load extraction records into Neo4j (migrations first); loading twice changes nothing.
+
+    Records that fail validation are reported one line each and skipped; the exit status is 1
+    when any failed.
+
+    Example: govgraph load build/records.jsonl
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from etl.load import load_records, records_path
+
+    records_path(source)
+    driver, database = _driver(uri, user, password, database)
+    with driver, Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("loading", total=None)
+        stats = load_records(driver, source, database, batch_size,
+                             lambda done: progress.update(task, completed=done))
+    for failure in stats.failures:
+        typer.echo(f"failed: {failure}", err=True)
+    rate = stats.relationships_created / stats.seconds if stats.seconds else 0
+    typer.echo(
+        f"loaded {stats.documents} documents ({stats.replaced} replaced) in {stats.seconds:.1f} s: "
+        f"nodes +{stats.nodes_created} -{stats.nodes_deleted}, relationships +{stats.relationships_created} "
+        f"-{stats.relationships_deleted}, properties set {stats.properties_set}, {rate:.0f} relationships/s"
+    )
+    if stats.failures:
+        raise typer.Exit(code=1)
+
 # --- query and report -----------------------------------------------------------------------
 
 # --- export and viz -------------------------------------------------------------------------

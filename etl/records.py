@@ -183,6 +183,8 @@ def parse_record(line: str, *, where: str = "<string>") -> DocumentRecord:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise RecordError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{where}: a record is a JSON object, not {type(data).__name__}")
     try:
         return DocumentRecord.model_validate(data)
     except ValidationError as exc:

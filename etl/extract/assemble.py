@@ -147,9 +147,11 @@ class Assembler:
             if label == "Indicator" and not any(m.start == start and m.type == label for m in mentions):
                 new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                             sentence=index, start=start, end=end))
-            before = text[sentence.start:q.start]
-            target = self.target_cue.search(before) is not None
-            year = self.target_year.search(before)
+            # A target's year often opens the paragraph (到2025年，…；…达到63.56%；…).
+            paragraph = text[text.rfind("\n", 0, q.start) + 1:q.start]
+            target = self.target_cue.search(paragraph) is not None
+            years = list(self.target_year.finditer(paragraph))
+            year = years[-1] if years else None
             value_std, unit_std = standardize(q.value, q.unit, self.units)
             out.append(Quantity(
                 subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
@@ -220,7 +222,8 @@ class Assembler:
                 add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
             regions = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
             for child, parent in resolve.part_of(list(dict.fromkeys(regions + [reporting])), reporting):
-                evidence = entities["Region"].get(child, []) + entities["Region"].get(parent, [])
+                evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
+                    parent, entities, sentences)
                 add(child, "PART_OF", parent, evidence)
         for head, tail, evidence in self._involves(entities, mentions):
             add(head, "INVOLVES", tail, evidence)
@@ -231,6 +234,18 @@ class Assembler:
                 seen.add(key)
                 unique.append(r)
         return unique
+
+    @staticmethod
+    def _region_evidence(name: str, entities, sentences) -> list[int]:
+        """Sentences naming a region; for one known by its short name (会同) or implied
+        (市委, 全省), the sentences with that short name or those words."""
+        found = entities.get("Region", {}).get(name)
+        if found:
+            return found
+        level = name[-1]
+        implied = resolve.IMPLIED_PARENT.get(level)
+        return [s.index for s in sentences
+                if (len(name) > 2 and name[:-1] in s.text) or (implied and implied.search(s.text))]
 
     def _established(self, mentions, sentences) -> dict[str, tuple[list[int], int | None]]:
         """Actors a region sets up or appoints: an establishing verb earlier in the clause,

@@ -1,0 +1,88 @@
+"""Schema migrations: numbered Cypher files applied in order and recorded in the database.
+
+Takes schema/migrations/NNNN_name.cypher (statements separated by ';' at a line end) and a
+driver; applies the files not yet recorded, each recorded as a (:Migration {id, name,
+checksum, applied_at}) node, so a second apply does nothing. A migration that changed after
+it was applied is an error naming the file: migrations are history, add a new one instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import neo4j
+
+from etl import config, db
+from etl.errors import DataFileError
+
+_NAME = re.compile(r"^(?P<id>\d{4})_(?P<name>[a-z0-9_]+)\.cypher$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str
+    name: str
+    path: Path
+    statements: tuple[str, ...]
+    checksum: str
+
+
+def read_migrations(folder: Path | None = None) -> list[Migration]:
+    """The migration files in order, each split into statements."""
+    folder = folder or config.schema_dir() / "migrations"
+    migrations = []
+    for path in sorted(folder.glob("*.cypher")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise DataFileError(f"{path}: a migration file is named NNNN_name.cypher (e.g. 0004_add_index.cypher)")
+        text = path.read_text(encoding="utf-8")
+        body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("//"))
+        statements = tuple(s.strip() for s in re.split(r";\s*$", body, flags=re.M) if s.strip())
+        if not statements:
+            raise DataFileError(f"{path}:1: the migration has no statement")
+        checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        migrations.append(Migration(match["id"], match["name"], path, statements, checksum))
+    ids = [m.id for m in migrations]
+    if len(ids) != len(set(ids)):
+        raise DataFileError(f"{folder}: two migrations share a number: {sorted(i for i in ids if ids.count(i) > 1)}")
+    return migrations
+
+
+def applied(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> list[dict]:
+    """The migrations recorded in the database, oldest first."""
+    return db.read(
+        driver,
+        "MATCH (m:Migration) RETURN m.id AS id, m.name AS name, m.checksum AS checksum, "
+        "toString(m.applied_at) AS applied_at ORDER BY m.id",
+        database=database,
+    )
+
+
+def apply(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
+          folder: Path | None = None) -> list[Migration]:
+    """Apply the pending migrations in order; return those applied now."""
+    done = {row["id"]: row for row in applied(driver, database)}
+    now = []
+    for migration in read_migrations(folder):
+        recorded = done.get(migration.id)
+        if recorded:
+            if recorded["checksum"] != migration.checksum:
+                raise DataFileError(
+                    f"{migration.path}: changed after it was applied to the database "
+                    "(checksum differs); put the change in a new migration file"
+                )
+            continue
+        for statement in migration.statements:
+            # Schema commands cannot share a transaction with data writes, so each runs alone.
+            db.write(driver, statement, database=database)
+        db.write(
+            driver,
+            "MERGE (m:Migration {id: $id}) SET m.name = $name, m.checksum = $checksum, m.applied_at = datetime()",
+            {"id": migration.id, "name": migration.name, "checksum": migration.checksum},
+            database=database,
+        )
+        now.append(migration)
+    return now
