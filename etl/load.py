@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import neo4j
-
 from etl import config, migrations
 from etl.errors import LoadError, RecordError
 from etl.records import LABELS, RELATION_ENDS, DocumentRecord, iter_record_lines, parse_record

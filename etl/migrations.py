@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import neo4j
-
 from etl import config, db
 from etl.errors import DataFileError
 
