@@ -17,7 +17,8 @@ from etl.errors import ConfigError, ServerError
 
 def connect(conn: Connection) -> neo4j.Driver:
     """Open a driver and check that the server answers and accepts the credentials."""
-    driver = neo4j.GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+    # Schema notifications (an unknown label before the first load) are not the user's business.
+    driver = neo4j.GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password), notifications_min_severity="OFF")
     try:
         driver.verify_connectivity()
     except neo4j.exceptions.AuthError:
@@ -32,11 +33,11 @@ def connect(conn: Connection) -> neo4j.Driver:
     return driver
 
 
-def ensure_embedded(conn: Connection) -> server.ServerInfo | None:
-    """Start the embedded server when the connection points at it and it is not running."""
-    if not conn.embedded:
+def ensure_embedded(uri: str | None) -> server.ServerInfo | None:
+    """Start the embedded server (or find it running) when no URI names another server."""
+    if uri and uri != config.embedded_uri():
         return None
-    return server.start(config.home_dir(), bolt_port=int(conn.uri.rsplit(":", 1)[1]))
+    return server.start(config.home_dir(), bolt_port=int(config.embedded_uri().rsplit(":", 1)[1]))
 
 
 def read(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = None,

@@ -145,3 +145,20 @@ def test_load_command_and_schema_commands(empty_db, neo4j_conn, sample_records, 
     missing = runner.invoke(app, ["load", str(tmp_path / "none.jsonl"), *conn])
     assert (missing.exit_code, missing.output) == (1, f"Error: {tmp_path / 'none.jsonl'}: no such file; "
                                                        "run govgraph extract first\n")
+
+
+def test_run_extracts_and_loads_a_corpus(empty_db, neo4j_conn, tmp_path):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sample = config.sample_corpus_dir() / "002_94f629d2cccb45b0.txt"
+    (corpus / sample.name).write_bytes(sample.read_bytes())
+    args = ["run", str(corpus), "--out", str(tmp_path / "out"), "--uri", neo4j_conn.uri, "--password",
+            neo4j_conn.password]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"extracted 1 documents into {tmp_path / 'out' / 'records.jsonl'}"
+    assert db.read(empty_db, "MATCH (d:Document)-[:REPORTS_ON]->(r:Region) RETURN r.name AS r") == [{"r": "忻州市"}]
