@@ -312,3 +312,7 @@ def run(
                f"relationships +{stats.relationships_created} in {stats.seconds:.1f} s")
     if summary.failures or stats.failures:
         raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

@@ -162,3 +162,35 @@ def test_run_extracts_and_loads_a_corpus(empty_db, neo4j_conn, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"extracted 1 documents into {tmp_path / 'out' / 'records.jsonl'}"
     assert db.read(empty_db, "MATCH (d:Document)-[:REPORTS_ON]->(r:Region) RETURN r.name AS r") == [{"r": "忻州市"}]
+
+
+def test_a_killed_load_rerun_equals_a_clean_load(empty_db, neo4j_conn, sample_records):
+    """Kill the loading process after a random number of batches, load again, compare the graph."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    load_records(empty_db, sample_records)
+    clean = dump(empty_db)
+    wipe(empty_db)
+
+    stop_after = random.Random().randint(1, 4)
+    env = dict(os.environ, NEO4J_URI=neo4j_conn.uri, NEO4J_PASSWORD=neo4j_conn.password)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", "load", str(sample_records), "--batch-size", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=config.PROJECT_ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        loaded = db.read(empty_db, "MATCH (d:Document) RETURN count(d) AS n")[0]["n"]
+        if loaded >= stop_after:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.wait()
+    interrupted = dump(empty_db)
+    load_records(empty_db, sample_records)
+    assert dump(empty_db) == clean
+    assert process.returncode == -signal.SIGKILL or interrupted == clean
