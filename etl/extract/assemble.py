@@ -201,7 +201,9 @@ class Assembler:
             return False
         if re.search(r"[与于对向从把被将在使让的]|来自", text):
             return False
-        if any(word in text for word in self.rules["not_quantity_subjects"]):
+        if any(word in text for word in self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"]):
+            return False
+        if text[-1] in self.rules["not_noun_endings"]:
             return False
         return not any(text.endswith(verb) for verb in self.quantity_verbs)
 
