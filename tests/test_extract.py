@@ -71,6 +71,8 @@ def test_titles_are_policies():
     assert ("Policy", "中华人民共和国水土保持法") in found
     assert ("Policy", "平利县水土保持规划(2021—2030年)") in found
     assert not any(label == "Policy" for label, _ in mentions("水土保持法规定了补偿费的征收。"))
+    films = mentions("制作专题片《青山绿水看平利》，出版《水保丰碑——治理纪实》。")
+    assert not any(label == "Policy" for label, _ in films)
 
 
 def test_level_roles():
@@ -230,8 +232,8 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.82
-    assert result["relations"]["f1"] >= 0.72
+    assert result["entities_all"]["f1"] >= 0.825
+    assert result["relations"]["f1"] >= 0.745
     assert result["quantities"]["f1"] >= 0.48
 
 

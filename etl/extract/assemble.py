@@ -40,8 +40,9 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
     for span in spans:
         inside = [c for c in containers if c[0] <= span.start_char and span.end_char <= c[1]]
         if inside and not (span.label_ == "Region" and all(c[2] == "Policy" for c in inside)):
+            # The parts of a linkage (河长+检察长, 条田+路渠+防护林) are entities in their own right.
             linkage = any(c[2] == "linkage" for c in inside)
-            if not (linkage and span.label_ == "Actor"):
+            if not (linkage and span.label_ in ("Actor", "Measure")):
                 continue
         name = span.id_
         kind = "linkage" if span.label_ == "Mechanism" and "+" in name else span.label_

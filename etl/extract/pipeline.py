@@ -143,13 +143,15 @@ class RulesComponent:
         self.linkage = re.compile(self.rules["linkage_quoted"])
         self.quoted = re.compile(self.rules["quoted_mechanism"])
         self.policy = re.compile(self.rules["policy"])
+        self.policy_tail = re.compile(self.rules["policy_tail"])
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         spans = list(doc.spans.get(SPANS_KEY, []))
         found: list[tuple[int, int, str, str]] = []
         for match in self.policy.finditer(text):
-            found.append((match.start("title"), match.end("title"), "Policy", match["title"].strip()))
+            if self.policy_tail.search(match["title"].strip()):
+                found.append((match.start("title"), match.end("title"), "Policy", match["title"].strip()))
         for match in self.linkage.finditer(text):
             found.append((match.start("body"), match.end("body"), "Mechanism", linkage_name(match["body"])))
         for match in self.quoted.finditer(text):
