@@ -86,9 +86,27 @@ def is_traditional(text: str) -> bool:
     return changed / len(sample) > TRADITIONAL_SHARE
 
 
+@functools.cache
+def _keep_phrases(path: Path | None = None) -> re.Pattern[str] | None:
+    path = path or config.schema_dir() / "normalize" / "opencc_keep.yaml"
+    phrases = yaml.safe_load(path.read_text(encoding="utf-8")).get("phrases") or {}
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))) if phrases else None
+
+
 def to_simplified(text: str) -> str:
-    """Traditional to simplified with mainland phrasing (Taiwan vocabulary mapped back)."""
-    return _converters()[1].convert(text)
+    """Traditional to simplified with mainland phrasing (Taiwan vocabulary mapped back), except
+    the phrases of schema/normalize/opencc_keep.yaml, which keep their mainland sense."""
+    t2s, tw2sp = _converters()
+    keep = _keep_phrases()
+    if keep is None:
+        return tw2sp.convert(text)
+    pieces, last = [], 0
+    for match in keep.finditer(text):
+        pieces.append(tw2sp.convert(text[last:match.start()]))
+        pieces.append(t2s.convert(match.group(0)))
+        last = match.end()
+    pieces.append(tw2sp.convert(text[last:]))
+    return "".join(pieces)
 
 
 def half_width(text: str) -> str:

@@ -111,6 +111,7 @@ FINDER = QuantityFinder(load_units())
         ("修建淤地坝X座", None, "座", None, True),
         ("争取资金XX万元", None, "万元", None, True),
         ("张贴标语1100余份", 1100.0, "份", "余", False),
+        ("散发宣传资料1万余份", 1.0, "万份", "余", False),
         ("完成治理面积12.6平方公里", 12.6, "平方公里", None, False),
         ("新建谷坊二十六座", 26.0, "座", None, False),
         ("水土保持率达到63.56%", 63.56, "%", None, False),
@@ -234,7 +235,7 @@ def test_seed_scores_do_not_fall(tmp_path):
     assert missing == []
     assert result["entities_all"]["f1"] >= 0.825
     assert result["relations"]["f1"] >= 0.745
-    assert result["quantities"]["f1"] >= 0.48
+    assert result["quantities"]["f1"] >= 0.50
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [

@@ -37,6 +37,11 @@ def test_traditional_input_is_converted_with_mainland_phrasing():
     assert doc.text == "全市生态创建工作汇报\n本项目的信息系统已上线，软件由县水利局维护。"
 
 
+def test_phrases_with_a_taiwan_sense_keep_their_mainland_one():
+    doc = normalize.normalize(raw("編印簡報9期，散發宣傳資料1萬餘份，三同時執行率達100%。"))
+    assert doc.text == "编印简报9期，散发宣传资料1万余份，三同时执行率达100%。"
+
+
 def test_simplified_input_is_left_alone():
     text = "县水利局建立了联席会议制度，乾隆年间修建的水渠仍在使用。"
     doc = normalize.normalize(raw(text))

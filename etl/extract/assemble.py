@@ -180,7 +180,7 @@ class Assembler:
             if at >= 0 and clause + at + len(verb) > phrase_start:
                 phrase_start = clause + at + len(verb)
         noun = text[phrase_start:q.start]
-        noun = re.sub(r"^(了|到|出|成|有|共|计|累计|全年|约|近|达|各类|各种)+", "", noun)
+        noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种)+", "", noun)
         noun = re.sub(r"(约|近|达|超过|逾|共|计|等|了)+$", "", noun)
         start = q.start - len(text[phrase_start:q.start]) + text[phrase_start:q.start].find(noun)
         if not self._noun_phrase(noun):

@@ -44,7 +44,8 @@ class QuantityFinder:
         unit_re = "|".join(re.escape(u) for u in names)
         # 余/多 may stand between the number and the unit (1100余份) or after it (30个以上).
         self.pattern = re.compile(
-            r"(?P<pre>约|近|超过|逾|达)?" + _NUMBER + r"(?P<approx>余|多)?(?P<unit>" + unit_re + r")(?![A-Za-z])"
+            r"(?P<pre>约|近|超过|逾|达)?" + _NUMBER
+            + r"(?P<scale>万|亿)?(?P<approx>余|多)?(?P<unit>" + unit_re + r")(?![A-Za-z])"
         )
 
     def find(self, text: str) -> list[QuantitySpan]:
@@ -59,7 +60,9 @@ class QuantityFinder:
             except (ValueError, KeyError):
                 continue
             approx = match["approx"] or (match["pre"] if match["pre"] in ("约", "近", "超过", "逾") else None)
-            found.append(QuantitySpan(start, match.end(), text[start:match.end()], value, match["unit"],
+            # 1万余份: the scale stays with the unit as written (value 1, unit 万份).
+            unit = (match["scale"] or "") + match["unit"]
+            found.append(QuantitySpan(start, match.end(), text[start:match.end()], value, unit,
                                       approx, value is None))
         return found
 
