@@ -63,7 +63,9 @@ def neo4j_driver(neo4j_conn: config.Connection) -> Iterator[neo4j.Driver]:
 
 def wipe(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> None:
     """Drop all data, constraints and indexes (Community has one user database to share)."""
-    driver.execute_query("MATCH (n) DETACH DELETE n", database_=database)
+    # In batches: one transaction deleting a large graph exceeds the transaction memory cap.
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
     for row in db.read(driver, "SHOW CONSTRAINTS YIELD name RETURN name", database=database):
         driver.execute_query(f"DROP CONSTRAINT `{row['name']}` IF EXISTS", database_=database)
     indexes = db.read(
