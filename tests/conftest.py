@@ -65,7 +65,8 @@ def wipe(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> None:
     """Drop all data, constraints and indexes (Community has one user database to share)."""
     # In batches: one transaction deleting a large graph exceeds the transaction memory cap.
     with driver.session(database=database) as session:
-        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run("MATCH (n) CALL { WITH n DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
     for row in db.read(driver, "SHOW CONSTRAINTS YIELD name RETURN name", database=database):
         driver.execute_query(f"DROP CONSTRAINT `{row['name']}` IF EXISTS", database_=database)
     indexes = db.read(
