@@ -238,7 +238,7 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
 @user_errors
 def load(
     source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 50,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 200,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:

@@ -27,7 +27,8 @@ from etl import config, migrations
 from etl.errors import LoadError, RecordError
 from etl.records import LABELS, RELATION_ENDS, DocumentRecord, iter_record_lines, parse_record
 
-DEFAULT_BATCH = 50
+# Fastest of the sizes benchmarks/load.py tried on 2,000 documents (50 and 200); see README.
+DEFAULT_BATCH = 200
 
 
 @dataclass
