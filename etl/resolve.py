@@ -18,7 +18,6 @@ import importlib.resources
 import re
 from dataclasses import dataclass
 
-LEVEL_SUFFIXES = ("自治州", "自治县", "地区", "盟", "旗", "省", "市", "县", "区", "镇", "乡", "村", "街道")
 # Words that end like a region but are not one.
 NOT_REGIONS = {
     "城乡", "乡村", "农村", "新农村", "县乡村", "全县", "全区", "全市", "全省", "全镇", "全乡", "全村",
@@ -39,7 +38,6 @@ NAME_BOUNDARY = set("全各每个我该本农新美和与及在到的、,，。�
 FIRST_PERSON = re.compile(r"(我|该|本)(区|县|市|省|镇|乡)")
 # Words by which a county's report refers to its city or province (市委, 全省 …).
 IMPLIED_PARENT = {"市": re.compile(r"市委|市政府|全市"), "省": re.compile(r"省委|省政府|全省|省级")}
-LEVEL_OF_SUFFIX = {"自治州": "市", "地区": "市", "盟": "市", "自治县": "县", "旗": "县"}
 
 
 @dataclass(frozen=True)
@@ -81,18 +79,6 @@ def _level_of(name: str, adcode: str) -> str | None:
         if name.endswith(suffix):
             return {"市": "县", "旗": "县"}.get(suffix, suffix)
     return "县"
-
-
-@functools.cache
-def _short_names() -> dict[str, str]:
-    """Unambiguous names without their suffix (忻州 → 忻州市), for provinces and cities only."""
-    counts: dict[str, list[str]] = {}
-    for name, infos in gazetteer().items():
-        if infos[0].level in ("省", "市") and len(name) >= 3:
-            for suffix in ("省", "市"):
-                if name.endswith(suffix):
-                    counts.setdefault(name[: -len(suffix)], []).append(name)
-    return {short: names[0] for short, names in counts.items() if len(names) == 1}
 
 
 @functools.cache

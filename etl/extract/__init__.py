@@ -8,6 +8,7 @@ and reports files that could not be read instead of stopping at them.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable
@@ -42,15 +43,12 @@ def extract_text_document(path: Path) -> DocumentRecord:
     return _assembler().record(norm, sentences, doc)
 
 
-_ASSEMBLER = []
-
-
+@functools.cache
 def _assembler():
+    """One Assembler a process: it reads the lexicon and rule files once."""
     from etl.extract.assemble import Assembler
 
-    if not _ASSEMBLER:
-        _ASSEMBLER.append(Assembler())
-    return _ASSEMBLER[0]
+    return Assembler()
 
 
 def _work(path: Path) -> tuple[Path, DocumentRecord | None, str | None]:

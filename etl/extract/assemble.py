@@ -29,7 +29,6 @@ REGION_RELATION = {
     "Policy": "CITES",
     "WaterBody": "GOVERNS",
 }
-FIRST_PERSON = re.compile(r"(我|该|本|全)(区|县|市|省|镇|乡)")
 
 
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
