@@ -273,6 +273,121 @@ def load(
 
 # --- query and report -----------------------------------------------------------------------
 
+query_app = typer.Typer(help="Query packs: read-only Cypher files under queries/.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+
+@query_app.command("list")
+@user_errors
+def query_list() -> None:
+    """List the query packs and their queries with one-line descriptions.
+
+    Example: govgraph query list
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from etl import queries
+
+    table = Table("pack", "query", "parameters", "description", show_lines=False)
+    for query in queries.load_packs().values():
+        params = ", ".join(p.name + ("" if p.required else "?") for p in query.params)
+        table.add_row(query.pack, query.name, params, query.description)
+    Console(width=160).print(table)
+
+
+@query_app.command("show")
+@user_errors
+def query_show(name: Annotated[str, typer.Argument(help="pack/name or name.")]) -> None:
+    """Print a query's description, parameters, columns and Cypher.
+
+    Example: govgraph query show compare/targets
+    """
+    from etl import queries
+
+    query = queries.find_query(name)
+    typer.echo(f"{query.qualified}: {query.description}")
+    typer.echo(f"file: {query.path}")
+    for p in query.params:
+        default = "required" if p.required else f"default {p.default!r}"
+        typer.echo(f"param {p.name}: {p.type} ({default})")
+    typer.echo(f"columns: {', '.join(query.columns)}")
+    typer.echo("")
+    typer.echo(query.cypher)
+
+
+@query_app.command("run")
+@user_errors
+def query_run(
+    name: Annotated[str, typer.Argument(help="pack/name or name.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; repeat.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds before the query is cancelled.")] = 30.0,
+    uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Run a query read-only, with its parameters passed as Cypher parameters.
+
+    Example: govgraph query run targets --param region=忻州市 --format csv --out targets.csv
+    """
+    from etl import queries
+
+    if fmt not in queries.FORMATS:
+        raise GovgraphError(f"unknown --format {fmt!r}; use one of {', '.join(queries.FORMATS)}")
+    query = queries.find_query(name)
+    params = queries.bind_params(query, queries.parse_param_options(param or []))
+    driver, database = _driver(uri, user, password, database)
+    with driver:
+        rows = queries.run_query(driver, query, params, database=database, timeout=timeout)
+    _print_rows(rows, query.columns, fmt, out)
+
+
+def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from etl import queries
+
+    if fmt == "table" and out is None:
+        columns = columns or tuple(rows[0] if rows else ())
+        table = Table(*columns, caption=f"{len(rows)} rows")
+        for row in rows:
+            table.add_row(*(queries.format_cell(row.get(c)) for c in columns))
+        Console(width=200).print(table)
+        return
+    text = queries.format_rows(rows, columns, "csv" if fmt == "table" else fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GovgraphError(f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(f"{len(rows)} rows written to {out}")
+
+
+@app.command("report")
+@user_errors
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for index.html, PNG and CSV.")] = Path("build/report"),
+    uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write the comparison report: heatmaps of the mechanism matrix, similarity and linkage tables.
+
+    Example: govgraph report --out build/report
+    """
+    from etl.report import build_report
+
+    driver, database = _driver(uri, user, password, database)
+    with driver:
+        result = build_report(driver, out, database)
+    typer.echo(f"report: {result.html}")
+    for path in result.files:
+        typer.echo(f"  {path}")
+
 # --- export and viz -------------------------------------------------------------------------
 
 # --- run: the main job ----------------------------------------------------------------------
@@ -287,13 +402,16 @@ def run(
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Extract a corpus and load it into Neo4j, starting the embedded server when no --uri is given.
+    """The main job: extract a corpus, load it, run the compare pack and write the report.
+
+    Starts the embedded Neo4j when no --uri is given; OUT gets records.jsonl and report/.
 
     Example: govgraph run corpus/sample --workers 2
     """
     from etl import db
     from etl.extract import extract_corpus
     from etl.load import load_records
+    from etl.report import build_report
 
     paths = corpus or [config.sample_corpus_dir()]
     started = db.ensure_embedded(uri)
@@ -306,10 +424,15 @@ def run(
     typer.echo(f"extracted {summary.documents} documents into {summary.out}")
     with db.connect(conn) as driver:
         stats = load_records(driver, summary.out, conn.database)
-    for failure in stats.failures:
-        typer.echo(f"failed: {failure}", err=True)
-    typer.echo(f"loaded {stats.documents} documents: nodes +{stats.nodes_created}, "
-               f"relationships +{stats.relationships_created} in {stats.seconds:.1f} s")
+        for failure in stats.failures:
+            typer.echo(f"failed: {failure}", err=True)
+        typer.echo(f"loaded {stats.documents} documents: nodes +{stats.nodes_created}, "
+                   f"relationships +{stats.relationships_created} in {stats.seconds:.1f} s")
+        result = build_report(driver, out / "report", conn.database)
+    typer.echo(f"compare pack: {len(result.tables)} queries, results as CSV in {result.folder}")
+    typer.echo(f"report: {result.html}")
+    typer.echo("explore: govgraph query list; govgraph query run mechanism-matrix"
+               + (f"; Neo4j Browser {started.browser_url}" if started else ""))
     if summary.failures or stats.failures:
         raise typer.Exit(code=1)
 

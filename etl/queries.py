@@ -269,7 +269,8 @@ def rows_to_dataframe(rows: list[dict[str, Any]], columns: tuple[str, ...] = ())
     return pandas.DataFrame(rows, columns=list(columns) or None)
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """One value as text: empty for null, JSON for lists and maps."""
     if value is None:
         return ""
     if isinstance(value, list | dict):
@@ -286,11 +287,11 @@ def format_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        writer.writerows([format_cell(row.get(c)) for c in columns] for row in rows)
         return buffer.getvalue()
     if fmt == "markdown":
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for row in rows:
-            lines.append("| " + " | ".join(_cell(row.get(c)).replace("|", "\\|") for c in columns) + " |")
+            lines.append("| " + " | ".join(format_cell(row.get(c)).replace("|", "\\|") for c in columns) + " |")
         return "\n".join(lines) + "\n"
     raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -1,0 +1,15 @@
+// name: targets
+// description: Indicator values by region and year, targets (到2025年…达到) and actual values side by side, with the document that states each.
+// param: region: string = null
+// param: indicator: string = null
+// param: kind: string = null
+// columns: region, region_key, indicator, kind, year, value, unit, redacted, document
+MATCH (r:Region)-[q:MEASURES]->(i:Indicator)
+WHERE q.key <> ''
+  AND ($region IS NULL OR r.key = $region OR r.name = $region)
+  AND ($indicator IS NULL OR i.name = $indicator)
+  AND ($kind IS NULL OR q.kind = $kind)
+OPTIONAL MATCH (d:Document {doc_id: split(q.key, ':')[0]})
+RETURN r.name AS region, r.key AS region_key, i.name AS indicator, q.kind AS kind, q.year AS year,
+       q.value AS value, q.unit AS unit, q.redacted AS redacted, d.name AS document
+ORDER BY region_key, indicator, kind DESC, year, value
