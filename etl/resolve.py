@@ -199,7 +199,7 @@ def reporting_region(title: str, opening: str, mentions: list[RegionMention],
     for part in (title, opening):
         for mention in find_region_mentions(part):
             if mention.region.level in ("省", "市", "县", "区"):
-                return mention.region
+                return _usual_placeholder(mention.region, mentions)
     short = short_name_region(text) if text else None
     if short:
         return short
@@ -207,6 +207,18 @@ def reporting_region(title: str, opening: str, mentions: list[RegionMention],
     for mention in mentions:
         counted[mention.region] = counted.get(mention.region, 0) + 1
     return max(counted, key=counted.get) if counted else None
+
+
+def _usual_placeholder(region: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
+    """A redacted report names itself one way in the body (XX区) even when the site's title
+    says 某区: the placeholder of that level the text uses most is the region's name."""
+    if not region.anonymized:
+        return region
+    counts: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        if mention.region.anonymized and mention.region.level == region.level:
+            counts[mention.region] = counts.get(mention.region, 0) + 1
+    return max(counts, key=lambda r: (counts[r], r == region)) if counts else region
 
 
 def implied_parents(reporting: RegionInfo | None, text: str) -> list[RegionInfo]:
