@@ -34,3 +34,15 @@ class LoadError(GovgraphError):
 
 class QueryError(GovgraphError):
     """A query pack or query run failed (unknown name, bad parameter, write attempt, timeout)."""
+
+
+class ReportError(GovgraphError):
+    """The comparison report could not be written (no CJK font, unwritable folder)."""
+
+
+class VizError(GovgraphError):
+    """A network page could not be drawn (unknown region or mechanism, conflicting options, unwritable file)."""
+
+
+class ExportError(GovgraphError):
+    """A graph could not be exported (unknown format or projection, unwritable file)."""

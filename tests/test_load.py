@@ -162,6 +162,10 @@ def test_run_extracts_and_loads_a_corpus(empty_db, neo4j_conn, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"extracted 1 documents into {tmp_path / 'out' / 'records.jsonl'}"
     assert db.read(empty_db, "MATCH (d:Document)-[:REPORTS_ON]->(r:Region) RETURN r.name AS r") == [{"r": "忻州市"}]
+    report = tmp_path / "out" / "report"
+    assert f"report: {report / 'index.html'}" in result.output
+    assert (report / "mechanism-matrix.png").stat().st_size > 0
+    assert "忻州市,忻州市,水土保持率,target,2025,63.56,%" in (report / "targets.csv").read_text(encoding="utf-8")
 
 
 def test_a_killed_load_rerun_equals_a_clean_load(empty_db, neo4j_conn, sample_records):
