@@ -56,14 +56,16 @@ def region_key(name: str, anonymized: bool, doc_id: str) -> str:
     return f"{name}@{doc_id}" if anonymized else name
 
 
-def _anonymized(record: DocumentRecord, name: str) -> bool:
+def is_anonymized(record: DocumentRecord, name: str) -> bool:
+    """Whether a region of the record is anonymized (XX区), hence scoped to its document."""
     props = record.properties.get("Region", {}).get(name, {})
     if "anonymized" in props:
         return bool(props["anonymized"])
     return bool(record.region and record.region.name == name and record.region.anonymized)
 
 
-def _label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str | None:
+def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str | None:
+    """The first of the allowed labels under which the record lists the entity."""
     return next((label for label in allowed if name in record.entities.get(label, [])), None)
 
 
@@ -73,12 +75,90 @@ def validate(record: DocumentRecord) -> None:
         if rel.type == "REPORTS_ON":
             continue
         heads, tails = RELATION_ENDS[rel.type]
-        if _label_of(record, rel.head, heads) is None:
+        if label_of(record, rel.head, heads) is None:
             raise RecordError(f"document {record.doc!r}: relation {rel.type} head {rel.head!r} "
                               f"is not among its {'/'.join(heads)} entities")
-        if _label_of(record, rel.tail, tails) is None:
+        if label_of(record, rel.tail, tails) is None:
             raise RecordError(f"document {record.doc!r}: relation {rel.type} tail {rel.tail!r} "
                               f"is not among its {'/'.join(tails)} entities")
+
+
+def entity_key(record: DocumentRecord, label: str, name: str) -> str:
+    """The key of an entity node: the name, or name@doc_id for an anonymized region."""
+    return region_key(name, is_anonymized(record, name), record.doc_id) if label == "Region" else name
+
+
+# --- the graph rows of records: what every sink (Neo4j, bulk CSV, NetworkX) writes -------------
+
+
+def document_rows(records: Iterable[DocumentRecord]) -> list[dict]:
+    return [{"doc_id": r.doc_id, "name": r.doc, "title": r.title, "date": r.date, "source": r.source,
+             "lang_variant": r.lang_variant, "lexicon_version": r.lexicon_version} for r in records]
+
+
+def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
+    return [{"id": f"{r.doc_id}:{s.index}", "doc_id": r.doc_id, "index": s.index, "text": s.text,
+             "start": s.start, "end": s.end} for r in records for s in r.sentences]
+
+
+def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
+    """Per label, rows {key, name, props}; props without nulls, regions with anonymized (and doc_id)."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        for label in LABELS:
+            for name in r.entities.get(label, []):
+                props = {k: v for k, v in r.properties.get(label, {}).get(name, {}).items() if v is not None}
+                if label == "Region":
+                    anonymized = is_anonymized(r, name)
+                    props.update(anonymized=anonymized)
+                    if anonymized:
+                        props["doc_id"] = r.doc_id
+                rows[label].append({"key": entity_key(r, label, name), "name": name, "props": props})
+    return rows
+
+
+def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
+    """Per label, MENTIONS rows {sentence, key, start, end}."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        for m in r.mentions:
+            rows[m.type].append({"sentence": f"{r.doc_id}:{m.sentence}", "key": entity_key(r, m.type, m.name),
+                                 "start": m.start, "end": m.end})
+    return rows
+
+
+def reports_on_rows(records: Iterable[DocumentRecord]) -> list[dict]:
+    return [{"doc_id": r.doc_id, "key": region_key(r.region.name, r.region.anonymized, r.doc_id)}
+            for r in records if r.region]
+
+
+def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str], list[dict]]:
+    """Per (type, head label, tail label), rows {head, tail, rkey, evidence, doc_id, props}.
+
+    Relations have rkey ""; each quantity is its own MEASURES/IMPLEMENTS row with rkey doc_id:n.
+    """
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        for rel in r.relations:
+            if rel.type == "REPORTS_ON":
+                continue
+            heads, tails = RELATION_ENDS[rel.type]
+            head_label, tail_label = label_of(r, rel.head, heads), label_of(r, rel.tail, tails)
+            props = {k: v for k, v in rel.props.model_dump().items() if k != "evidence" and v is not None}
+            groups[(rel.type, head_label, tail_label)].append({
+                "head": entity_key(r, head_label, rel.head), "tail": entity_key(r, tail_label, rel.tail),
+                "rkey": "", "evidence": [f"{r.doc_id}:{i}" for i in rel.props.evidence],
+                "doc_id": r.doc_id, "props": props})
+        if not r.region:
+            continue
+        for n, q in enumerate(r.quantities):
+            rtype = "IMPLEMENTS" if q.subject_type == "Measure" else "MEASURES"
+            props = q.model_dump(exclude={"subject", "subject_type", "evidence"})
+            groups[(rtype, "Region", q.subject_type)].append({
+                "head": entity_key(r, "Region", r.region.name), "tail": q.subject, "rkey": f"{r.doc_id}:{n}",
+                "evidence": [f"{r.doc_id}:{i}" for i in q.evidence], "doc_id": r.doc_id,
+                "props": {k: v for k, v in props.items() if v is not None}})
+    return groups
 
 
 def _node_ref(label: str, var: str, key_field: str) -> str:
@@ -126,75 +206,23 @@ class Loader:
             "UNWIND $rows AS row MERGE (d:Document {doc_id: row.doc_id}) "
             "SET d.name = row.name, d.title = row.title, d.date = row.date, d.source = row.source, "
             "d.lang_variant = row.lang_variant, d.lexicon_version = row.lexicon_version",
-            [{"doc_id": r.doc_id, "name": r.doc, "title": r.title, "date": r.date, "source": r.source,
-              "lang_variant": r.lang_variant, "lexicon_version": r.lexicon_version} for r in records])
+            document_rows(records))
         self.write(
             "UNWIND $rows AS row MERGE (s:Sentence {id: row.id}) "
             "SET s.doc_id = row.doc_id, s.index = row.index, s.text = row.text, s.start = row.start, s.end = row.end",
-            [{"id": f"{r.doc_id}:{s.index}", "doc_id": r.doc_id, "index": s.index, "text": s.text,
-              "start": s.start, "end": s.end} for r in records for s in r.sentences])
-        self._entities(records)
-        self._relations(records)
-
-    def _entities(self, records: list[DocumentRecord]) -> None:
-        for label in LABELS:
-            rows = []
-            for r in records:
-                for name in r.entities.get(label, []):
-                    props = {k: v for k, v in r.properties.get(label, {}).get(name, {}).items() if v is not None}
-                    if label == "Region":
-                        anonymized = _anonymized(r, name)
-                        props.update(anonymized=anonymized)
-                        if anonymized:
-                            props["doc_id"] = r.doc_id
-                        rows.append({"key": region_key(name, anonymized, r.doc_id), "name": name, "props": props})
-                    else:
-                        rows.append({"name": name, "props": props})
+            sentence_rows(records))
+        for label, rows in entity_rows(records).items():
             key = "key" if label == "Region" else "name"
             extra = "SET n.name = row.name " if label == "Region" else ""
-            self.write(f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) {extra}SET n += row.props", rows)
-        mentions: dict[str, list[dict]] = defaultdict(list)
-        for r in records:
-            for m in r.mentions:
-                key = region_key(m.name, _anonymized(r, m.name), r.doc_id) if m.type == "Region" else m.name
-                mentions[m.type].append({"sentence": f"{r.doc_id}:{m.sentence}", "key": key,
-                                         "start": m.start, "end": m.end})
-        for label, rows in mentions.items():
+            self.write(f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) {extra}SET n += row.props", rows)
+        for label, rows in mention_rows(records).items():
             self.write(
                 "UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
                 + " MERGE (s)-[m:MENTIONS {start: row.start}]->(n) SET m.end = row.end", rows)
         self.write(
             "UNWIND $rows AS row MATCH (d:Document {doc_id: row.doc_id}) MATCH (n:Region {key: row.key}) "
-            "MERGE (d)-[:REPORTS_ON]->(n)",
-            [{"doc_id": r.doc_id, "key": region_key(r.region.name, r.region.anonymized, r.doc_id)}
-             for r in records if r.region])
-
-    def _key(self, record: DocumentRecord, label: str, name: str) -> str:
-        return region_key(name, _anonymized(record, name), record.doc_id) if label == "Region" else name
-
-    def _relations(self, records: list[DocumentRecord]) -> None:
-        groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-        for r in records:
-            for rel in r.relations:
-                if rel.type == "REPORTS_ON":
-                    continue
-                heads, tails = RELATION_ENDS[rel.type]
-                head_label, tail_label = _label_of(r, rel.head, heads), _label_of(r, rel.tail, tails)
-                props = {k: v for k, v in rel.props.model_dump().items() if k != "evidence" and v is not None}
-                groups[(rel.type, head_label, tail_label)].append({
-                    "head": self._key(r, head_label, rel.head), "tail": self._key(r, tail_label, rel.tail),
-                    "rkey": "", "evidence": [f"{r.doc_id}:{i}" for i in rel.props.evidence],
-                    "doc_id": r.doc_id, "props": props})
-            for n, q in enumerate(r.quantities):
-                if not r.region:
-                    continue
-                rtype = "IMPLEMENTS" if q.subject_type == "Measure" else "MEASURES"
-                props = q.model_dump(exclude={"subject", "subject_type", "evidence"})
-                groups[(rtype, "Region", q.subject_type)].append({
-                    "head": self._key(r, "Region", r.region.name), "tail": q.subject, "rkey": f"{r.doc_id}:{n}",
-                    "evidence": [f"{r.doc_id}:{i}" for i in q.evidence], "doc_id": r.doc_id,
-                    "props": {k: v for k, v in props.items() if v is not None}})
-        for (rtype, head_label, tail_label), rows in groups.items():
+            "MERGE (d)-[:REPORTS_ON]->(n)", reports_on_rows(records))
+        for (rtype, head_label, tail_label), rows in relation_rows(records).items():
             assert rtype in RELATION_ENDS
             self.write(
                 "UNWIND $rows AS row MATCH " + _node_ref(head_label, "h", "head") + " MATCH "
@@ -205,6 +233,11 @@ class Loader:
                 "r.docs = coalesce(r.docs, []) + CASE WHEN row.doc_id IN coalesce(r.docs, []) "
                 "THEN [] ELSE [row.doc_id] END",
                 rows)
+
+
+# Older private names, still imported by etl.export.graph.
+_anonymized = is_anonymized
+_label_of = label_of
 
 
 def records_path(source: Path) -> Path:
