@@ -70,7 +70,7 @@ def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str
 
 
 def validate(record: DocumentRecord) -> None:
-    """Refuse a record whose relations name entities it does not list."""
+    """Refuse a record whose relations or quantities name entities it does not list."""
     for rel in record.relations:
         if rel.type == "REPORTS_ON":
             continue
@@ -81,6 +81,10 @@ def validate(record: DocumentRecord) -> None:
         if label_of(record, rel.tail, tails) is None:
             raise RecordError(f"document {record.doc!r}: relation {rel.type} tail {rel.tail!r} "
                               f"is not among its {'/'.join(tails)} entities")
+    for quantity in record.quantities:
+        if quantity.subject not in record.entities.get(quantity.subject_type, []):
+            raise RecordError(f"document {record.doc!r}: quantity of {quantity.subject!r} "
+                              f"is not among its {quantity.subject_type} entities")
 
 
 def entity_key(record: DocumentRecord, label: str, name: str) -> str:

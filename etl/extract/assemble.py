@@ -142,9 +142,10 @@ class Assembler:
             if subject is None:
                 continue
             label, name, start, end = subject
-            if label in ("Actor", "Region"):
+            if label not in ("Indicator", "Measure", "Mechanism"):
                 continue
-            if label == "Indicator" and not any(m.start == start and m.type == label for m in mentions):
+            # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
+            if label != "Measure" and not any(m.start == start and m.type == "Indicator" for m in mentions):
                 new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                             sentence=index, start=start, end=end))
             # A target's year often opens the paragraph (到2025年，…；…达到63.56%；…).
