@@ -140,6 +140,25 @@ def neo4j_status(home: HomeOption = None) -> None:
     typer.echo(f"Bolt:    {info.bolt_uri}")
     typer.echo(f"Browser: {info.browser_url}")
 
+@neo4j_app.command("import")
+@user_errors
+def neo4j_import(
+    folder: Annotated[Path, typer.Argument(help="Folder written by: govgraph export --format neo4j-import.")],
+    home: HomeOption = None,
+) -> None:
+    """Bulk-import CSV files into the stopped embedded Neo4j, replacing its graph, then apply the schema
+    at the next start (govgraph schema apply). For first loads of very large corpora.
+
+    Example: govgraph neo4j stop && govgraph neo4j import build/import && govgraph neo4j start
+    """
+    from etl import server
+    from etl.export.neo4j_import import ImportFiles
+
+    files = ImportFiles.from_folder(folder)
+    report = server.import_full(files.arguments(), home)
+    typer.echo(report.strip().splitlines()[-1] if report.strip() else "imported")
+    typer.echo("next: govgraph neo4j start && govgraph schema apply")
+
 # --- extract --------------------------------------------------------------------------------
 
 

@@ -231,6 +231,29 @@ def _launch(home: Path, bolt_port: int, http_port: int, exit_with_parent: bool) 
     )
 
 
+def import_full(arguments: list[str], home: Path | None = None) -> str:
+    """Run Neo4j's own ``neo4j-admin database import full neo4j ARGUMENTS`` on the embedded store.
+
+    The server must be stopped (the importer writes the store files directly); returns the
+    importer's report. This is the offline bulk path for a first load of a large corpus.
+    """
+    home = home or config.home_dir()
+    running = status(home)
+    if running:
+        raise ServerError(f"the embedded Neo4j (pid {running.pid}) is running; stop it first: govgraph neo4j stop")
+    lib = install()
+    java = _require("java", "openjdk-17-jre-headless")
+    conf_dir = _write_conf(home, config.DEFAULT_BOLT_PORT, config.DEFAULT_HTTP_PORT)
+    env = dict(os.environ, NEO4J_HOME=str(_server_dir(home)), NEO4J_CONF=str(conf_dir))
+    command = [java, "-Xmx1g", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool",
+               "database", "import", "full", "neo4j", *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise ServerError(f"neo4j-admin database import failed (status {result.returncode}):\n{tail}")
+    return result.stdout
+
+
 def _wait_for_bolt(process: subprocess.Popen, home: Path, bolt_port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,0 +1,76 @@
+"""The bulk path: CSV files that neo4j-admin's full import turns into the graph a load gives."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from etl import config, db, migrations, server
+from etl.export.neo4j_import import ImportFiles, write_import
+from etl.extract import extract_corpus
+from etl.load import load_records
+from tests.conftest import free_port, wipe
+from tests.test_load import dump
+
+
+@pytest.fixture(scope="module")
+def sample_records(tmp_path_factory):
+    return extract_corpus([config.sample_corpus_dir()], tmp_path_factory.mktemp("records")).out
+
+
+def test_files_have_typed_headers_and_ids(sample_records, tmp_path):
+    files = write_import(sample_records, tmp_path)
+    regions = dict(files.nodes)["Region"].read_text(encoding="utf-8").splitlines()
+    assert regions[0] == "key:ID(Region),adcode,anonymized:boolean,doc_id,level,name"
+    assert '"忻州市","140900","false",,"市","忻州市"' in regions
+    targets = [path for rtype, path in files.relationships if rtype == "MEASURES"][0]
+    header = targets.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:2] == [":START_ID(Region)", ":END_ID(Indicator)"]
+    assert {"evidence:string[]", "docs:string[]", "value:double", "year:long", "redacted:boolean"} <= set(header)
+    assert files.command.startswith("neo4j-admin database import full neo4j --nodes=Document=")
+    assert files.command.endswith("\ngovgraph schema apply")
+    again = ImportFiles.from_folder(tmp_path)
+    assert sorted(again.arguments()) == sorted(files.arguments())
+    assert ("REPORTS_ON", tmp_path / "relationships_REPORTS_ON_Document_Region.csv") in again.relationships
+
+
+def test_import_gives_the_graph_a_load_gives(neo4j_driver, sample_records, tmp_path):
+    wipe(neo4j_driver)
+    load_records(neo4j_driver, sample_records)
+    loaded = dump(neo4j_driver)
+
+    files = write_import(sample_records, tmp_path / "csv")
+    home = tmp_path / "home"
+    report = server.import_full(files.arguments(), home)
+    assert "IMPORT DONE" in report
+    old = os.environ.pop("NEO4J_PASSWORD", None)
+    try:
+        info = server.start(home, free_port(), free_port(), exit_with_parent=True)
+        password = config.read_password_file(config.password_file(home))
+        conn = config.Connection(info.bolt_uri, config.DEFAULT_USER, password, config.DEFAULT_DATABASE)
+        with db.connect(conn) as driver:
+            assert [m.id for m in migrations.apply(driver)] == ["0001", "0002", "0003"]
+            imported = dump(driver)
+            again = load_records(driver, sample_records)
+            assert (again.nodes_created, again.relationships_created) == (0, 0), "a load after the import adds nothing"
+    finally:
+        server.stop(home)
+        if old is not None:
+            os.environ["NEO4J_PASSWORD"] = old
+    assert imported == loaded
+
+
+def test_import_refuses_a_running_server(neo4j_conn, tmp_path):
+    from etl.errors import ServerError
+
+    home = tmp_path / "running"
+    old = os.environ.pop("NEO4J_PASSWORD", None)
+    try:
+        server.start(home, free_port(), free_port(), exit_with_parent=True)
+        with pytest.raises(ServerError, match="is running; stop it first: govgraph neo4j stop"):
+            server.import_full([], home)
+    finally:
+        server.stop(home)
+        if old is not None:
+            os.environ["NEO4J_PASSWORD"] = old
