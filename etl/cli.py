@@ -283,10 +283,12 @@ def load(
         typer.echo(f"failed: {failure}", err=True)
     rate = stats.relationships_created / stats.seconds if stats.seconds else 0
     typer.echo(
-        f"loaded {stats.documents} documents ({stats.replaced} replaced) in {stats.seconds:.1f} s: "
-        f"nodes +{stats.nodes_created} -{stats.nodes_deleted}, relationships +{stats.relationships_created} "
-        f"-{stats.relationships_deleted}, properties set {stats.properties_set}, {rate:.0f} relationships/s"
+        f"loaded {stats.documents} documents ({stats.replaced} replaced) in {stats.seconds:.1f} s, "
+        f"{rate:.0f} relationships created/s"
     )
+    typer.echo(f"nodes: {stats.nodes_created} created, {stats.nodes_updated} updated, {stats.nodes_deleted} deleted")
+    typer.echo(f"relationships: {stats.relationships_created} created, {stats.relationships_updated} updated, "
+               f"{stats.relationships_deleted} deleted")
     if stats.failures:
         raise typer.Exit(code=1)
 

@@ -36,15 +36,22 @@ class LoadStats:
     documents: int = 0
     replaced: int = 0
     nodes_created: int = 0
+    nodes_updated: int = 0
     nodes_deleted: int = 0
     relationships_created: int = 0
+    relationships_updated: int = 0
     relationships_deleted: int = 0
     properties_set: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def add(self, summary: neo4j.ResultSummary) -> None:
+    def add(self, summary: neo4j.ResultSummary, merged: str | None = None, rows: int = 0) -> None:
+        """Count a statement's changes; ``merged`` rows ("nodes" or "relationships") not created were updated."""
         c = summary.counters
+        if merged == "nodes":
+            self.nodes_updated += rows - c.nodes_created
+        elif merged == "relationships":
+            self.relationships_updated += rows - c.relationships_created
         self.nodes_created += c.nodes_created
         self.nodes_deleted += c.nodes_deleted
         self.relationships_created += c.relationships_created
@@ -176,12 +183,12 @@ class Loader:
     def __init__(self, driver: neo4j.Driver, database: str, stats: LoadStats):
         self.driver, self.database, self.stats = driver, database, stats
 
-    def write(self, cypher: str, rows: list[dict]) -> None:
+    def write(self, cypher: str, rows: list[dict], merged: str | None = None) -> None:
         if rows:
             _, summary, _ = self.driver.execute_query(
                 cypher, {"rows": rows}, database_=self.database, routing_=neo4j.RoutingControl.WRITE
             )
-            self.stats.add(summary)
+            self.stats.add(summary, merged, len(rows))
 
     def replace_old_versions(self, records: list[DocumentRecord]) -> None:
         rows = [{"name": r.doc, "doc_id": r.doc_id} for r in records]
@@ -210,22 +217,23 @@ class Loader:
             "UNWIND $rows AS row MERGE (d:Document {doc_id: row.doc_id}) "
             "SET d.name = row.name, d.title = row.title, d.date = row.date, d.source = row.source, "
             "d.lang_variant = row.lang_variant, d.lexicon_version = row.lexicon_version",
-            document_rows(records))
+            document_rows(records), "nodes")
         self.write(
             "UNWIND $rows AS row MERGE (s:Sentence {id: row.id}) "
             "SET s.doc_id = row.doc_id, s.index = row.index, s.text = row.text, s.start = row.start, s.end = row.end",
-            sentence_rows(records))
+            sentence_rows(records), "nodes")
         for label, rows in entity_rows(records).items():
             key = "key" if label == "Region" else "name"
             extra = "SET n.name = row.name " if label == "Region" else ""
-            self.write(f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) {extra}SET n += row.props", rows)
+            self.write(f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) {extra}SET n += row.props",
+                       rows, "nodes")
         for label, rows in mention_rows(records).items():
             self.write(
                 "UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
-                + " MERGE (s)-[m:MENTIONS {start: row.start}]->(n) SET m.end = row.end", rows)
+                + " MERGE (s)-[m:MENTIONS {start: row.start}]->(n) SET m.end = row.end", rows, "relationships")
         self.write(
             "UNWIND $rows AS row MATCH (d:Document {doc_id: row.doc_id}) MATCH (n:Region {key: row.key}) "
-            "MERGE (d)-[:REPORTS_ON]->(n)", reports_on_rows(records))
+            "MERGE (d)-[:REPORTS_ON]->(n)", reports_on_rows(records), "relationships")
         for (rtype, head_label, tail_label), rows in relation_rows(records).items():
             assert rtype in RELATION_ENDS
             self.write(
@@ -236,7 +244,7 @@ class Loader:
                 "r.evidence = coalesce(r.evidence, []) + [e IN row.evidence WHERE NOT e IN coalesce(r.evidence, [])], "
                 "r.docs = coalesce(r.docs, []) + CASE WHEN row.doc_id IN coalesce(r.docs, []) "
                 "THEN [] ELSE [row.doc_id] END",
-                rows)
+                rows, "relationships")
 
 
 # Older private names, still imported by etl.export.graph.

@@ -73,6 +73,9 @@ def test_loading_twice_changes_nothing(empty_db, sample_records):
     before = dump(empty_db)
     again = load_records(empty_db, sample_records)
     assert (again.nodes_created, again.relationships_created) == (0, 0)
+    nodes = db.read(empty_db, "MATCH (n) WHERE NOT n:Migration RETURN count(n) AS n")[0]["n"]
+    assert again.nodes_updated >= nodes, "every node was merged again"
+    assert again.relationships_updated > 0 and again.relationships_deleted == 0
     assert dump(empty_db) == before
 
 
@@ -142,6 +145,8 @@ def test_load_command_and_schema_commands(empty_db, neo4j_conn, sample_records, 
     assert result.exit_code == 1
     assert f"failed: {bad}:6: a record is a JSON object, not list" in result.output
     assert "loaded 5 documents (0 replaced)" in result.output
+    created = [line for line in result.output.splitlines() if line.startswith("nodes: ")]
+    assert created and created[0].endswith(" updated, 0 deleted") and not created[0].startswith("nodes: 0 created")
 
     missing = runner.invoke(app, ["load", str(tmp_path / "none.jsonl"), *conn])
     assert (missing.exit_code, missing.output) == (1, f"Error: {tmp_path / 'none.jsonl'}: no such file; "
