@@ -245,8 +245,11 @@ def import_full(arguments: list[str], home: Path | None = None) -> str:
     java = _require("java", "openjdk-17-jre-headless")
     conf_dir = _write_conf(home, config.DEFAULT_BOLT_PORT, config.DEFAULT_HTTP_PORT)
     env = dict(os.environ, NEO4J_HOME=str(_server_dir(home)), NEO4J_CONF=str(conf_dir))
+    logs = _server_dir(home) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    # The importer writes its report of bad rows into the working directory unless told otherwise.
     command = [java, "-Xmx1g", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool",
-               "database", "import", "full", "neo4j", *arguments]
+               "database", "import", "full", "neo4j", f"--report-file={logs / 'import.report'}", *arguments]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
