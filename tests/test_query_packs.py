@@ -236,3 +236,18 @@ def test_query_run_errors_come_before_sending(neo4j_conn):
     assert typo.output == "Error: parameter limit of compare/region-similarity: 'ten' is not a valid int\n"
     unknown = runner.invoke(app, ["query", "run", "no-such-query"])
     assert unknown.output == "Error: no query named 'no-such-query'; see: govgraph query list\n"
+
+
+def test_regions_with_one_mechanism_set_are_a_perfect_pair(neo4j_driver, tmp_path):
+    """Two reports alike but for the region: similarity 1.0, found through the grouped sets."""
+    text = (config.sample_corpus_dir() / "002_94f629d2cccb45b0.txt").read_text(encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    (corpus / "b.txt").write_text(text.replace("忻州", "大同"), encoding="utf-8")
+    wipe(neo4j_driver)
+    load_records(neo4j_driver, extract_corpus([corpus], tmp_path / "out").out)
+    rows = run(neo4j_driver, "region-similarity", min_mechanisms=2)
+    assert (rows[0]["region_a"], rows[0]["region_b"], rows[0]["jaccard"]) == ("大同市", "忻州市", 1.0)
+    assert rows[0]["only_a"] == rows[0]["only_b"] == []
+    assert run(neo4j_driver, "region-similarity", region="大同市", limit=1)[0]["key_b"] == "忻州市"

@@ -1,0 +1,96 @@
+"""Benchmark: latency of every compare-pack query on a graph of a generated corpus.
+
+Generates a corpus (benchmarks/corpus.py, default 2,000 documents), extracts and loads it into
+an embedded Neo4j started for the run, then runs each query of the compare pack --runs times
+after --warmup runs, through etl.queries.run_query (EXPLAIN check + read transaction, as the
+CLI does). The yardstick in the same run is the Bolt round trip of ``RETURN 1`` through the
+same path. Prints median and p95 in milliseconds and the rows each query returned.
+
+    .venv/bin/python benchmarks/queries.py --docs 2000 --runs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.corpus import generate  # noqa: E402
+from benchmarks.neo4j_start import machine  # noqa: E402
+from etl import config, db, queries, server  # noqa: E402
+from etl.extract import extract_corpus  # noqa: E402
+from etl.load import load_records  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+# Parameters for the compare queries that require one.
+REQUIRED = {"region": "忻州市"}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def time_query(driver, query: queries.Query, params: dict, warmup: int, runs: int) -> tuple[list[float], int]:
+    """Milliseconds of each timed run, and the number of rows."""
+    rows = []
+    for _ in range(warmup):
+        rows = queries.run_query(driver, query, params)
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        rows = queries.run_query(driver, query, params)
+        times.append((time.perf_counter() - began) * 1000)
+    return times, len(rows)
+
+
+def yardstick() -> queries.Query:
+    return queries.Query(pack="yardstick", name="return-1", description="Bolt round trip", params=(),
+                         columns=("one",), cypher="RETURN 1 AS one", path=Path("-"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    work = Path("build/bench-load")
+    corpus = work / "corpus"
+    if len(list(corpus.glob("*.txt"))) != args.docs:
+        generate(corpus, docs=args.docs)
+    summary = extract_corpus([corpus], work, workers=2)
+    os.environ.pop("NEO4J_PASSWORD", None)
+    results = []
+    with tempfile.TemporaryDirectory() as home:
+        info = server.start(Path(home), free_port(), free_port(), exit_with_parent=True)
+        password = config.read_password_file(config.password_file(Path(home)))
+        conn = config.Connection(info.bolt_uri, "neo4j", password, "neo4j")
+        with db.connect(conn) as driver:
+            stats = load_records(driver, summary.out)
+            graph = db.read(driver, "MATCH (r:Region) WITH count(r) AS regions "
+                                    "MATCH (m:Mechanism) RETURN regions, count(m) AS mechanisms")[0]
+            compare = [q for q in queries.load_packs().values() if q.pack == "compare"]
+            for query in [yardstick(), *compare]:
+                params = {p.name: REQUIRED[p.name] for p in query.params if p.required}
+                times, rows = time_query(driver, query, params, args.warmup, args.runs)
+                results.append((query.qualified, statistics.median(times), percentile(times, 0.95), rows))
+        server.stop(Path(home))
+    print(f"machine: {machine()}")
+    print(f"graph: {stats.documents} documents, {graph['regions']} regions, {graph['mechanisms']} mechanisms; "
+          f"{args.runs} timed runs after {args.warmup} warm-up runs")
+    print(f"{'query':<34} {'median ms':>10} {'p95 ms':>8} {'rows':>7}")
+    for name, median, p95, rows in results:
+        print(f"{name:<34} {median:10.1f} {p95:8.1f} {rows:7}")
+    slow = [name for name, _, p95, _ in results if p95 >= 500]
+    print("every compare query under 500 ms p95" if not slow else f"over 500 ms p95: {', '.join(slow)}")
+
+
+if __name__ == "__main__":
+    main()
