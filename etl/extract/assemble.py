@@ -135,6 +135,8 @@ class Assembler:
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
         for q in spans:
+            if re.fullmatch(self.rules["determiner"], q.text):
+                continue
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
@@ -163,8 +165,10 @@ class Assembler:
         return out, new_mentions
 
     def _subject(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
-        """The thing a number counts: the nearest Indicator or Measure mention before it in
-        its clause, else the noun between the clause's verb and the number."""
+        """The thing a number counts: the nearest Indicator or Measure mention before it in its
+        clause; else the noun between the clause's verb and the number (治理面积X平方公里);
+        else, or when that noun is a list (…等X项) or a bare generic head (项目), the noun the
+        number and its classifier run into (建成X个生态清洁小流域)."""
         before = [m for m in mentions if clause <= m.start and m.end <= q.start]
         if before:
             m = max(before, key=lambda m: m.end)
@@ -173,27 +177,60 @@ class Assembler:
                 return m.type, m.name, m.start, m.end
             if m.type in ("Actor", "Region") and len(gap) <= 2:
                 return m.type, m.name, m.start, m.end
-        phrase_start = clause
-        phrase = text[clause:q.start]
+        # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it.
+        phrase = re.sub(self.rules["linking_tail"], "", text[clause:q.start])
+        verb_end, verb_start = 0, 0
         for verb in self.quantity_verbs:
             at = phrase.rfind(verb)
-            if at >= 0 and clause + at + len(verb) > phrase_start:
-                phrase_start = clause + at + len(verb)
-        noun = text[phrase_start:q.start]
-        noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种)+", "", noun)
-        noun = re.sub(r"(约|近|达|超过|逾|共|计|等|了)+$", "", noun)
-        start = q.start - len(text[phrase_start:q.start]) + text[phrase_start:q.start].find(noun)
-        if not self._noun_phrase(noun):
-            # The counted noun follows the number (承担XX项科研课题).
-            after = re.match(r"[\u4e00-\u9fff]{2,10}", text[q.end:])
-            noun = re.sub(r"(的|等|和)$", "", after.group(0)) if after else ""
-            start = q.end
-            if not self._noun_phrase(noun):
+            if at >= 0 and at + len(verb) > verb_end:
+                verb_start, verb_end = at, at + len(verb)
+        # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
+        run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
+        noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种|等)+", "", re.sub(r"[“”‘’]", "", run))
+        start = clause + len(phrase) - len(noun)
+        listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
+        if listed or noun in self.rules["generic_nouns"] or not self._noun_phrase(noun):
+            after = self._noun_after(text, q.end, mentions)
+            if after:
+                return after
+            if noun in self.rules["generic_nouns"] and verb_end and verb_end == len(phrase) - len(noun):
+                # A generic head keeps the verbs that make it specific (整改问题, 恢复治理工程).
+                chain = verb_start
+                while True:
+                    prior = [v for v in self.quantity_verbs if phrase[:chain].endswith(v)]
+                    if not prior:
+                        break
+                    chain -= len(max(prior, key=len))
+                noun, start = phrase[chain:], clause + chain
+            if listed or not self._noun_phrase(noun):
                 return None
+        return self._named(noun, start, mentions)
+
+    def _noun_after(self, text: str, position: int, mentions: list[Mention]):
+        """The noun a number and its classifier run into, up to punctuation or a function word."""
+        after = re.match(r"[\u4e00-\u9fff]{2,12}", text[position:])
+        if not after:
+            return None
+        noun = re.split(r"[的和及与等，。；]", after.group(0))[0]
+        noun = re.sub(self.rules["noun_tail_verbs"], "", noun)
+        if noun.startswith(tuple(self.units)):
+            return None
+        if not self._noun_phrase(noun) or noun in self.rules["generic_nouns"]:
+            return None
+        return self._named(noun, position, mentions)
+
+    def _named(self, noun: str, start: int, mentions: list[Mention]):
+        """The entity a counted noun names: itself when the lexicon knows it, else a lexicon
+        mention that ends it (高品质精品小流域 → 精品小流域), else a new Indicator."""
         hit = self.lexicon.by_surface.get(noun)
         if hit:
             return hit[0], hit[1], start, start + len(noun)
-        return "Indicator", noun, start, start + len(noun)
+        end = start + len(noun)
+        heads = [m for m in mentions if start <= m.start and m.end == end and m.type in ("Indicator", "Measure")]
+        if heads:
+            m = min(heads, key=lambda m: m.start)
+            return m.type, m.name, m.start, m.end
+        return "Indicator", noun, start, end
 
     def _noun_phrase(self, text: str) -> bool:
         """A plausible name of a counted thing: 2–10 Chinese characters without function
