@@ -53,6 +53,14 @@ def test_linkage_is_one_mechanism():
     assert ("Actor", "检察长") in found
 
 
+def test_a_linkage_of_actors_is_a_coordination_mechanism(tmp_path):
+    text = "乙县2024年工作总结\n乙县建立“河长+检察长”协作机制，推行“条田+路渠”模式。\n"
+    record = extract_text_document(write_report(tmp_path, "l.txt", text))
+    categories = record.properties["Mechanism"]
+    assert categories["河长+检察长"]["category"] == "协同联动"
+    assert "category" not in categories.get("条田+路渠", {}), "parts that are not actors: no category guessed"
+
+
 def test_text_without_plus_is_no_linkage():
     assert not any("+" in name for _, name in mentions("推进“四水同治”，落实河长制。"))
 

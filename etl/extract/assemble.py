@@ -348,6 +348,12 @@ class Assembler:
                 group = self.lexicon.group_of.get((label, name))
                 if group:
                     properties[label][name] = {key: group}
+        for name in entities.get("Mechanism", {}):
+            # A linkage the lexicon does not list (河长+检察长) joins actors: a coordination tool.
+            parts = name.split("+")
+            if "category" not in properties["Mechanism"].get(name, {}) and len(parts) > 1 and any(
+                    self.lexicon.by_surface.get(part, ("",))[0] == "Actor" for part in parts):
+                properties["Mechanism"][name] = {"category": self.rules["linkage_category"]}
         for name in entities.get("Policy", {}):
             properties["Policy"][name] = {"kind": self._policy_kind(name)}
         return dict(properties)
