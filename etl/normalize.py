@@ -111,18 +111,17 @@ def to_simplified(text: str) -> str:
 
 def half_width(text: str) -> str:
     """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E and ch not in KEEP_FULL_WIDTH:
-            out.append(chr(code - 0xFEE0))
-        elif ch == "\u3000":
-            out.append(" ")
-        elif ch in "\u200b\u200c\u200d\ufeff":
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_half_width_table())
+
+
+@functools.cache
+def _half_width_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {
+        code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) if chr(code) not in KEEP_FULL_WIDTH
+    }
+    table[0x3000] = " "
+    table.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff")))
+    return table
 
 
 def collapse_spaces(line: str) -> str:

@@ -180,15 +180,26 @@ def short_name_region(text: str) -> RegionInfo | None:
     first = FIRST_PERSON.search(text)
     if not first:
         return None
-    level = first.group(2)
-    best, best_count = None, 0
+    counts: dict[str, int] = {}
+    for _, stem in _stem_automaton(first.group(2)).iter(text):
+        counts[stem] = counts.get(stem, 0) + 1
+    if not counts:
+        return None
+    stem = max(counts, key=lambda s: (counts[s], s))
+    return gazetteer()[stem + first.group(2)][0] if counts[stem] >= 2 else None
+
+
+@functools.cache
+def _stem_automaton(level: str):
+    """Stems (会同 of 会同县) of the unambiguous gazetteer names of one level, for one-pass counting."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
     for name, infos in gazetteer().items():
-        if not name.endswith(level) or len(name) < 3 or len(infos) > 1:
-            continue
-        count = text.count(name[:-1])
-        if count > best_count:
-            best, best_count = infos[0], count
-    return best if best_count >= 2 else None
+        if name.endswith(level) and len(name) >= 3 and len(infos) == 1:
+            automaton.add_word(name[:-1], name[:-1])
+    automaton.make_automaton()
+    return automaton
 
 
 def reporting_region(title: str, opening: str, mentions: list[RegionMention],

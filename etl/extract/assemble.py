@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from etl import resolve
 from etl.extract import lexicon as lexicon_data
-from etl.extract.pipeline import SPANS_KEY
+from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.quantities import QuantitySpan, standardize
 from etl.normalize import NormalizedDocument
 from etl.records import DocumentRecord, Mention, Quantity, RegionRef, Relation, RelationProps, Sentence
@@ -33,27 +33,32 @@ REGION_RELATION = {
 
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
     """Spans as mentions, nested ones dropped except actors inside a linkage."""
-    spans = sorted(doc.spans[SPANS_KEY], key=lambda s: (s.start_char, -(s.end_char - s.start_char)))
+    text = doc_text(doc)
+    spans = sorted(((s.start_char, s.end_char, s.label_, s.id_) for s in doc.spans[SPANS_KEY]),
+                   key=lambda s: (s[0], -(s[1] - s[0])))
     kept: list[Mention] = []
     containers: list[tuple[int, int, str]] = []
-    for span in spans:
-        inside = [c for c in containers if c[0] <= span.start_char and span.end_char <= c[1]]
-        if inside and not (span.label_ == "Region" and all(c[2] == "Policy" for c in inside)):
+    for start, end, label, name in spans:
+        # Spans come by start, so a container that ended before this one starts holds nothing more.
+        containers = [c for c in containers if c[1] > start]
+        inside = [c for c in containers if c[0] <= start and end <= c[1]]
+        if inside and not (label == "Region" and all(c[2] == "Policy" for c in inside)):
             # The parts of a linkage (河长+检察长, 条田+路渠+防护林) are entities in their own right.
             linkage = any(c[2] == "linkage" for c in inside)
-            if not (linkage and span.label_ in ("Actor", "Measure")):
+            if not (linkage and label in ("Actor", "Measure")):
                 continue
-        name = span.id_
-        kind = "linkage" if span.label_ == "Mechanism" and "+" in name else span.label_
-        containers.append((span.start_char, span.end_char, kind))
-        sentence = bisect.bisect_right(starts, span.start_char) - 1
-        kept.append(Mention(type=span.label_, name=name, text=span.text, sentence=max(sentence, 0),
-                            start=span.start_char, end=span.end_char))
+        kind = "linkage" if label == "Mechanism" and "+" in name else label
+        containers.append((start, end, kind))
+        sentence = bisect.bisect_right(starts, start) - 1
+        # Built from the pipeline's own spans; pydantic's validation would only slow this loop.
+        kept.append(Mention.model_construct(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
+                                            start=start, end=end))
     return kept
 
 
-def _reporting(norm: NormalizedDocument, sentences: list[Sentence], mentions: list[Mention]):
-    region_mentions = resolve.resolve_regions(resolve.find_region_mentions(norm.text))
+def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
+    found = doc.user_data.get("region_mentions")
+    region_mentions = resolve.resolve_regions(found if found is not None else resolve.find_region_mentions(norm.text))
     opening = " ".join(s.text for s in sentences[:3])
     reporting = resolve.reporting_region(norm.title, opening, region_mentions, norm.text)
     if reporting:
@@ -86,7 +91,7 @@ class Assembler:
     def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> DocumentRecord:
         starts = [s.start for s in sentences]
         mentions = _mentions(doc, starts)
-        reporting, region_mentions = _reporting(norm, sentences, mentions)
+        reporting, region_mentions = _reporting(norm, sentences, doc)
         for i, m in enumerate(mentions):
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})

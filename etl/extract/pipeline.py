@@ -28,7 +28,7 @@ from etl.extract import quantities
 from etl.resolve import find_region_mentions
 
 SPANS_KEY = "govgraph"
-_ASCII_RUN = re.compile(r"[A-Za-z0-9.%²³]+")
+_GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
 
 if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
@@ -66,19 +66,16 @@ class LexiconTokenizer:
         return chosen
 
     def __call__(self, text: str) -> Doc:
-        matches = self._matches(text)
         words: list[str] = []
         lexicon_tokens: list[int] = []
-        i, n = 0, len(text)
-        while i < n:
-            end = matches.get(i)
-            if end is None:
-                ascii_run = _ASCII_RUN.match(text, i) if text[i].isascii() else None
-                end = ascii_run.end() if ascii_run else i + 1
-            else:
-                lexicon_tokens.append(len(words))
-            words.append(text[i:end])
-            i = end
+        last = 0
+        for start, end in self._matches(text).items():
+            # Between two lexicon terms: ASCII runs whole, every other character alone.
+            words.extend(_GAP_TOKEN.findall(text, last, start))
+            lexicon_tokens.append(len(words))
+            words.append(text[start:end])
+            last = end
+        words.extend(_GAP_TOKEN.findall(text, last))
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
         # Doc.text rebuilds the string token by token on every access; the components
         # read these instead.
@@ -162,7 +159,10 @@ class RulesComponent:
             found.append((match.start("name"), match.end("name"), "Mechanism", canonical))
         for match in self.level_role.finditer(text):
             found.append((match.start(), match.end(), "Actor", match.group(0)))
-        for mention in find_region_mentions(text):
+        regions = find_region_mentions(text)
+        # The assembler needs them again to find the reporting region; one gazetteer pass is enough.
+        doc.user_data["region_mentions"] = regions
+        for mention in regions:
             found.append((mention.start, mention.end, "Region", mention.region.name))
         for start, end, label, name in found:
             span = _span(doc, start, end, label, name)
