@@ -31,6 +31,9 @@ REGION_RELATION = {
 }
 
 
+NAMED_IN_TITLES = ("Region", "WaterBody", "Mechanism")
+
+
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
     """Spans as mentions, nested ones dropped except actors inside a linkage."""
     text = doc_text(doc)
@@ -42,7 +45,8 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         # Spans come by start, so a container that ended before this one starts holds nothing more.
         containers = [c for c in containers if c[1] > start]
         inside = [c for c in containers if c[0] <= start and end <= c[1]]
-        if inside and not (label == "Region" and all(c[2] == "Policy" for c in inside)):
+        # A policy's title names regions, water bodies and mechanisms of its own (《XX区…以奖代补…方案》).
+        if inside and not (label in NAMED_IN_TITLES and all(c[2] == "Policy" for c in inside)):
             # The parts of a linkage (河长+检察长, 条田+路渠+防护林) are entities in their own right.
             linkage = any(c[2] == "linkage" for c in inside)
             if not (linkage and label in ("Actor", "Measure")):

@@ -141,6 +141,21 @@ class RulesComponent:
         self.quoted = re.compile(self.rules["quoted_mechanism"])
         self.policy = re.compile(self.rules["policy"])
         self.policy_tail = re.compile(self.rules["policy_tail"])
+        self.shared_suffix = re.compile(self.rules["shared_suffix"])
+
+    def _linkage_measures(self, match: re.Match) -> list[tuple[int, int, str, str]]:
+        """Parts of a linkage of measures (条田+路渠+防护林) that the lexicon does not know are
+        measures too, when the parts it knows are all measures."""
+        body, offset = match["body"], match.start("body")
+        parts, at = [], 0
+        for part in body.split("+"):
+            parts.append((offset + at + len(part) - len(part.lstrip()), part.strip()))
+            at += len(part) + 1
+        known = [self.table.get(name, ("", ""))[0] for _, name in parts]
+        if "Measure" not in known or any(label not in ("Measure", "") for label in known):
+            return []
+        return [(start, start + len(name), "Measure", name) for (start, name), label in zip(parts, known, strict=True)
+                if not label and 2 <= len(name) <= 8]
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -151,11 +166,20 @@ class RulesComponent:
                 found.append((match.start("title"), match.end("title"), "Policy", match["title"].strip()))
         for match in self.linkage.finditer(text):
             found.append((match.start("body"), match.end("body"), "Mechanism", linkage_name(match["body"])))
+            found.extend(self._linkage_measures(match))
+        for match in self.shared_suffix.finditer(text):
+            # 太行、吕梁两山 → 太行山, 吕梁山: the suffix after the count belongs to every part.
+            suffix = match["suffix"]
+            for part in ("a", "b"):
+                found.append((match.start(part), match.end(part), "WaterBody", match[part] + suffix))
         for match in self.quoted.finditer(text):
             name = match["name"]
             if "+" in name or name in self.table:
                 continue
-            canonical = name + match["kind"] if match["kind"] in ("制度", "制", "办法") else name
+            # A quoted slogan (“谁签字、谁负责，谁审批，谁负责”制度) is the name; a word before 制度 needs it.
+            slogan = re.search(r"[、，,]", name) is not None
+            canonical = name + match["kind"] if match["kind"] in ("制度", "制", "办法") and not slogan else name
+            canonical = canonical.replace("，", ",")
             found.append((match.start("name"), match.end("name"), "Mechanism", canonical))
         for match in self.level_role.finditer(text):
             found.append((match.start(), match.end(), "Actor", match.group(0)))
