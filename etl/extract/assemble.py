@@ -86,6 +86,7 @@ class Assembler:
         self.rules = lexicon_data.load_rules()
         self.units = lexicon_data.load_units()
         self.clause_marks = set(self.rules["clause_marks"])
+        self.involve_marks = [mark for mark in self.rules["clause_marks"] if mark not in "、"]
         self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
@@ -274,7 +275,7 @@ class Assembler:
                 evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
                     parent, entities, sentences)
                 add(child, "PART_OF", parent, evidence)
-        for head, tail, evidence in self._involves(entities, mentions):
+        for head, tail, evidence in self._involves(entities, mentions, sentences):
             add(head, "INVOLVES", tail, evidence)
         seen, unique = set(), []
         for r in relations:
@@ -318,7 +319,7 @@ class Assembler:
             found[m.name] = (evidence + [m.sentence], count)
         return found
 
-    def _involves(self, entities, mentions):
+    def _involves(self, entities, mentions, sentences):
         """Linkages involve each part that is an actor (and the bodies behind linked roles);
         a chief system involves the chiefs and offices the document names."""
         actors = entities.get("Actor", {})
@@ -339,6 +340,27 @@ class Assembler:
                 for actor, actor_evidence in actors.items():
                     if system["chief"] in actor or actor in system["also"]:
                         pairs.append((mechanism, actor, evidence + actor_evidence))
+        return pairs + self._clause_involves(mentions, sentences)
+
+    def _clause_involves(self, mentions, sentences):
+        """An actor named in the same clause as one mechanism takes part in it
+        (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only."""
+        by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
+        for m in mentions:
+            if m.type not in ("Mechanism", "Actor"):
+                continue
+            sentence = sentences[m.sentence]
+            local = m.start - sentence.start
+            clause = max((sentence.text.rfind(mark, 0, local) for mark in self.involve_marks), default=-1)
+            by_clause[(m.sentence, clause)].append(m)
+        pairs = []
+        for (index, _), group in by_clause.items():
+            mechanisms = {m.name for m in group if m.type == "Mechanism" and "+" not in m.name}
+            if len(mechanisms) != 1:
+                continue
+            mechanism = mechanisms.pop()
+            for actor in {m.name for m in group if m.type == "Actor"}:
+                pairs.append((mechanism, actor, [index]))
         return pairs
 
     def _properties(self, entities, region_mentions, reporting):
