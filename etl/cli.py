@@ -411,6 +411,122 @@ def report(
 
 # --- export and viz -------------------------------------------------------------------------
 
+
+EXPORT_FORMATS = ("graphml", "gexf", "json", "neo4j-import")
+EXPORT_PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
+
+
+def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    """Refuse an option value outside its choices, naming them."""
+    if value not in choices:
+        raise GovgraphError(f"{option} {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+@app.command("export")
+@user_errors
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write (a folder for neo4j-import).")],
+    fmt: Annotated[str, typer.Option("--format", help="graphml, gexf, json or neo4j-import.")] = "graphml",
+    projection: Annotated[str, typer.Option("--projection", help="full, region-mechanism (Region–Mechanism), "
+                                            "actors (Actor–Actor) or regions (Region–Region).")] = "full",
+    records: Annotated[Path | None, typer.Option("--records", help="Build from records.jsonl (or its folder) "
+                                                  "instead of reading Neo4j.")] = None,
+    sentences: Annotated[bool, typer.Option("--sentences", help="Include Sentence nodes and MENTIONS.")] = False,
+    uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export the graph or a projection of it as GraphML, GEXF or node-link JSON, or neo4j-admin import files.
+
+    Reads Neo4j unless --records names a records.jsonl, which needs no database.
+
+    Example: govgraph export --format graphml --projection region-mechanism --out build/regions.graphml
+    """
+    from etl.errors import ExportError
+    from etl.load import records_path
+
+    _choice(fmt, EXPORT_FORMATS, "--format")
+    _choice(projection, EXPORT_PROJECTIONS, "--projection")
+    if fmt == "neo4j-import":
+        if records is None or projection != "full":
+            raise ExportError("--format neo4j-import writes the full graph from records.jsonl: "
+                                "pass --records build/records.jsonl and no --projection")
+        from etl.export.neo4j_import import write_import
+
+        result = write_import(records_path(records), out)
+        typer.echo(result.command)
+        return
+    from etl.export import graph
+
+    if records is not None:
+        failures: list[str] = []
+        g = graph.graph_from_records(records_path(records), sentences=sentences, failures=failures)
+        for failure in failures:
+            typer.echo(f"skipped: {failure}", err=True)
+    else:
+        driver, database = _driver(uri, user, password, database)
+        with driver:
+            g = graph.graph_from_neo4j(driver, database, sentences=sentences)
+    written = graph.export(g, out, fmt, projection)
+    typer.echo(f"wrote {written.path} ({written.format}, {written.projection}): "
+               f"{written.nodes} nodes, {written.edges} edges")
+
+
+@app.command("viz")
+@user_errors
+def viz(
+    out: Annotated[Path, typer.Option("--out", help="The HTML page to write.")],
+    region: Annotated[str | None, typer.Option("--region", help="Draw this region's neighbourhood.")] = None,
+    mechanism: Annotated[str | None, typer.Option("--mechanism", help="Draw this mechanism's regions and actors.")]
+    = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many links, best-evidenced first.")]
+    = 200,
+    uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a standalone interactive network page (works offline; hover an edge for its evidence).
+
+    --region: the region's mechanisms, measures, actors, indicators, water bodies, policies.
+
+    --mechanism: the regions that adopt it and the actors it involves.
+
+    Neither: the region–mechanism network. Colours: schema/browser/govgraph.grass.
+
+    Example: govgraph viz --region 忻州市 --out build/xinzhou.html
+    """
+    from etl import viz as viz_stage
+
+    driver, database = _driver(uri, user, password, database)
+    with driver:
+        graph = viz_stage.neighbourhood(driver, region=region, mechanism=mechanism, limit=limit, database=database)
+    page = viz_stage.write_page(graph, out)
+    more = f"; cut at --limit {limit}" if page.truncated else ""
+    typer.echo(f"wrote {page.path}: {page.nodes} nodes, {page.edges} edges{more}")
+
+
+browser_app = typer.Typer(help="Helpers for Neo4j Browser (style, favorites).", no_args_is_help=True)
+app.add_typer(browser_app, name="browser")
+
+
+@browser_app.command("params")
+@user_errors
+def browser_params(
+    pack: Annotated[str | None, typer.Argument(help="Query pack (a folder of queries/); default: all.")] = None,
+) -> None:
+    """Print the :params line to paste into Neo4j Browser before running a pack's queries as Favorites.
+
+    Notes (parameters without a default, conflicting defaults) go to stderr.
+
+    Example: govgraph browser params compare
+    """
+    from etl import browser
+
+    result = browser.pack_params(pack)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(result.line)
+
+
 # --- run: the main job ----------------------------------------------------------------------
 
 

@@ -1,0 +1,400 @@
+"""govgraph viz against the real Neo4j loaded with the sample corpus, and the pages as a person sees them.
+
+The pages are opened in headless Chromium (Debian's chromium package, installed by bin/setup),
+driven over the DevTools protocol on a pipe (--remote-debugging-pipe, no extra package): the test
+waits in real time until the network is laid out, collects every exception and console error the
+page raised, reads the page's own error box, takes a screenshot, and moves the mouse onto an edge
+to read its tooltip. Fixed --virtual-time-budget runs proved flaky here: Chromium sometimes ran the
+page's timers only after the budget was spent.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from etl import config, db, viz
+from etl.cli import app
+from etl.extract import extract_corpus
+from etl.load import load_records
+from tests.conftest import wipe
+
+runner = CliRunner()
+
+WINDOW = (1200, 900)
+HEADER_PX = 60  # the page's header (title and legend, 56 px) is not part of the network canvas
+REMOTE = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//"
+                    r"|url\(\s*[\"']?(?:https?:)?//|@import\s+[\"']?(?:https?:)?//", re.IGNORECASE)
+INSTALL_CHROMIUM = "Chromium is not installed: run bin/setup, or: sudo apt-get install -y chromium"
+
+
+@pytest.fixture(scope="module")
+def loaded(neo4j_driver, tmp_path_factory):
+    """The sample corpus, extracted and loaded into an emptied database."""
+    wipe(neo4j_driver)
+    records = extract_corpus([config.sample_corpus_dir()], tmp_path_factory.mktemp("records")).out
+    stats = load_records(neo4j_driver, records)
+    assert stats.documents == 5 and stats.failures == []
+    return neo4j_driver
+
+
+@pytest.fixture
+def cli(neo4j_conn, loaded):
+    """Run govgraph with the test server's connection options appended."""
+    def invoke(*args: str):
+        return runner.invoke(app, [*args, "--uri", neo4j_conn.uri, "--password", neo4j_conn.password])
+    return invoke
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+class Chromium:
+    """Headless Chromium driven over the DevTools protocol on fds 3 and 4 (messages end with NUL)."""
+
+    def __init__(self, executable: str, profile: Path, log: Path):
+        to_child, self._send = os.pipe()
+        self._receive, from_child = os.pipe()
+
+        def wire() -> None:  # in the child: Chromium reads commands on fd 3 and answers on fd 4
+            os.dup2(to_child, 3)
+            os.dup2(from_child, 4)
+
+        # The background-networking flags keep Chromium from calling home on a machine with a closed network.
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}", "--remote-debugging-pipe",
+             "about:blank"],
+            pass_fds=(3, 4), preexec_fn=wire, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+        os.close(to_child)
+        os.close(from_child)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._receive, selectors.EVENT_READ)
+        self._buffer, self._next_id = b"", 0
+        self.events: list[dict[str, Any]] = []
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._selector.select(left):
+                raise TimeoutError("Chromium did not answer over the DevTools pipe")
+            chunk = os.read(self._receive, 1 << 16)
+            if not chunk:
+                raise RuntimeError(f"Chromium exited ({self.process.poll()})")
+            self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        return json.loads(message)
+
+    def call(self, method: str, session: str | None = None, timeout: float = 30.0, **params: Any) -> dict[str, Any]:
+        """Send one command and return its result; events that arrive meanwhile are kept in self.events."""
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self._send, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply["result"]
+            self.events.append(reply)
+
+    def open(self, page: Path) -> Tab:
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        tab = Tab(self, self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"])
+        for domain in ("Page", "Runtime"):
+            tab.call(f"{domain}.enable")
+        tab.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1,
+                 mobile=False)
+        tab.call("Page.bringToFront")  # a background tab's timers are throttled to one a second
+        tab.call("Page.navigate", url=page.as_uri())
+        tab.wait_for("document.readyState === 'complete'")
+        return tab
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", timeout=10)
+        except (OSError, RuntimeError, TimeoutError):
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._send)
+        os.close(self._receive)
+        self._log.close()
+
+
+class Tab:
+    """One page in Chromium: evaluate JavaScript, wait for a condition, screenshot, errors raised."""
+
+    def __init__(self, browser: Chromium, session: str):
+        self.browser, self.session = browser, session
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.browser.call(method, session=self.session, **params)
+
+    def evaluate(self, expression: str, await_promise: bool = False) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"the page never satisfied: {expression}")
+
+    def screenshot(self) -> Image.Image:
+        # Two animation frames: the canvas has painted what the last layout step placed.
+        self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))", True)
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+
+    def errors(self) -> list[str]:
+        """Uncaught exceptions and console.error calls of this page, and what its own error box shows."""
+        found = []
+        for event in self.browser.events:
+            if event.get("sessionId") != self.session:
+                continue
+            params = event.get("params", {})
+            if event["method"] == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                found.append(details.get("exception", {}).get("description") or details.get("text", "?"))
+            elif event["method"] == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                found.append(" ".join(str(arg.get("value", arg.get("description"))) for arg in params["args"]))
+        box = self.evaluate("document.getElementById('js-errors').textContent")
+        return found + ([f"error box: {box}"] if box else [])
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """Open pages in one headless Chromium for the module; a test that uses it fails when Chromium is missing."""
+    started: list[Chromium] = []
+    folder = tmp_path_factory.mktemp("chromium")
+
+    def open_page(page: Path) -> Tab:
+        if not started:
+            executable = shutil.which("chromium") or shutil.which("chromium-browser")
+            if executable is None:
+                pytest.fail(INSTALL_CHROMIUM)
+            started.append(Chromium(executable, folder / "profile", folder / "chromium.log"))
+        return started[0].open(page)
+
+    yield open_page
+    for browser in started:
+        browser.close()
+
+
+def laid_out(tab: Tab) -> Tab:
+    tab.wait_for("document.body.getAttribute('data-laid-out') === 'yes'")
+    return tab
+
+
+def colour_pixels(image: Image.Image) -> tuple[int, dict[str, int]]:
+    """In the canvas area: how many pixels are not background, and how many have each label's colour."""
+    canvas = image.crop((0, HEADER_PX, image.width, image.height))
+    counts = canvas.getcolors(maxcolors=canvas.width * canvas.height)
+    drawn = sum(n for n, rgb in counts if min(rgb) < 240)
+    by_label = {}
+    for label, colour in viz.label_colours().items():
+        target = hex_rgb(colour)
+        by_label[label] = sum(n for n, rgb in counts if all(abs(a - b) <= 4 for a, b in zip(rgb, target, strict=True)))
+    return drawn, by_label
+
+
+def test_region_page_shows_its_neighbourhood_offline(cli, loaded, tmp_path):
+    out = tmp_path / "region.html"
+    result = cli("viz", "--region", "忻州市", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert re.match(rf"wrote {re.escape(str(out))}: \d+ nodes, \d+ edges$", result.output.strip())
+    html = out.read_text(encoding="utf-8")
+    for name in ("忻州市", "三同时", "水土保持率", "信用评价"):
+        assert f'"label": "{name}"' in html, f"{name} is not a node of the page"
+    assert REMOTE.search(html) is None, f"remote resource: {REMOTE.search(html).group(0)}"
+    assert "vis.Network" in html and len(html) > 300_000, "vis-network is not inline"
+
+
+def test_edges_carry_their_evidence_sentences(loaded, tmp_path):
+    rows = db.read(loaded, "MATCH (:Region {name: '忻州市'})-[a:ADOPTS]->(:Mechanism {name: '三同时'}) "
+                           "MATCH (s:Sentence {id: a.evidence[0]}) RETURN s.text AS text")
+    assert rows, "the sample corpus no longer says that 忻州市 adopts 三同时"
+    graph = viz.neighbourhood(loaded, region="忻州市")
+    names = {node.id: node.name for node in graph.nodes.values()}
+    edge = next(e for e in graph.edges if names[e.target] == "三同时" and e.type == "ADOPTS")
+    assert edge.sentences[0].startswith(f"“{rows[0]['text'][:viz.SENTENCE_CHARS]}")
+    assert len(edge.sentences) <= viz.EVIDENCE_SHOWN
+    measures = next(e for e in graph.edges if names[e.target] == "水土保持率" and e.type == "MEASURES")
+    assert {"63.56 % (2025, target)", "66.22 % (2035, target)"} <= set(measures.quantities)
+    page = tmp_path / "region.html"
+    viz.write_page(graph, page)
+    assert rows[0]["text"][:40] in page.read_text(encoding="utf-8")
+
+
+def test_mechanism_page_shows_its_regions_and_actors(cli, loaded, tmp_path):
+    regions = [row["name"] for row in db.read(
+        loaded, "MATCH (r:Region)-[:ADOPTS]->(:Mechanism {name: '河长+检察长'}) RETURN r.name AS name")]
+    assert len(regions) == 1, f"the sample corpus has one region with the linkage, not {regions}"
+    out = tmp_path / "linkage.html"
+    # Full-width plus, as a researcher may type it, is the canonical half-width one.
+    result = cli("viz", "--mechanism", "河长＋检察长", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    for name in ("河长+检察长", "检察长", "河长", regions[0]):
+        assert f'"label": "{name}"' in html, f"{name} is not a node of the page"
+    assert REMOTE.search(html) is None
+
+
+def test_network_is_capped_by_limit(cli, loaded, tmp_path):
+    graph = viz.neighbourhood(loaded, limit=3)
+    assert len(graph.edges) == 3 and graph.truncated
+    assert {e.type for e in graph.edges} == {"ADOPTS"}
+    assert {node.label for node in graph.nodes.values()} == {"Region", "Mechanism"}
+    # Best-evidenced links first.
+    evidence = [len(e.sentences) + e.more_sentences for e in graph.edges]
+    assert evidence == sorted(evidence, reverse=True)
+    full = viz.neighbourhood(loaded)
+    assert not full.truncated and len(full.edges) > 3
+    assert min(evidence) >= max(len(e.sentences) + e.more_sentences for e in full.edges[3:])
+    result = cli("viz", "--limit", "3", "--out", str(tmp_path / "network.html"))
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("3 edges; cut at --limit 3")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--region", "不存在县"], "Error: no region named '不存在县' in the graph; give the canonical name"),
+    (["--region", "忻州"], "Error: no region named '忻州' in the graph; did you mean: 忻州市?"),
+    (["--mechanism", "河长+法官"], "Error: no mechanism named '河长+法官' in the graph;"),
+    (["--region", "忻州市", "--mechanism", "河长制"], "Error: give --region or --mechanism, not both"),
+])
+def test_unknown_names_are_one_error_line(cli, tmp_path, args, expected):
+    out = tmp_path / "page.html"
+    result = cli("viz", *args, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith(expected)
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option, name, expected_labels", [
+    ("--region", "忻州市", {"Region", "Mechanism", "Measure", "Indicator"}),
+    ("--mechanism", "河长+检察长", {"Region", "Mechanism", "Actor"}),
+])
+def test_page_renders_in_chromium(cli, chromium, tmp_path, option, name, expected_labels):
+    out = tmp_path / "page.html"
+    assert cli("viz", option, name, "--out", str(out)).exit_code == 0
+    tab = laid_out(chromium(out))
+    image = tab.screenshot()
+    image.save(tmp_path / "page.png")  # kept for a person to look at
+    assert tab.errors() == []
+    assert image.size == WINDOW
+    drawn, by_label = colour_pixels(image)
+    assert drawn > 5_000, f"only {drawn} drawn pixels: the network is (nearly) blank"
+    shown = {label for label, n in by_label.items() if n >= 200}
+    assert expected_labels <= shown, f"label colours on the canvas: {by_label}"
+    assert len(shown & set(viz.LABELS)) >= 2
+
+
+def test_a_broken_page_is_caught(cli, chromium, tmp_path):
+    """The JavaScript check can fail: a page whose script throws is reported, by Chromium and in the page."""
+    out = tmp_path / "page.html"
+    assert cli("viz", "--mechanism", "河长+检察长", "--out", str(out)).exit_code == 0
+    broken = tmp_path / "broken.html"
+    broken.write_text(out.read_text(encoding="utf-8").replace("window.govgraphNetwork = network;",
+                                                              "undefinedFunction();"), encoding="utf-8")
+    tab = chromium(broken)
+    tab.wait_for("document.getElementById('js-errors').textContent !== ''")
+    errors = tab.errors()
+    assert len(errors) == 2 and all("undefinedFunction is not defined" in e for e in errors), errors
+
+
+# The middle of the first ADOPTS edge on the screen: halfway along its (curved) line.
+EDGE_MIDDLE = """(function () {
+  var network = window.govgraphNetwork, box = document.getElementById("network").getBoundingClientRect();
+  var edge = network.body.data.edges.get().filter(function (e) { return e.title.indexOf("ADOPTS") === 0; })[0];
+  var middle = network.canvasToDOM(network.body.edges[edge.id].edgeType.getPoint(0.5));
+  return [box.left + middle.x, box.top + middle.y];
+})()"""
+TOOLTIP = """(function () {
+  var tip = document.querySelector("div.vis-tooltip");
+  return tip && tip.style.visibility === "visible" ? tip.innerText : "";
+})()"""
+
+
+def test_hovering_an_edge_shows_its_evidence_sentence(cli, chromium, loaded, tmp_path):
+    rows = db.read(loaded, "MATCH (r:Region)-[a:ADOPTS]->(:Mechanism {name: '河长+检察长'}) "
+                           "MATCH (s:Sentence {id: a.evidence[0]}) RETURN r.name AS region, s.text AS text")
+    out = tmp_path / "page.html"
+    assert cli("viz", "--mechanism", "河长+检察长", "--out", str(out)).exit_code == 0
+    tab = laid_out(chromium(out))
+    x, y = tab.evaluate(EDGE_MIDDLE)
+    # The mouse comes from beside the edge and stops on its middle, as a reader's does.
+    for step in (20, 0):
+        tab.call("Input.dispatchMouseEvent", type="mouseMoved", x=x + step, y=y + step)
+    text = tab.wait_for(TOOLTIP, timeout=10)
+    assert text.startswith(f"ADOPTS: {rows[0]['region']} → 河长+检察长\n")
+    assert f"“{rows[0]['text']}”" in text
+    tab.screenshot().save(tmp_path / "hover.png")
+    assert tab.errors() == []
+
+
+def parse_grass_like_browser(text: str) -> dict[str, dict[str, str]]:
+    """Neo4j Browser's GraSS reader, character by character (neo4j-browser grassUtils parseGrassCSS)."""
+    rules, keyword, props = {}, "", ""
+    in_string = in_props = in_binding = False
+    for char in text:
+        if char == "{" and not in_string:
+            in_binding, in_props = (True, in_props) if in_props else (in_binding, True)
+            continue
+        if char == "}" and not in_string:
+            if in_binding:
+                in_binding = False
+            else:
+                rules[keyword], keyword, props, in_props = props, "", "", False
+            continue
+        if char in "'\"":
+            in_string = not in_string
+            continue
+        if in_props:
+            props += char
+        elif not char.isspace():
+            keyword += char
+    parsed = {}
+    for selector, body in rules.items():
+        pairs = [item.split(":") for item in body.split(";")]
+        parsed[selector] = {k.strip(): v.strip() for k, v in (p for p in pairs if len(p) == 2)}
+    return parsed
+
+
+def test_grass_style_has_one_colour_a_label():
+    grass = config.schema_dir() / "browser" / "govgraph.grass"
+    rules = parse_grass_like_browser(grass.read_text(encoding="utf-8"))
+    assert set(rules) == {"node", "relationship"} | {f"node.{label}" for label in viz.LABELS}
+    colours = [rules[f"node.{label}"]["color"] for label in viz.LABELS]
+    assert len(set(colours)) == len(viz.LABELS), f"two labels share a colour: {colours}"
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colours)
+    assert rules["relationship"]["caption"] == "<type>"
+    assert all(rules[f"node.{label}"]["caption"] == "{name}" for label in viz.LABELS if label != "Sentence")
+    assert viz.label_colours(grass) == {"*": rules["node"]["color"]} | {
+        label: rules[f"node.{label}"]["color"] for label in viz.LABELS}
