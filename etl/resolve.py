@@ -136,8 +136,31 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         name = text[start:match.end()]
         if name in NOT_REGIONS or name.endswith(GENERIC_PLACE_ENDINGS) or name[:-1].endswith(GENERIC_PLACE_STEMS):
             continue
+        if _common_word(name[:-1]):
+            continue
         add(start, match.end(), RegionInfo(name, match.group(1), None, False))
     return sorted(found, key=lambda m: m.start)
+
+
+# A town or village stem that jieba's dictionary counts this often as an ordinary word (指导 in
+# 指导镇村工作) is that word, not a name; place names (ns) and rare words pass.
+COMMON_WORD_FREQUENCY = 100
+
+
+@functools.cache
+def _jieba_words() -> tuple[dict[str, int], dict[str, str]]:
+    """jieba's dictionary: word frequencies and part-of-speech tags (ns = place name)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab
+
+
+def _common_word(stem: str) -> bool:
+    frequencies, tags = _jieba_words()
+    return frequencies.get(stem, 0) >= COMMON_WORD_FREQUENCY and tags.get(stem) != "ns"
 
 
 def _town_start(text: str, suffix_at: int) -> int | None:

@@ -103,6 +103,12 @@ def test_generic_words_are_not_regions():
     assert resolve.find_region_mentions(text) == []
 
 
+def test_a_common_word_before_a_town_suffix_is_no_town():
+    names = {m.region.name for m in resolve.find_region_mentions("加强指导镇村两级落实，林路村和团河镇完成治理。")}
+    assert "指导镇" not in names
+    assert {"林路村", "团河镇"} <= names, "rare words and place names stay names"
+
+
 def test_ambiguous_county_is_resolved_by_context():
     mentions_ = resolve.resolve_regions(resolve.find_region_mentions("吉林省长春市朝阳区开展河湖保洁。"))
     chaoyang = next(m.region for m in mentions_ if m.region.name == "朝阳区")
