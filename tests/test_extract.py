@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.865
+    assert result["entities_all"]["f1"] >= 0.875
     assert result["relations"]["f1"] >= 0.80
-    assert result["quantities"]["f1"] >= 0.62
+    assert result["quantities"]["f1"] >= 0.64
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -268,6 +268,8 @@ COUNTED = """甲县2024年水土保持工作总结
 发现并整改问题18项，征收水土保持补偿费共计120万元。
 水土保持率达到75.3%，新增水土流失治理面积40平方公里。
 水土保持是一项长期而艰巨的任务。
+在县电视台播放生态创建新闻85条，与来自12个国家的代表签署了3项合作协议。
+将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
 """
 
 
@@ -278,6 +280,8 @@ COUNTED = """甲县2024年水土保持工作总结
     ("水土保持补偿费", 120.0, "万元"),   # 共计 links the noun to its number
     ("水土保持率", 75.3, "%"),           # the noun before the number
     ("水土流失治理面积", 40.0, "平方公里"),
+    ("生态创建新闻", 85.0, "条"),         # a generic head keeps its modifiers back to the verb
+    ("合作协议", 3.0, "项"),
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -288,7 +292,8 @@ def test_what_each_number_counts(tmp_path, subject, value, unit):
 def test_wrong_subjects_are_not_taken(tmp_path):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
     subjects = {q.subject for q in record.quantities}
-    assert not subjects & {"砖瓦建材", "采石", "问题", "长期而艰巨", "艰巨"}
+    assert not subjects & {"砖瓦建材", "采石", "问题", "长期而艰巨", "艰巨", "国家", "万亩和", "工作纳入"}
+    assert all(q.text != "三个" for q in record.quantities), "a number inside a quoted name is no count"
     assert all(q.value != 1.0 for q in record.quantities), "一项 is an article, not a count"
 
 

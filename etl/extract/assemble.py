@@ -145,8 +145,8 @@ class Assembler:
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
         for q in spans:
-            if re.fullmatch(self.rules["determiner"], q.text):
-                continue
+            if re.fullmatch(self.rules["determiner"], q.text) or text[q.start - 1:q.start] in ("“", "‘"):
+                continue  # an article, or a number inside a quoted name (“三个文明”)
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
@@ -198,6 +198,8 @@ class Assembler:
         run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
         noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种|等)+", "", re.sub(r"[“”‘’]", "", run))
         start = clause + len(phrase) - len(noun)
+        if noun.startswith(tuple(self.units)):
+            noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
         if listed or noun in self.rules["generic_nouns"] or not self._noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)
@@ -211,6 +213,11 @@ class Assembler:
                     if not prior:
                         break
                     chain -= len(max(prior, key=len))
+                # …and the modifiers before them, back to the clause's own verb (播放生态创建新闻).
+                while chain > 0 and "\u4e00" <= phrase[chain - 1] <= "\u9fff" \
+                        and phrase[chain - 1] not in self.rules["phrase_boundaries"] \
+                        and not any(phrase[:chain].endswith(v) for v in self.quantity_verbs):
+                    chain -= 1
                 noun, start = phrase[chain:], clause + chain
             if listed or not self._noun_phrase(noun):
                 return None
@@ -222,6 +229,8 @@ class Assembler:
         if not after:
             return None
         noun = re.split(r"[的和及与等，。；]", after.group(0))[0]
+        if text[position + len(noun):position + len(noun) + 1] == "的":
+            return None  # it modifies what is counted (XX个国家的代表): a head count, not a subject
         noun = re.sub(self.rules["noun_tail_verbs"], "", noun)
         if noun.startswith(tuple(self.units)):
             return None
