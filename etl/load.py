@@ -247,11 +247,6 @@ class Loader:
                 rows, "relationships")
 
 
-# Older private names, still imported by etl.export.graph.
-_anonymized = is_anonymized
-_label_of = label_of
-
-
 def records_path(source: Path) -> Path:
     """The records.jsonl a source names (the file, or the one in a folder); it must exist."""
     path = source / "records.jsonl" if source.is_dir() else source
