@@ -229,7 +229,17 @@ def parse_param_options(options: list[str]) -> dict[str, str]:
 
 
 def _read_rows(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [record.data() for record in tx.run(cypher, params)]
+    result = tx.run(cypher, params)
+    keys = result.keys()
+    rows = [dict(zip(keys, values, strict=True)) for values in result.values()]
+    # Query packs return values; a query that returns nodes or paths gets them as dicts.
+    graph_types = (neo4j.graph.Node, neo4j.graph.Relationship, neo4j.graph.Path)
+    if rows and any(isinstance(v, graph_types) for v in rows[0].values()):
+        return [neo4j.Record(zip(keys, row.values(), strict=True)).data() for row in rows]
+    return rows
+
+
+_checked: dict[str, str] = {}
 
 
 def _query_type(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> str:
@@ -248,7 +258,9 @@ def run_query(
     bound = bind_params(query, params or {})
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         try:
-            kind = session.execute_read(_query_type, query.cypher, bound)
+            # A query's type does not depend on its parameter values: check each text once a process.
+            kind = _checked.get(query.cypher) or session.execute_read(_query_type, query.cypher, bound)
+            _checked[query.cypher] = kind
             if kind != "r":
                 raise QueryError(
                     f"query {query.qualified} ({query.path}) would write to the database "

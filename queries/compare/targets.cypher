@@ -9,7 +9,11 @@ WHERE q.key <> ''
   AND ($region IS NULL OR r.key = $region OR r.name = $region)
   AND ($indicator IS NULL OR i.name = $indicator)
   AND ($kind IS NULL OR q.kind = $kind)
-OPTIONAL MATCH (d:Document {doc_id: split(q.key, ':')[0]})
+// One document lookup per document, not per value.
+WITH split(q.key, ':')[0] AS doc_id, collect([r, q, i]) AS values
+OPTIONAL MATCH (d:Document {doc_id: doc_id})
+UNWIND values AS v
+WITH v[0] AS r, v[1] AS q, v[2] AS i, d
 RETURN r.name AS region, r.key AS region_key, i.name AS indicator, q.kind AS kind, q.year AS year,
        q.value AS value, q.unit AS unit, q.redacted AS redacted, d.name AS document
 ORDER BY region_key, indicator, kind DESC, year, value
