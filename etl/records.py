@@ -14,7 +14,7 @@ ours unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -206,14 +206,3 @@ def read_records(path: Path) -> Iterator[DocumentRecord]:
     """Read and validate every record of a records.jsonl file, failing on the first bad one."""
     for where, line in iter_record_lines(path):
         yield parse_record(line, where=where)
-
-
-def write_records(records: Iterable[DocumentRecord], path: Path) -> int:
-    """Write records as JSON lines; return how many were written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(record.to_json() + "\n")
-            count += 1
-    return count
