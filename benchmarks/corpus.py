@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def generate(out: Path, docs: int | None = None, megabytes: float | None = None,
         size += len(data)
         i += 1
     return paths
+
+
+def extracted(work: Path, docs: int) -> Path:
+    """records.jsonl of a generated corpus of ``docs`` documents in ``work`` (generated once)."""
+    from etl.extract import extract_corpus
+
+    corpus = work / "corpus"
+    if len(list(corpus.glob("*.txt"))) != docs:
+        shutil.rmtree(corpus, ignore_errors=True)  # a corpus of another size would be mixed in
+        generate(corpus, docs=docs)
+    return extract_corpus([corpus], work, workers=2).out
 
 
 def main() -> None:

@@ -14,23 +14,18 @@ The target is an export within 2× the read, i.e. writing GraphML costs no more 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import generate  # noqa: E402
-from benchmarks.neo4j_start import machine  # noqa: E402
-from etl import config, db, server  # noqa: E402
+from benchmarks.corpus import extracted  # noqa: E402
+from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
 from etl.export.graph import graph_from_neo4j, graph_from_records, write_graph  # noqa: E402
-from etl.extract import extract_corpus  # noqa: E402
 from etl.load import load_records  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
 
 
 def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:
@@ -49,23 +44,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     work = Path("build/bench-export")
-    corpus = work / "corpus"
-    if len(list(corpus.glob("*.txt"))) != args.docs:
-        generate(corpus, docs=args.docs)
-    records = extract_corpus([corpus], work, workers=2).out
+    records = extracted(work, args.docs)
     out = work / "graph.graphml"
-    os.environ.pop("NEO4J_PASSWORD", None)
-    with tempfile.TemporaryDirectory() as home:
-        info = server.start(Path(home), free_port(), free_port(), exit_with_parent=True)
-        password = config.read_password_file(config.password_file(Path(home)))
-        conn = config.Connection(info.bolt_uri, "neo4j", password, "neo4j")
-        try:
-            with db.connect(conn) as driver:
-                load = load_records(driver, records)
-                read_s, g = timed(lambda: graph_from_neo4j(driver), args.runs)
-                write_s, _ = timed(lambda: write_graph(g, out, "graphml"), args.runs)
-        finally:
-            server.stop(Path(home))
+    with scratch_driver() as driver:
+        load = load_records(driver, records)
+        read_s, g = timed(lambda: graph_from_neo4j(driver), args.runs)
+        write_s, _ = timed(lambda: write_graph(g, out, "graphml"), args.runs)
     records_s, _ = timed(lambda: graph_from_records(records), args.runs)  # with the server stopped
     export_s = read_s + write_s
     print(f"machine: {machine()}")

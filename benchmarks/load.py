@@ -14,21 +14,18 @@ Prints relationships per second for each and the time of the whole corpus per ba
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import generate  # noqa: E402
-from benchmarks.neo4j_start import machine  # noqa: E402
-from etl import config, db, migrations, server  # noqa: E402
-from etl.extract import extract_corpus  # noqa: E402
+from benchmarks.corpus import extracted  # noqa: E402
+from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
+from etl import db, migrations  # noqa: E402
 from etl.load import load_records, region_key  # noqa: E402
 from etl.records import RELATION_ENDS, read_records  # noqa: E402
-from tests.conftest import free_port, wipe  # noqa: E402
+from tests.conftest import wipe  # noqa: E402
 
 
 def naive_load(driver, records) -> None:
@@ -71,30 +68,19 @@ def main() -> None:
     parser.add_argument("--naive-docs", type=int, default=100)
     parser.add_argument("--batch-sizes", default="10,50,200")
     args = parser.parse_args()
-    work = Path("build/bench-load")
-    corpus = work / "corpus"
-    if len(list(corpus.glob("*.txt"))) != args.docs:
-        generate(corpus, docs=args.docs)
-    summary = extract_corpus([corpus], work, workers=2)
-    records = list(read_records(summary.out))
-    os.environ.pop("NEO4J_PASSWORD", None)
-    with tempfile.TemporaryDirectory() as home:
-        info = server.start(Path(home), free_port(), free_port(), exit_with_parent=True)
-        password = config.read_password_file(config.password_file(Path(home)))
-        conn = config.Connection(info.bolt_uri, "neo4j", password, "neo4j")
-        with db.connect(conn) as driver:
-            migrations.apply(driver)
+    records = list(read_records(extracted(Path("build/bench-load"), args.docs)))
+    with scratch_driver() as driver:
+        migrations.apply(driver)
+        began = time.perf_counter()
+        naive_load(driver, records[: args.naive_docs])
+        naive_rate = count_relationships(driver) / (time.perf_counter() - began)
+        results = []
+        for size in (int(s) for s in args.batch_sizes.split(",")):
+            wipe(driver)
             began = time.perf_counter()
-            naive_load(driver, records[: args.naive_docs])
-            naive_rate = count_relationships(driver) / (time.perf_counter() - began)
-            results = []
-            for size in (int(s) for s in args.batch_sizes.split(",")):
-                wipe(driver)
-                began = time.perf_counter()
-                stats = load_records(driver, records, batch_size=size)
-                seconds = time.perf_counter() - began
-                results.append((size, seconds, count_relationships(driver) / seconds, stats))
-        server.stop(Path(home))
+            stats = load_records(driver, records, batch_size=size)
+            seconds = time.perf_counter() - began
+            results.append((size, seconds, count_relationships(driver) / seconds, stats))
     print(f"machine: {machine()}")
     print(f"corpus: {len(records)} documents, "
           f"{sum(len(r.relations) + len(r.quantities) for r in records):,} relations and quantities")

@@ -10,6 +10,7 @@ resident set of the Java process right after start.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -17,14 +18,34 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+
+import neo4j
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl import server  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
+
+
+@contextlib.contextmanager
+def scratch_driver() -> Iterator[neo4j.Driver]:
+    """A throw-away embedded Neo4j on free ports, and a driver on it; stopped afterwards."""
+    from etl import config, db
+
+    os.environ.pop("NEO4J_PASSWORD", None)
+    with tempfile.TemporaryDirectory() as home:
+        info = server.start(Path(home), free_port(), free_port(), exit_with_parent=True)
+        try:
+            password = config.read_password_file(config.password_file(Path(home)))
+            conn = config.Connection(info.bolt_uri, config.DEFAULT_USER, password, config.DEFAULT_DATABASE)
+            with db.connect(conn) as driver:
+                yield driver
+        finally:
+            server.stop(Path(home))
 
 
 def machine() -> str:

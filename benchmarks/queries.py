@@ -12,21 +12,17 @@ same path. Prints median and p95 in milliseconds and the rows each query returne
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import generate  # noqa: E402
-from benchmarks.neo4j_start import machine  # noqa: E402
-from etl import config, db, queries, server  # noqa: E402
-from etl.extract import extract_corpus  # noqa: E402
+from benchmarks.corpus import extracted  # noqa: E402
+from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
+from etl import db, queries  # noqa: E402
 from etl.load import load_records  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
 
 # Parameters for the compare queries that require one.
 REQUIRED = {"region": "忻州市"}
@@ -61,27 +57,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
-    work = Path("build/bench-load")
-    corpus = work / "corpus"
-    if len(list(corpus.glob("*.txt"))) != args.docs:
-        generate(corpus, docs=args.docs)
-    summary = extract_corpus([corpus], work, workers=2)
-    os.environ.pop("NEO4J_PASSWORD", None)
+    records = extracted(Path("build/bench-load"), args.docs)
     results = []
-    with tempfile.TemporaryDirectory() as home:
-        info = server.start(Path(home), free_port(), free_port(), exit_with_parent=True)
-        password = config.read_password_file(config.password_file(Path(home)))
-        conn = config.Connection(info.bolt_uri, "neo4j", password, "neo4j")
-        with db.connect(conn) as driver:
-            stats = load_records(driver, summary.out)
-            graph = db.read(driver, "MATCH (r:Region) WITH count(r) AS regions "
-                                    "MATCH (m:Mechanism) RETURN regions, count(m) AS mechanisms")[0]
-            compare = [q for q in queries.load_packs().values() if q.pack == "compare"]
-            for query in [yardstick(), *compare]:
-                params = {p.name: REQUIRED[p.name] for p in query.params if p.required}
-                times, rows = time_query(driver, query, params, args.warmup, args.runs)
-                results.append((query.qualified, statistics.median(times), percentile(times, 0.95), rows))
-        server.stop(Path(home))
+    with scratch_driver() as driver:
+        stats = load_records(driver, records)
+        graph = db.read(driver, "MATCH (r:Region) WITH count(r) AS regions "
+                                "MATCH (m:Mechanism) RETURN regions, count(m) AS mechanisms")[0]
+        compare = [q for q in queries.load_packs().values() if q.pack == "compare"]
+        for query in [yardstick(), *compare]:
+            params = {p.name: REQUIRED[p.name] for p in query.params if p.required}
+            times, rows = time_query(driver, query, params, args.warmup, args.runs)
+            results.append((query.qualified, statistics.median(times), percentile(times, 0.95), rows))
     print(f"machine: {machine()}")
     print(f"graph: {stats.documents} documents, {graph['regions']} regions, {graph['mechanisms']} mechanisms; "
           f"{args.runs} timed runs after {args.warmup} warm-up runs")
