@@ -248,8 +248,8 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.885
-    assert result["relations"]["f1"] >= 0.815
+    assert result["entities_all"]["f1"] >= 0.90
+    assert result["relations"]["f1"] >= 0.82
     assert result["quantities"]["f1"] >= 0.665
 
 
@@ -335,3 +335,21 @@ def test_an_actor_in_a_mechanisms_clause_takes_part_in_it(tmp_path):
     involves = {(r.head, r.tail) for r in record.relations if r.type == "INVOLVES"}
     assert ("义务植树", "志愿者") in involves
     assert not {pair for pair in involves if pair[1] == "检察机关"}, "another clause, and two mechanisms: no pair"
+
+
+SUPERIORS = """平利县水土保持工作汇报
+市委：
+在市委、市政府的坚强领导下，平利县认真贯彻落实省委决策部署，建立行业主管部门协同监管机制。
+市委将平利县列为试点，新建项目环评率达到100%。
+"""
+
+
+def test_bodies_inside_names_and_superiors(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "superiors.txt", SUPERIORS))
+    triples = {(r.head, r.type, r.tail) for r in record.relations}
+    assert ("行业主管部门协同监管", "INVOLVES", "行业主管部门") in triples, "an actor named inside a mechanism"
+    assert "环境影响评价" in record.entities["Mechanism"], "a rate of an instrument mentions the instrument"
+    mentioned = [(m.name, m.sentence) for m in record.mentions if m.name in ("市委", "省委")]
+    acting = next(s.text for s in record.sentences if s.text.startswith("市委将"))
+    assert mentioned and all(record.sentences[i].text == acting for _, i in mentioned), \
+        "市委 as addressee, as leader or in 贯彻…部署 is dropped; 市委 that acts stays"

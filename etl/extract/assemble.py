@@ -102,6 +102,8 @@ class Assembler:
                 mentions[i] = m.model_copy(update={"name": reporting.name})
         quantities, extra_mentions = self._quantities(norm.text, sentences, doc._.quantities or [], mentions)
         mentions.extend(extra_mentions)
+        mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
+        mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
         mentions.sort(key=lambda m: m.start)
 
         entities: dict[str, dict[str, list[int]]] = defaultdict(dict)
@@ -131,6 +133,44 @@ class Assembler:
             relations=relations,
             quantities=quantities,
         )
+
+    def _superior_body(self, mention: Mention, reporting: resolve.RegionInfo | None, sentences) -> bool:
+        """A county's report addressed to 市委 (市委：) or done 在市委…的领导下 names a body above the
+        region, not one of its actors; where 市委 acts in the text (市委将…) it stays."""
+        match = re.match(self.rules["level_body"], mention.name) if mention.type == "Actor" else None
+        if not match or not reporting:
+            return False
+        ranks = self.rules["level_ranks"]
+        if ranks.get(match["level"], 99) >= ranks.get(reporting.level, -1):
+            return False
+        return re.search(self.rules["superior_context"], sentences[mention.sentence].text) is not None
+
+    def _instruments_in_rates(self, mentions: list[Mention]) -> list[Mention]:
+        """A rate of applying an instrument (环评率, 三同时执行率) says the instrument is in use:
+        the mechanism inside an indicator that ends in 率 is mentioned there too."""
+        rates = [m for m in mentions if m.type == "Indicator" and m.text.endswith(self.rules["rate_suffix"])]
+        return self._inner(rates, "Mechanism")
+
+    def _actors_in_mechanisms(self, mentions: list[Mention]) -> list[Mention]:
+        """A mechanism named after its actor (行业主管部门协同监管, 政府和受益主体分摊机制) mentions
+        that actor; linkages are split by their own rule."""
+        return self._inner([m for m in mentions if m.type == "Mechanism" and "+" not in m.name], "Actor")
+
+    def _inner(self, outer: list[Mention], label: str) -> list[Mention]:
+        """The longest lexicon term of ``label`` inside each mention's text, as a mention of its own."""
+        found = []
+        for m in outer:
+            for length in range(len(m.text) - 1, 1, -1):
+                hits = [(i, self.lexicon.by_surface.get(m.text[i:i + length]))
+                        for i in range(len(m.text) - length + 1)]
+                hits = [(i, hit) for i, hit in hits if hit and hit[0] == label]
+                if hits:
+                    i, (_, name) = hits[0]
+                    found.append(Mention.model_construct(type=label, name=name, text=m.text[i:i + length],
+                                                         sentence=m.sentence, start=m.start + i,
+                                                         end=m.start + i + length))
+                    break
+        return found
 
     # --- quantities ---------------------------------------------------------------------
 
@@ -334,6 +374,9 @@ class Assembler:
         actors = entities.get("Actor", {})
         pairs = []
         for mechanism, evidence in entities.get("Mechanism", {}).items():
+            for actor, actor_evidence in actors.items():
+                if "+" not in mechanism and len(actor) >= 3 and actor in mechanism:
+                    pairs.append((mechanism, actor, evidence + actor_evidence))
             if "+" in mechanism:
                 for part in mechanism.split("+"):
                     hit = self.lexicon.by_surface.get(part)
