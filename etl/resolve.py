@@ -255,15 +255,19 @@ def _usual_placeholder(region: RegionInfo, mentions: list[RegionMention]) -> Reg
     return max(counts, key=lambda r: (counts[r], r == region)) if counts else region
 
 
+@functools.cache
+def _by_adcode() -> dict[str, RegionInfo]:
+    return {info.adcode: info for infos in gazetteer().values() for info in infos if info.adcode}
+
+
 def implied_parents(reporting: RegionInfo | None, text: str) -> list[RegionInfo]:
     """The city and province of a named reporting region, when the text refers to them
     (市委, 全市; 省级, 全省) without naming them."""
     if not reporting or not reporting.adcode:
         return []
-    by_code = {info.adcode: info for infos in gazetteer().values() for info in infos}
     parents = []
     for code in parent_adcodes(reporting.adcode):
-        parent = by_code.get(code)
+        parent = _by_adcode().get(code)
         if parent and IMPLIED_PARENT[parent.level].search(text):
             parents.append(parent)
     return parents

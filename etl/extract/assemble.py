@@ -9,9 +9,11 @@ each with the sentences that support it, and quantities with their subject.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import defaultdict
 
+import ahocorasick
 from spacy.tokens import Doc
 
 from etl import resolve
@@ -87,7 +89,10 @@ class Assembler:
         self.units = lexicon_data.load_units()
         self.clause_marks = set(self.rules["clause_marks"])
         self.involve_marks = [mark for mark in self.rules["clause_marks"] if mark not in "、"]
+        words = self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"]
+        self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
+        self.verb_endings = tuple(self.quantity_verbs)
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -158,19 +163,27 @@ class Assembler:
 
     def _inner(self, outer: list[Mention], label: str) -> list[Mention]:
         """The longest lexicon term of ``label`` inside each mention's text, as a mention of its own."""
+        automaton = self._surfaces(label)
         found = []
         for m in outer:
-            for length in range(len(m.text) - 1, 1, -1):
-                hits = [(i, self.lexicon.by_surface.get(m.text[i:i + length]))
-                        for i in range(len(m.text) - length + 1)]
-                hits = [(i, hit) for i, hit in hits if hit and hit[0] == label]
-                if hits:
-                    i, (_, name) = hits[0]
-                    found.append(Mention.model_construct(type=label, name=name, text=m.text[i:i + length],
-                                                         sentence=m.sentence, start=m.start + i,
-                                                         end=m.start + i + length))
-                    break
+            hits = [(end + 1 - len(surface), surface) for end, surface in automaton.iter(m.text)
+                    if len(surface) < len(m.text)]
+            if hits:
+                i, surface = max(hits, key=lambda h: (len(h[1]), -h[0]))
+                found.append(Mention.model_construct(type=label, name=self.lexicon.by_surface[surface][1],
+                                                     text=surface, sentence=m.sentence, start=m.start + i,
+                                                     end=m.start + i + len(surface)))
         return found
+
+    @functools.cache  # noqa: B019 - one Assembler a process (etl.extract._assembler)
+    def _surfaces(self, label: str):
+        """The lexicon's surfaces of one label, for one-pass search inside other names."""
+        automaton = ahocorasick.Automaton()
+        for surface, (hit_label, _) in self.lexicon.by_surface.items():
+            if hit_label == label and len(surface) > 1:
+                automaton.add_word(surface, surface)
+        automaton.make_automaton()
+        return automaton
 
     # --- quantities ---------------------------------------------------------------------
 
@@ -298,11 +311,11 @@ class Assembler:
             return False
         if re.search(r"[与于对向从把被将在使让的]|来自", text):
             return False
-        if any(word in text for word in self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"]):
+        if self.not_noun.search(text):
             return False
         if text[-1] in self.rules["not_noun_endings"]:
             return False
-        return not any(text.endswith(verb) for verb in self.quantity_verbs)
+        return not text.endswith(self.verb_endings)
 
     # --- relations ----------------------------------------------------------------------
 
