@@ -158,6 +158,11 @@ def _jieba_words() -> tuple[dict[str, int], dict[str, str]]:
     return jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab
 
 
+def dictionary_word(text: str) -> bool:
+    """Whether jieba's dictionary lists the text as a word (有机 is one, 有绿 is not)."""
+    return _jieba_words()[0].get(text, 0) > 0
+
+
 def _common_word(stem: str) -> bool:
     frequencies, tags = _jieba_words()
     return frequencies.get(stem, 0) >= COMMON_WORD_FREQUENCY and tags.get(stem) != "ns"

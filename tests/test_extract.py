@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.90
-    assert result["relations"]["f1"] >= 0.82
-    assert result["quantities"]["f1"] >= 0.665
+    assert result["entities_all"]["f1"] >= 0.91
+    assert result["relations"]["f1"] >= 0.835
+    assert result["quantities"]["f1"] >= 0.72
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -270,6 +270,8 @@ COUNTED = """甲县2024年水土保持工作总结
 水土保持是一项长期而艰巨的任务。
 在县电视台播放生态创建新闻85条，与来自12个国家的代表签署了3项合作协议。
 将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
+形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩。
+重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 """
 
 
@@ -282,6 +284,14 @@ COUNTED = """甲县2024年水土保持工作总结
     ("水土流失治理面积", 40.0, "平方公里"),
     ("生态创建新闻", 85.0, "条"),         # a generic head keeps its modifiers back to the verb
     ("合作协议", 3.0, "项"),
+    ("调研文章", 20.0, "篇"),             # the head after 的
+    ("科技成果", 5.0, "项"),              # the head after a list's 等
+    ("绿色农产品基地", 6.0, "个"),
+    ("绿色农产品基地", 25.0, "万亩"),     # a second number shares the first one's noun
+    ("有机农产品基地", 1.0, "个"),         # 有 starts a word here, it is not the verb
+    ("市控企业", 5.0, "家"),              # 的治理 is no head count
+    ("建议及反馈信息", 90.0, "条"),
+    ("水土保持活动", 16.0, "次"),
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -294,7 +304,7 @@ def test_wrong_subjects_are_not_taken(tmp_path):
     subjects = {q.subject for q in record.quantities}
     assert not subjects & {"砖瓦建材", "采石", "问题", "长期而艰巨", "艰巨", "国家", "万亩和", "工作纳入"}
     assert all(q.text != "三个" for q in record.quantities), "a number inside a quoted name is no count"
-    assert all(q.value != 1.0 for q in record.quantities), "一项 is an article, not a count"
+    assert all(q.text != "一项" for q in record.quantities), "一项 is an article, not a count"
 
 
 RULE_PATTERNS = sorted(key[: -len("_examples")] for key in lexicon.load_rules() if key.endswith("_examples"))

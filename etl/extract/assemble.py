@@ -93,6 +93,8 @@ class Assembler:
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
         self.verb_endings = tuple(self.quantity_verbs)
+        units = "|".join(re.escape(u) for u in sorted(self.units, key=len, reverse=True))
+        self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units})$")
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -240,8 +242,10 @@ class Assembler:
                 return m.type, m.name, m.start, m.end
             if m.type in ("Actor", "Region") and len(gap) <= 2:
                 return m.type, m.name, m.start, m.end
-        # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it.
+        # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
+        # so does a number just before this one (基地3个14.5万亩: both count 基地).
         phrase = re.sub(self.rules["linking_tail"], "", text[clause:q.start])
+        phrase = re.sub(self.previous_number, "", phrase)
         verb_end, verb_start = 0, 0
         for verb in self.quantity_verbs:
             at = phrase.rfind(verb)
@@ -249,7 +253,12 @@ class Assembler:
                 verb_start, verb_end = at, at + len(verb)
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
         run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
+        # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
+        run = re.split(r"[的等](?=[\u4e00-\u9fff]{2})", run)[-1]
         noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种|等)+", "", re.sub(r"[“”‘’]", "", run))
+        # 共有绿色农产品基地: 有 is the verb unless it starts a word (有机农产品基地).
+        if noun.startswith("有") and len(noun) > 3 and not resolve.dictionary_word(noun[:2]):
+            noun = noun[1:]
         start = clause + len(phrase) - len(noun)
         if noun.startswith(tuple(self.units)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
@@ -282,9 +291,14 @@ class Assembler:
         if not after:
             return None
         noun = re.split(r"[的和及与等，。；]", after.group(0))[0]
-        if text[position + len(noun):position + len(noun) + 1] == "的":
-            return None  # it modifies what is counted (XX个国家的代表): a head count, not a subject
+        following = text[position + len(noun):position + len(noun) + 4]
+        if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
+            return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
         noun = re.sub(self.rules["noun_tail_verbs"], "", noun)
+        # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
+        heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]
+        if heads and not self._noun_phrase(noun):
+            noun = noun[:max(heads)]
         if noun.startswith(tuple(self.units)):
             return None
         if not self._noun_phrase(noun) or noun in self.rules["generic_nouns"]:
