@@ -255,14 +255,22 @@ class Assembler:
         run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
         run = re.split(r"[的等](?=[\u4e00-\u9fff]{2})", run)[-1]
-        noun = re.sub(r"^(了|到|出|成|共|计|累计|全年|约|近|达|各类|各种|等)+", "", re.sub(r"[“”‘’]", "", run))
+        noun = re.sub(self.rules["noun_lead"], "", re.sub(r"[“”‘’]", "", run))
         # 共有绿色农产品基地: 有 is the verb unless it starts a word (有机农产品基地).
         if noun.startswith("有") and len(noun) > 3 and not resolve.dictionary_word(noun[:2]):
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
-        if noun.startswith(tuple(self.units)):
+        if noun.startswith(tuple(self.units)) and re.search(r"[0-9X×]$", phrase[:len(phrase) - len(noun)]):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
+        if re.search(r"[A-Za-z]$", phrase[:len(phrase) - len(run)]):
+            noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
+        # After an enumeration (黄河多沙粗沙区、太行山区2个国家级…治理区) the number counts what follows.
+        enumerated = clause > 0 and text[clause - 1] == "、" and verb_end == 0
+        if enumerated:
+            after = self._noun_after(text, q.end, mentions)
+            if after:
+                return after
         if listed or noun in self.rules["generic_nouns"] or not self._noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)
             if after:
@@ -280,7 +288,9 @@ class Assembler:
                         and phrase[chain - 1] not in self.rules["phrase_boundaries"] \
                         and not any(phrase[:chain].endswith(v) for v in self.quantity_verbs):
                     chain -= 1
-                noun, start = phrase[chain:], clause + chain
+                extended = phrase[chain:]
+                noun = re.sub(self.rules["noun_lead"], "", extended)
+                start = clause + chain + len(extended) - len(noun)
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
@@ -319,9 +329,9 @@ class Assembler:
         return "Indicator", noun, start, end
 
     def _noun_phrase(self, text: str) -> bool:
-        """A plausible name of a counted thing: 2–10 Chinese characters without function
+        """A plausible name of a counted thing: 2 to max_noun_length Chinese characters without function
         words (与, 对, 于 …), not background geography, not ending in a verb."""
-        if not 2 <= len(text) <= 10 or not re.fullmatch(r"[\u4e00-\u9fff]+", text):
+        if not 2 <= len(text) <= self.rules["max_noun_length"] or not re.fullmatch(r"[\u4e00-\u9fff]+", text):
             return False
         if re.search(r"[与于对向从把被将在使让的]|来自", text):
             return False
