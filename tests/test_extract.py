@@ -250,7 +250,7 @@ def test_seed_scores_do_not_fall(tmp_path):
     assert missing == []
     assert result["entities_all"]["f1"] >= 0.91
     assert result["relations"]["f1"] >= 0.835
-    assert result["quantities"]["f1"] >= 0.735
+    assert result["quantities"]["f1"] >= 0.75
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -272,6 +272,7 @@ COUNTED = """甲县2024年水土保持工作总结
 将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
 形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩。
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
+新建项目环评率和“三同时”执行率均达到98%。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
 """
 
@@ -295,6 +296,7 @@ COUNTED = """甲县2024年水土保持工作总结
     ("水土保持活动", 16.0, "次"),
     ("重点建设项目", 22.0, "个"),          # 项 opens a word here, not a unit; 各类 is no part of it
     ("国家级水土流失重点治理区", 2.0, "个"),  # after an enumeration the number counts what follows
+    ("三同时执行率", 98.0, "%"),           # two nouns share one number (…和…均达到)
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))

@@ -95,6 +95,7 @@ class Assembler:
         self.verb_endings = tuple(self.quantity_verbs)
         units = "|".join(re.escape(u) for u in sorted(self.units, key=len, reverse=True))
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units})$")
+        self.coordinated = re.compile(self.rules["coordinated_subjects"])
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -205,29 +206,47 @@ class Assembler:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            subject = self._subject(text, q, clause, mentions)
-            if subject is None:
-                continue
-            label, name, start, end = subject
-            if label not in ("Indicator", "Measure", "Mechanism"):
-                continue
-            # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
-            if label != "Measure" and not any(m.start == start and m.type == "Indicator" for m in mentions):
-                new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
-                                            sentence=index, start=start, end=end))
-            # A target's year often opens the paragraph (到2025年，…；…达到63.56%；…).
-            paragraph = text[text.rfind("\n", 0, q.start) + 1:q.start]
-            target = self.target_cue.search(paragraph) is not None
-            years = list(self.target_year.finditer(paragraph))
-            year = years[-1] if years else None
-            value_std, unit_std = standardize(q.value, q.unit, self.units)
-            out.append(Quantity(
-                subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
-                value=q.value, unit=q.unit, year=int(year["year"]) if year and target else None,
-                kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
-                value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
-            ))
+            subjects = self._coordinated(text, q, clause, mentions)
+            if not subjects:
+                subject = self._subject(text, q, clause, mentions)
+                subjects = [subject] if subject else []
+            for label, name, start, end in subjects:
+                if label not in ("Indicator", "Measure", "Mechanism"):
+                    continue
+                # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
+                if label != "Measure" and not any(m.start == start and m.type == "Indicator" for m in mentions):
+                    new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
+                                                sentence=index, start=start, end=end))
+                out.append(self._quantity(text, q, label, name, index))
         return out, new_mentions
+
+    def _quantity(self, text: str, q: QuantitySpan, label: str, name: str, index: int) -> Quantity:
+        # A target's year often opens the paragraph (到2025年，…；…达到63.56%；…).
+        paragraph = text[text.rfind("\n", 0, q.start) + 1:q.start]
+        target = self.target_cue.search(paragraph) is not None
+        years = list(self.target_year.finditer(paragraph))
+        year = years[-1] if years else None
+        value_std, unit_std = standardize(q.value, q.unit, self.units)
+        return Quantity(
+            subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
+            value=q.value, unit=q.unit, year=int(year["year"]) if year and target else None,
+            kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
+            value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
+        )
+
+    def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+        """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
+        match = self.coordinated.search(text, clause, q.start)
+        if not match:
+            return []
+        subjects = []
+        for part in ("a", "b"):
+            noun = re.sub(r"[“”‘’]", "", match[part])
+            if not self._noun_phrase(noun):
+                return []
+            subjects.append(self._named(noun, match.start(part), mentions))
+        return subjects
+
 
     def _subject(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
         """The thing a number counts: the nearest Indicator or Measure mention before it in its
