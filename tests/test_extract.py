@@ -250,7 +250,7 @@ def test_seed_scores_do_not_fall(tmp_path):
     assert missing == []
     assert result["entities_all"]["f1"] >= 0.91
     assert result["relations"]["f1"] >= 0.835
-    assert result["quantities"]["f1"] >= 0.75
+    assert result["quantities"]["f1"] >= 0.76
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -297,6 +297,8 @@ COUNTED = """甲县2024年水土保持工作总结
     ("重点建设项目", 22.0, "个"),          # 项 opens a word here, not a unit; 各类 is no part of it
     ("国家级水土流失重点治理区", 2.0, "个"),  # after an enumeration the number counts what follows
     ("三同时执行率", 98.0, "%"),           # two nouns share one number (…和…均达到)
+    ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
+    ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))

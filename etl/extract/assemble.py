@@ -96,6 +96,7 @@ class Assembler:
         units = "|".join(re.escape(u) for u in sorted(self.units, key=len, reverse=True))
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units})$")
         self.coordinated = re.compile(self.rules["coordinated_subjects"])
+        self.respectively = re.compile(self.rules["respectively"])
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -200,13 +201,18 @@ class Assembler:
         starts = [s.start for s in sentences]
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
-        for q in spans:
+        respectively: dict[int, list] = {}
+        for i, q in enumerate(spans):
             if re.fullmatch(self.rules["determiner"], q.text) or text[q.start - 1:q.start] in ("“", "‘"):
                 continue  # an article, or a number inside a quoted name (“三个文明”)
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            subjects = self._coordinated(text, q, clause, mentions)
+            subjects = respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+            if not subjects and i + 1 < len(spans):
+                pair = self._respectively(text, q, spans[i + 1], clause, mentions)
+                if pair:
+                    subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
             if not subjects:
                 subject = self._subject(text, q, clause, mentions)
                 subjects = [subject] if subject else []
@@ -233,6 +239,26 @@ class Assembler:
             kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
             value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
         )
+
+    def _respectively(self, text: str, q: QuantitySpan, following: QuantitySpan, clause: int, mentions):
+        """马尾松、楠竹面积分别达到35万亩和36万亩: the first noun gets the first number, the second
+        the second, each with the shared head (面积)."""
+        # The enumeration's 、 is inside the clause here: start at the last stronger mark.
+        start = max(text.rfind(mark, 0, q.start) for mark in self.involve_marks) + 1
+        match = self.respectively.search(text, max(start, clause - 40), q.start)
+        if not match or not re.fullmatch(r"\s*[和及与、]\s*", text[q.end:following.start]):
+            return None
+        first = match["a"]
+        for verb in self.quantity_verbs:  # 全县马尾松 → 马尾松
+            at = first.rfind(verb)
+            if at >= 0:
+                first = first[at + len(verb):]
+        subjects = []
+        for noun, at in ((first + (match["head"] or ""), match.end("a") - len(first)), (match["b"], match.start("b"))):
+            if not self._noun_phrase(noun):
+                return None
+            subjects.append(self._named(noun, at, mentions))
+        return subjects
 
     def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
         """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
