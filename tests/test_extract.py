@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.91
-    assert result["relations"]["f1"] >= 0.835
-    assert result["quantities"]["f1"] >= 0.76
+    assert result["entities_all"]["f1"] >= 0.925
+    assert result["relations"]["f1"] >= 0.85
+    assert result["quantities"]["f1"] >= 0.79
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -371,3 +371,12 @@ def test_bodies_inside_names_and_superiors(tmp_path):
     acting = next(s.text for s in record.sentences if s.text.startswith("市委将"))
     assert mentioned and all(record.sentences[i].text == acting for _, i in mentioned), \
         "市委 as addressee, as leader or in 贯彻…部署 is dropped; 市委 that acts stays"
+
+
+def test_honorary_titles_and_off_topic_counts_are_no_quantities(tmp_path):
+    text = ("戊县2024年工作总结\n全县创建省级森林小镇2个、国家级森林乡村3个，改建户用卫生厕所1200座，"
+            "新建日光温室40座，建成淤地坝12座。\n")
+    record = extract_text_document(write_report(tmp_path, "titles.txt", text))
+    subjects = {q.subject for q in record.quantities}
+    assert not subjects & {"省级森林小镇", "国家级森林乡村", "户用卫生厕所", "日光温室"}
+    assert ("淤地坝", 12.0) in {(q.subject, q.value) for q in record.quantities}

@@ -89,7 +89,7 @@ class Assembler:
         self.units = lexicon_data.load_units()
         self.clause_marks = set(self.rules["clause_marks"])
         self.involve_marks = [mark for mark in self.rules["clause_marks"] if mark not in "、"]
-        words = self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"]
+        words = self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"] + self.rules["off_topic_subjects"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
         self.verb_endings = tuple(self.quantity_verbs)
@@ -97,6 +97,7 @@ class Assembler:
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units})$")
         self.coordinated = re.compile(self.rules["coordinated_subjects"])
         self.respectively = re.compile(self.rules["respectively"])
+        self.honorary = re.compile(self.rules["honorary_title"])
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -217,7 +218,7 @@ class Assembler:
                 subject = self._subject(text, q, clause, mentions)
                 subjects = [subject] if subject else []
             for label, name, start, end in subjects:
-                if label not in ("Indicator", "Measure", "Mechanism"):
+                if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
                 if label != "Measure" and not any(m.start == start and m.type == "Indicator" for m in mentions):
