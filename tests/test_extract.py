@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.925
+    assert result["entities_all"]["f1"] >= 0.93
     assert result["relations"]["f1"] >= 0.85
-    assert result["quantities"]["f1"] >= 0.79
+    assert result["quantities"]["f1"] >= 0.82
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -272,7 +272,7 @@ COUNTED = """甲县2024年水土保持工作总结
 将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
 形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩。
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
-新建项目环评率和“三同时”执行率均达到98%。
+新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
 """
 
@@ -297,6 +297,7 @@ COUNTED = """甲县2024年水土保持工作总结
     ("重点建设项目", 22.0, "个"),          # 项 opens a word here, not a unit; 各类 is no part of it
     ("国家级水土流失重点治理区", 2.0, "个"),  # after an enumeration the number counts what follows
     ("三同时执行率", 98.0, "%"),           # two nouns share one number (…和…均达到)
+    ("淤地坝除险加固", 4.0, "个"),          # a measure named with a generic tail (…工程)
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
     ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
 ])

@@ -33,6 +33,11 @@ REGION_RELATION = {
 }
 
 
+def text_tail(noun: str, mention: Mention) -> str:
+    """What a noun has after the mention that opens it."""
+    return noun[len(mention.text):] if noun.startswith(mention.text) else ""
+
+
 NAMED_IN_TITLES = ("Region", "WaterBody", "Mechanism")
 
 
@@ -343,7 +348,7 @@ class Assembler:
 
     def _noun_after(self, text: str, position: int, mentions: list[Mention]):
         """The noun a number and its classifier run into, up to punctuation or a function word."""
-        after = re.match(r"[\u4e00-\u9fff]{2,12}", text[position:])
+        after = re.match(r"[\u4e00-\u9fff]{2,20}", text[position:])
         if not after:
             return None
         noun = re.split(r"[的和及与等，。；]", after.group(0))[0]
@@ -372,6 +377,10 @@ class Assembler:
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
+        # A measure named with a generic tail (生态清洁型小流域治理项目) counts that measure.
+        for m in mentions:
+            if m.start == start and m.type == "Measure" and text_tail(noun, m) in self.rules["generic_tails"]:
+                return m.type, m.name, m.start, m.end
         return "Indicator", noun, start, end
 
     def _noun_phrase(self, text: str) -> bool:
