@@ -158,9 +158,17 @@ def _jieba_words() -> tuple[dict[str, int], dict[str, str]]:
     return jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab
 
 
-def dictionary_word(text: str) -> bool:
-    """Whether jieba's dictionary lists the text as a word (有机 is one, 有绿 is not)."""
-    return _jieba_words()[0].get(text, 0) > 0
+def word_tag(text: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (v for 提高, n for 装机容量), else None."""
+    return _jieba_words()[1].get(text)
+
+
+def first_word(text: str) -> str:
+    """The first word of a text as jieba segments it (有 of 有无公害农产品基地, 有机 of 有机…)."""
+    import jieba
+
+    _jieba_words()
+    return next(iter(jieba.cut(text, HMM=False)), "")
 
 
 def _common_word(stem: str) -> bool:

@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.93
-    assert result["relations"]["f1"] >= 0.85
-    assert result["quantities"]["f1"] >= 0.82
+    assert result["entities_all"]["f1"] >= 0.935
+    assert result["relations"]["f1"] >= 0.86
+    assert result["quantities"]["f1"] >= 0.86
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -270,7 +270,8 @@ COUNTED = """甲县2024年水土保持工作总结
 水土保持是一项长期而艰巨的任务。
 在县电视台播放生态创建新闻85条，与来自12个国家的代表签署了3项合作协议。
 将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
-形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩。
+形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩，全县共有无公害农产品基地3个。
+小水电总装机容量1.5万千瓦，关停企业损失税利300万元。
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
@@ -291,6 +292,9 @@ COUNTED = """甲县2024年水土保持工作总结
     ("绿色农产品基地", 6.0, "个"),
     ("绿色农产品基地", 25.0, "万亩"),     # a second number shares the first one's noun
     ("有机农产品基地", 1.0, "个"),         # 有 starts a word here, it is not the verb
+    ("无公害农产品基地", 3.0, "个"),       # …and here it is the verb (jieba: 有 / 无公害)
+    ("装机容量", 1.5, "万千瓦"),           # 总 is a modifier
+    ("税利", 300.0, "万元"),
     ("市控企业", 5.0, "家"),              # 的治理 is no head count
     ("建议及反馈信息", 90.0, "条"),
     ("水土保持活动", 16.0, "次"),

@@ -103,6 +103,7 @@ class Assembler:
         self.coordinated = re.compile(self.rules["coordinated_subjects"])
         self.respectively = re.compile(self.rules["respectively"])
         self.honorary = re.compile(self.rules["honorary_title"])
+        self.verb_start = re.compile("|".join(re.escape(v) for v in self.quantity_verbs))
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -290,7 +291,11 @@ class Assembler:
             m = max(before, key=lambda m: m.end)
             gap = text[m.end:q.start]
             if m.type in ("Indicator", "Measure") and len(gap) <= 6:
-                return m.type, m.name, m.start, m.end
+                # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
+                attribute = re.sub(self.rules["noun_lead"], "", re.sub(self.rules["linking_tail"], "", gap))
+                if not self._attribute(attribute):
+                    return m.type, m.name, m.start, m.end
+                return self._named(attribute, m.end + gap.find(attribute), mentions)
             if m.type in ("Actor", "Region") and len(gap) <= 2:
                 return m.type, m.name, m.start, m.end
         # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
@@ -307,8 +312,8 @@ class Assembler:
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
         run = re.split(r"[的等](?=[\u4e00-\u9fff]{2})", run)[-1]
         noun = re.sub(self.rules["noun_lead"], "", re.sub(r"[“”‘’]", "", run))
-        # 共有绿色农产品基地: 有 is the verb unless it starts a word (有机农产品基地).
-        if noun.startswith("有") and len(noun) > 3 and not resolve.dictionary_word(noun[:2]):
+        # 共有绿色农产品基地: 有 is the verb when jieba makes it a word of its own (有机 stays).
+        if noun.startswith("有") and len(noun) > 3 and resolve.first_word(noun) == "有":
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
         if noun.startswith(tuple(self.units)) and re.search(r"[0-9X×]$", phrase[:len(phrase) - len(noun)]):
@@ -345,6 +350,12 @@ class Assembler:
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
+
+    def _attribute(self, text: str) -> bool:
+        """A noun after a named thing that is what is counted of it (装机容量), not a verb (提高)."""
+        if not self._noun_phrase(text) or text in self.rules["generic_nouns"] + self.rules["generic_tails"]:
+            return False
+        return (resolve.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
 
     def _noun_after(self, text: str, position: int, mentions: list[Mention]):
         """The noun a number and its classifier run into, up to punctuation or a function word."""
