@@ -299,7 +299,6 @@ COUNTED = """甲县2024年水土保持工作总结
     ("建议及反馈信息", 90.0, "条"),
     ("水土保持活动", 16.0, "次"),
     ("重点建设项目", 22.0, "个"),          # 项 opens a word here, not a unit; 各类 is no part of it
-    ("国家级水土流失重点治理区", 2.0, "个"),  # after an enumeration the number counts what follows
     ("三同时执行率", 98.0, "%"),           # two nouns share one number (…和…均达到)
     ("淤地坝除险加固", 4.0, "个"),          # a measure named with a generic tail (…工程)
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
@@ -315,7 +314,8 @@ def test_wrong_subjects_are_not_taken(tmp_path):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
     subjects = {q.subject for q in record.quantities}
     assert not subjects & {"砖瓦建材", "采石", "问题", "长期而艰巨", "艰巨", "国家", "万亩和", "工作纳入",
-                           "太行山区", "级景区", "各类重点建设项目"}
+                           "太行山区", "级景区", "各类重点建设项目", "国家级水土流失重点治理区"}
+    assert all(q.value != 2.0 for q in record.quantities), "A、B2个… sums a list up, it counts no work"
     assert all(q.text != "三个" for q in record.quantities), "a number inside a quoted name is no count"
     assert all(q.text != "一项" for q in record.quantities), "一项 is an article, not a count"
 

@@ -321,12 +321,12 @@ class Assembler:
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
         if re.search(r"[A-Za-z]$", phrase[:len(phrase) - len(run)]):
             noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
-        # After an enumeration (黄河多沙粗沙区、太行山区2个国家级…治理区) the number counts what follows.
-        enumerated = clause > 0 and text[clause - 1] == "、" and verb_end == 0
-        if enumerated:
-            after = self._noun_after(text, q.end, mentions)
-            if after:
-                return after
+        # A number right after an enumeration of names (黄河多沙粗沙区、太行山区2个…治理区; A、B、C三项
+        #重点领域) sums the list up; it counts no work. Pairs (广场X处、道路X公里) are counts.
+        # (…等12项 is no such sum: 等 leaves the list open.)
+        if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
+                and not self.previous_number.search(text, 0, clause - 1):
+            return None
         if listed or noun in self.rules["generic_nouns"] or not self._noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)
             if after:

@@ -61,7 +61,7 @@ class QuantityFinder:
                 continue
             approx = match["approx"] or (match["pre"] if match["pre"] in ("约", "近", "超过", "逾") else None)
             # 1万余份: the scale stays with the unit as written (value 1, unit 万份).
-            unit = (match["scale"] or "") + match["unit"]
+            unit = (match["scale"] or "") + self.units[match["unit"]].get("as", match["unit"])
             found.append(QuantitySpan(start, match.end(), text[start:match.end()], value, unit,
                                       approx, value is None))
         return found
