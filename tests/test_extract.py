@@ -248,9 +248,9 @@ def test_seed_scores_do_not_fall(tmp_path):
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.935
+    assert result["entities_all"]["f1"] >= 0.94
     assert result["relations"]["f1"] >= 0.86
-    assert result["quantities"]["f1"] >= 0.86
+    assert result["quantities"]["f1"] >= 0.90
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [
@@ -272,6 +272,8 @@ COUNTED = """甲县2024年水土保持工作总结
 将生态创建工作纳入“三个文明”考核，马尾松、楠竹面积分别达到35万亩和36万亩。
 形成有价值的调研文章20余篇，取得“梯田建设技术示范”等科技成果5项，全县共有绿色农产品基地6个25万亩，有机农产品基地1个25万亩，全县共有无公害农产品基地3个。
 小水电总装机容量1.5万千瓦，关停企业损失税利300万元。
+发布《山川秀美、生态治理》等水土保持论文12篇，争取资金是2020年的3倍，受理违法案件9起，立案查处7起。
+
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
@@ -295,6 +297,10 @@ COUNTED = """甲县2024年水土保持工作总结
     ("无公害农产品基地", 3.0, "个"),       # …and here it is the verb (jieba: 有 / 无公害)
     ("装机容量", 1.5, "万千瓦"),           # 总 is a modifier
     ("税利", 300.0, "万元"),
+    ("水土保持论文", 12.0, "篇"),           # 、 inside a 《title》 ends no clause
+    ("争取资金", 3.0, "倍"),               # A是B的N倍: the multiple is A's
+    ("立案查处", 7.0, "起"),               # a clause that is one verb compound counts events
+    ("违法案件", 9.0, "起"),
     ("市控企业", 5.0, "家"),              # 的治理 is no head count
     ("建议及反馈信息", 90.0, "条"),
     ("水土保持活动", 16.0, "次"),

@@ -103,6 +103,7 @@ class Assembler:
         self.coordinated = re.compile(self.rules["coordinated_subjects"])
         self.respectively = re.compile(self.rules["respectively"])
         self.honorary = re.compile(self.rules["honorary_title"])
+        self.ratio = re.compile(self.rules["ratio_subject"])
         self.verb_start = re.compile("|".join(re.escape(v) for v in self.quantity_verbs))
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
@@ -199,8 +200,16 @@ class Assembler:
     # --- quantities ---------------------------------------------------------------------
 
     def _clause_start(self, text: str, position: int, floor: int) -> int:
-        i = position
-        while i > floor and text[i - 1] not in self.clause_marks:
+        """Where the clause of a position begins; marks inside 《titles》 and “quotes” do not end it."""
+        i, closers = position, []
+        while i > floor:
+            ch = text[i - 1]
+            if ch in "》”":
+                closers.append(ch)
+            elif closers and ch == {"》": "《", "”": "“"}[closers[-1]]:
+                closers.pop()
+            elif not closers and ch in self.clause_marks:
+                break
             i -= 1
         return i
 
@@ -215,7 +224,8 @@ class Assembler:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            subjects = respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+            subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+                        or self._ratio(text, q, clause, mentions))
             if not subjects and i + 1 < len(spans):
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
                 if pair:
@@ -266,6 +276,13 @@ class Assembler:
                 return None
             subjects.append(self._named(noun, at, mentions))
         return subjects
+
+    def _ratio(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+        """争取资金是202X年的XX倍: a multiple belongs to the noun before 是."""
+        match = self.ratio.search(text, clause, q.start)
+        if not match or q.unit not in self.rules["ratio_units"] or not self._noun_phrase(match["a"]):
+            return []
+        return [self._named(match["a"], match.start("a"), mentions)]
 
     def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
         """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
@@ -347,6 +364,9 @@ class Assembler:
                 extended = phrase[chain:]
                 noun = re.sub(self.rules["noun_lead"], "", extended)
                 start = clause + chain + len(extended) - len(noun)
+            if not noun and verb_start == 0 and verb_end == len(phrase) >= 4:
+                # The clause is one verb compound counted as events (立案查处X起).
+                return self._named(phrase, clause, mentions)
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
