@@ -105,6 +105,8 @@ class Assembler:
         self.honorary = re.compile(self.rules["honorary_title"])
         self.ratio = re.compile(self.rules["ratio_subject"])
         self.verb_start = re.compile("|".join(re.escape(v) for v in self.quantity_verbs))
+        # Lookahead finds every occurrence, overlapping ones too (立案查处 and 查处).
+        self.verb_anywhere = re.compile("(?=(" + "|".join(re.escape(v) for v in self.quantity_verbs) + "))")
         self.establish = re.compile("|".join(self.rules["establish_verbs"]))
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
@@ -261,8 +263,9 @@ class Assembler:
         """马尾松、楠竹面积分别达到35万亩和36万亩: the first noun gets the first number, the second
         the second, each with the shared head (面积)."""
         # The enumeration's 、 is inside the clause here: start at the last stronger mark.
-        start = max(text.rfind(mark, 0, q.start) for mark in self.involve_marks) + 1
-        match = self.respectively.search(text, max(start, clause - 40), q.start)
+        floor = max(clause - 40, 0)
+        start = max(text.rfind(mark, floor, q.start) for mark in self.involve_marks) + 1
+        match = self.respectively.search(text, max(start, floor), q.start)
         if not match or not re.fullmatch(r"\s*[和及与、]\s*", text[q.end:following.start]):
             return None
         first = match["a"]
@@ -319,11 +322,9 @@ class Assembler:
         # so does a number just before this one (基地3个14.5万亩: both count 基地).
         phrase = re.sub(self.rules["linking_tail"], "", text[clause:q.start])
         phrase = re.sub(self.previous_number, "", phrase)
-        verb_end, verb_start = 0, 0
-        for verb in self.quantity_verbs:
-            at = phrase.rfind(verb)
-            if at >= 0 and at + len(verb) > verb_end:
-                verb_start, verb_end = at, at + len(verb)
+        # The verb that ends last (the longest where two end together) opens the counted noun.
+        verb_start, verb_end = max(((m.start(1), m.end(1)) for m in self.verb_anywhere.finditer(phrase)),
+                                   key=lambda span: (span[1], -span[0]), default=(0, 0))
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
         run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
