@@ -2,24 +2,26 @@
 
 Takes records (a records.jsonl path, or DocumentRecords) and an output folder; writes one CSV a
 node label and one a relationship type with its end labels, and returns ImportFiles with the
-command line that imports them. The rows are the loader's own (etl.load's row functions),
-merged as the loader's MERGE statements merge them: node properties set by the last document
-that lists the node, a relationship's evidence and documents accumulated in load order. An
-import of these files followed by ``govgraph schema apply`` therefore gives the graph that
-``govgraph load`` gives; the offline importer is the fast path for a first load of a very
-large corpus.
+command line that imports them. The rows come from etl.export.graph.graph_from_records, the
+graph that ``govgraph load`` leaves in an empty database (properties set by the last document,
+evidence accumulated, replaced documents taken out), so an import of these files followed by
+``govgraph schema apply`` gives that graph; the offline importer is the fast path for a first
+load of a very large corpus.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl import load
+import networkx as nx
+
 from etl.errors import ExportError
+from etl.export.graph import graph_from_records
 from etl.records import DocumentRecord
 
 # The unit separator: it never occurs in a sentence id, a doc id or Chinese text.
@@ -104,72 +106,45 @@ def _write_csv(path: Path, ids: list[str], id_fields: list[str], rows: list[dict
             handle.write(",".join(_field(row.get(c)) for c in id_fields + props) + "\n")
 
 
-def _merge_nodes(records: list[DocumentRecord]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Label → key → properties, the last document's values winning as in ``SET n += props``."""
-    nodes: dict[str, dict[str, dict[str, Any]]] = {"Document": {}, "Sentence": {}}
-    for row in load.document_rows(records):
-        nodes["Document"][row["doc_id"]] = {k: v for k, v in row.items() if v is not None}
-    for row in load.sentence_rows(records):
-        nodes["Sentence"][row["id"]] = row
-    for label, rows in load.entity_rows(records).items():
-        merged = nodes.setdefault(label, {})
-        for row in rows:
-            props = merged.setdefault(row["key"], {"name": row["name"]})
-            props.update(row["props"])
-    return nodes
+def _node_rows(g: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
+    """Per label, the nodes' properties with the id field (Region.key, Document.doc_id, …)."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for data in g.nodes.values():
+        label = data["label"]
+        props = {k: v for k, v in data.items() if k not in ("label", "key")}
+        props[ID_PROPERTY.get(label, "name")] = data["key"]
+        rows[label].append(props)
+    return rows
 
 
-def _merge_relationships(records: list[DocumentRecord]) -> dict[tuple[str, str, str], dict[tuple, dict]]:
-    """(type, head label, tail label) → (head, tail, key) → properties, merged as the loader merges."""
-    merged: dict[tuple[str, str, str], dict[tuple, dict]] = {}
-    for label, rows in load.mention_rows(records).items():
-        group = merged.setdefault(("MENTIONS", "Sentence", label), {})
-        for row in rows:
-            group[(row["sentence"], row["key"], row["start"])] = {"start": row["start"], "end": row["end"]}
-    group = merged.setdefault(("REPORTS_ON", "Document", "Region"), {})
-    for row in load.reports_on_rows(records):
-        group[(row["doc_id"], row["key"], None)] = {}
-    for ends, rows in load.relation_rows(records).items():
-        group = merged.setdefault(ends, {})
-        for row in rows:
-            props = group.setdefault((row["head"], row["tail"], row["rkey"]),
-                                     {"key": row["rkey"], "evidence": [], "docs": []})
-            props.update(row["props"])
-            props["evidence"] += [e for e in row["evidence"] if e not in props["evidence"]]
-            if row["doc_id"] not in props["docs"]:
-                props["docs"].append(row["doc_id"])
-    return merged
-
-
-def _latest_versions(records: list[DocumentRecord]) -> list[DocumentRecord]:
-    """One version a file name, the last, as loading them in order leaves it."""
-    latest = {r.doc: r for r in records}
-    return [r for r in records if latest[r.doc] is r]
+def _relationship_rows(g: nx.MultiDiGraph) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Per (type, head label, tail label), the relationships' properties with their two end ids."""
+    rows: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for u, v, data in g.edges(data=True):
+        head, tail = g.nodes[u], g.nodes[v]
+        props = {k: value for k, value in data.items() if k != "type"}
+        rows[(data["type"], head["label"], tail["label"])].append(dict(props, _start=head["key"], _end=tail["key"]))
+    return rows
 
 
 def write_import(source: Path | Iterable[DocumentRecord], out: Path) -> ImportFiles:
     """Write the node and relationship CSV files of a full import into ``out``."""
     failures: list[str] = []
-    records = list(load.iter_records(source, failures)) if isinstance(source, Path) else list(source)
-    records = _latest_versions(records)
+    g = graph_from_records(source, sentences=True, failures=failures)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create {out}: {exc.strerror}") from None
     files = ImportFiles(folder=out, failures=failures)
-    for label, nodes in _merge_nodes(records).items():
-        if nodes:
-            id_field = ID_PROPERTY.get(label, "name")
-            path = out / f"nodes_{label}.csv"
-            _write_csv(path, [f"{id_field}:ID({label})"], [id_field],
-                       [dict(props, **{id_field: key}) for key, props in nodes.items()])
-            files.nodes.append((label, path))
-            files.node_count += len(nodes)
-    for (rtype, head, tail), rels in _merge_relationships(records).items():
-        if rels:
-            path = out / f"relationships_{rtype}_{head}_{tail}.csv"
-            _write_csv(path, [f":START_ID({head})", f":END_ID({tail})"], ["_start", "_end"],
-                       [dict(props, _start=h, _end=t) for (h, t, _), props in rels.items()])
-            files.relationships.append((rtype, path))
-            files.relationship_count += len(rels)
+    for label, rows in _node_rows(g).items():
+        id_field = ID_PROPERTY.get(label, "name")
+        path = out / f"nodes_{label}.csv"
+        _write_csv(path, [f"{id_field}:ID({label})"], [id_field], rows)
+        files.nodes.append((label, path))
+        files.node_count += len(rows)
+    for (rtype, head, tail), rows in _relationship_rows(g).items():
+        path = out / f"relationships_{rtype}_{head}_{tail}.csv"
+        _write_csv(path, [f":START_ID({head})", f":END_ID({tail})"], ["_start", "_end"], rows)
+        files.relationships.append((rtype, path))
+        files.relationship_count += len(rows)
     return files
