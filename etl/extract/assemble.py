@@ -535,7 +535,7 @@ class Assembler:
             if len(mechanisms) != 1:
                 continue
             mechanism = mechanisms.pop()
-            for actor in {m.name for m in group if m.type == "Actor"}:
+            for actor in sorted({m.name for m in group if m.type == "Actor"}):  # same order every run
                 pairs.append((mechanism, actor, [index]))
         return pairs
 
