@@ -38,6 +38,9 @@ def text_tail(noun: str, mention: Mention) -> str:
     return noun[len(mention.text):] if noun.startswith(mention.text) else ""
 
 
+# How far back a number and its unit can reach from the 、 that follows them (12.5万平方公里、).
+NUMBER_REACH = 24
+
 NAMED_IN_TITLES = ("Region", "WaterBody", "Mechanism")
 
 
@@ -268,11 +271,7 @@ class Assembler:
         match = self.respectively.search(text, max(start, floor), q.start)
         if not match or not re.fullmatch(r"\s*[和及与、]\s*", text[q.end:following.start]):
             return None
-        first = match["a"]
-        for verb in self.quantity_verbs:  # 全县马尾松 → 马尾松
-            at = first.rfind(verb)
-            if at >= 0:
-                first = first[at + len(verb):]
+        first = match["a"][self._last_verb(match["a"])[1]:]  # 全县马尾松 → 马尾松
         subjects = []
         for noun, at in ((first + (match["head"] or ""), match.end("a") - len(first)), (match["b"], match.start("b"))):
             if not self._noun_phrase(noun):
@@ -322,9 +321,7 @@ class Assembler:
         # so does a number just before this one (基地3个14.5万亩: both count 基地).
         phrase = re.sub(self.rules["linking_tail"], "", text[clause:q.start])
         phrase = re.sub(self.previous_number, "", phrase)
-        # The verb that ends last (the longest where two end together) opens the counted noun.
-        verb_start, verb_end = max(((m.start(1), m.end(1)) for m in self.verb_anywhere.finditer(phrase)),
-                                   key=lambda span: (span[1], -span[0]), default=(0, 0))
+        verb_start, verb_end = self._last_verb(phrase)
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
         run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
@@ -343,7 +340,7 @@ class Assembler:
         #重点领域) sums the list up; it counts no work. Pairs (广场X处、道路X公里) are counts.
         # (…等12项 is no such sum: 等 leaves the list open.)
         if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
-                and not self.previous_number.search(text, 0, clause - 1):
+                and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
         if listed or noun in self.rules["generic_nouns"] or not self._noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)
@@ -352,15 +349,12 @@ class Assembler:
             if noun in self.rules["generic_nouns"] and verb_end and verb_end == len(phrase) - len(noun):
                 # A generic head keeps the verbs that make it specific (整改问题, 恢复治理工程).
                 chain = verb_start
-                while True:
-                    prior = [v for v in self.quantity_verbs if phrase[:chain].endswith(v)]
-                    if not prior:
-                        break
-                    chain -= len(max(prior, key=len))
+                while prior := next((v for v in self.quantity_verbs if phrase[:chain].endswith(v)), ""):
+                    chain -= len(prior)  # quantity_verbs run longest first
                 # …and the modifiers before them, back to the clause's own verb (播放生态创建新闻).
                 while chain > 0 and "\u4e00" <= phrase[chain - 1] <= "\u9fff" \
                         and phrase[chain - 1] not in self.rules["phrase_boundaries"] \
-                        and not any(phrase[:chain].endswith(v) for v in self.quantity_verbs):
+                        and not phrase[:chain].endswith(self.verb_endings):
                     chain -= 1
                 extended = phrase[chain:]
                 noun = re.sub(self.rules["noun_lead"], "", extended)
@@ -371,6 +365,12 @@ class Assembler:
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
+
+    def _last_verb(self, phrase: str) -> tuple[int, int]:
+        """Where the verb that ends last in a phrase stands (the longest where two end together);
+        (0, 0) when there is none. What follows it is the counted noun."""
+        return max(((m.start(1), m.end(1)) for m in self.verb_anywhere.finditer(phrase)),
+                   key=lambda span: (span[1], -span[0]), default=(0, 0))
 
     def _attribute(self, text: str) -> bool:
         """A noun after a named thing that is what is counted of it (装机容量), not a verb (提高)."""
