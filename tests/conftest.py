@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -59,6 +60,16 @@ def neo4j_driver(neo4j_conn: config.Connection) -> Iterator[neo4j.Driver]:
     yield driver
     _STARTED.clear()
     driver.close()
+
+
+def changed_version(line: str, mechanism: str, doc_id: str = "ffffffffffffffff") -> dict:
+    """A new version of a records.jsonl line (same file, new doc_id) that no longer names a mechanism."""
+    changed = json.loads(line)
+    changed["doc_id"] = doc_id
+    changed["entities"]["Mechanism"] = [m for m in changed["entities"]["Mechanism"] if m != mechanism]
+    changed["relations"] = [r for r in changed["relations"] if mechanism not in r[:3]]
+    changed["mentions"] = [m for m in changed["mentions"] if m["name"] != mechanism]
+    return changed
 
 
 def wipe(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> None:

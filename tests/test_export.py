@@ -17,7 +17,7 @@ from etl.errors import ExportError
 from etl.export import graph
 from etl.extract import extract_corpus
 from etl.load import load_records
-from tests.conftest import wipe
+from tests.conftest import changed_version, wipe
 
 FORMATS = ("graphml", "gexf", "json")
 PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
@@ -185,12 +185,8 @@ def test_graphml_escapes_markup_and_drops_characters_xml_forbids(tmp_path):
 
 def test_a_replaced_document_gives_the_same_graph_both_ways(loaded, sample_records, tmp_path):
     lines = sample_records.read_text(encoding="utf-8").splitlines()
-    changed = json.loads(lines[4])
-    old_id = changed["doc_id"]
-    changed["doc_id"] = "ffffffffffffffff"
-    changed["entities"]["Mechanism"] = [m for m in changed["entities"]["Mechanism"] if m != "河长+警长"]
-    changed["relations"] = [r for r in changed["relations"] if "河长+警长" not in r[:3]]
-    changed["mentions"] = [m for m in changed["mentions"] if m["name"] != "河长+警长"]
+    old_id = json.loads(lines[4])["doc_id"]
+    changed = changed_version(lines[4], "河长+警长")
     new = tmp_path / "new.jsonl"
     new.write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
     both = tmp_path / "both.jsonl"

@@ -10,7 +10,7 @@ import pytest
 from etl import config, db, migrations
 from etl.extract import extract_corpus
 from etl.load import load_records
-from tests.conftest import wipe
+from tests.conftest import changed_version, wipe
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +82,8 @@ def test_loading_twice_changes_nothing(empty_db, sample_records):
 def test_a_changed_document_replaces_its_old_version(empty_db, sample_records, tmp_path):
     load_records(empty_db, sample_records)
     lines = sample_records.read_text(encoding="utf-8").splitlines()
-    changed = json.loads(lines[4])
+    changed = changed_version(lines[4], "河长+警长")
     assert changed["doc"] == "004_afd50eb96374d14b.txt"
-    changed["doc_id"] = "ffffffffffffffff"
-    changed["entities"]["Mechanism"] = [m for m in changed["entities"]["Mechanism"] if m != "河长+警长"]
-    changed["relations"] = [r for r in changed["relations"] if "河长+警长" not in r[:3]]
-    changed["mentions"] = [m for m in changed["mentions"] if m["name"] != "河长+警长"]
     path = tmp_path / "records.jsonl"
     path.write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
     stats = load_records(empty_db, path)
