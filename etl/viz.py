@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import config, db
+from etl import config, db, records
 from etl.errors import DataFileError, VizError
 
-LABELS = ("Document", "Sentence", "Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy")
+LABELS = ("Document", "Sentence", *records.LABELS)
 DEFAULT_LIMIT = 200
 EVIDENCE_SHOWN = 3
 SENTENCE_CHARS = 300
