@@ -9,6 +9,7 @@ fonts (bin/setup installs WenQuanYi Micro Hei) and refuses to draw empty boxes.
 
 from __future__ import annotations
 
+import functools
 import html
 import string
 from collections import Counter
@@ -36,6 +37,7 @@ class Report:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+@functools.cache  # it opens every installed font file until one has the glyphs
 def cjk_font() -> str:
     """The family name of an installed font that has glyphs for Chinese text."""
     from matplotlib import font_manager
