@@ -82,15 +82,32 @@ def _level_of(name: str, adcode: str) -> str | None:
 
 
 @functools.cache
-def _name_automaton():
-    """One Aho-Corasick pass finds every gazetteer name in a text (thousands of names)."""
-    import ahocorasick
+def _name_endings() -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
+    """The characters gazetteer names end with (县, 区, 市, 旗 …) and the name lengths behind each.
 
-    automaton = ahocorasick.Automaton()
+    Every name ends in one of about ten characters, so looking back from those few
+    positions finds every name; an Aho-Corasick automaton over the same names spent a
+    tenth of the whole extraction walking a root that fans out to a thousand first characters.
+    """
+    lengths: dict[str, set[int]] = {}
     for name in gazetteer():
-        automaton.add_word(name, name)
-    automaton.make_automaton()
-    return automaton
+        lengths.setdefault(name[-1], set()).add(len(name))
+    pattern = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
+    return pattern, {ch: tuple(sorted(found, reverse=True)) for ch, found in lengths.items()}
+
+
+def gazetteer_hits(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every gazetteer name in ``text``, overlapping ones included,
+    by end position and, at one end, longest first."""
+    names = gazetteer()
+    endings, lengths = _name_endings()
+    hits = []
+    for match in endings.finditer(text):
+        end = match.end()
+        for length in lengths[match.group()]:
+            if length <= end and text[end - length:end] in names:
+                hits.append((end - length, end, text[end - length:end]))
+    return hits
 
 
 def parent_adcodes(adcode: str) -> list[str]:
@@ -118,8 +135,7 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         name = match.group(0).replace("x", "X").replace("Ｘ", "X").replace("×", "X")
         add(match.start(), match.end(), RegionInfo(name, suffix, None, True))
     names = gazetteer()
-    hits = [(end + 1 - len(name), end + 1, name) for end, name in _name_automaton().iter(text)]
-    for start, end, name in sorted(hits, key=lambda h: (h[1] - h[0]), reverse=True):
+    for start, end, name in sorted(gazetteer_hits(text), key=lambda h: (h[1] - h[0]), reverse=True):
         after = text[end:end + 1]
         before = text[start - 1:start] if start else ""
         if after in ("长", "级", "委") or name in NOT_REGIONS:
