@@ -64,10 +64,23 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         kind = "linkage" if label == "Mechanism" and "+" in name else label
         containers.append((start, end, kind))
         sentence = bisect.bisect_right(starts, start) - 1
-        # Built from the pipeline's own spans; pydantic's validation would only slow this loop.
-        kept.append(Mention.model_construct(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
-                                            start=start, end=end))
+        kept.append(Mention(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
+                            start=start, end=end))
     return kept
+
+
+class MentionIndex:
+    """A document's mentions in start order, for the quantity rules' many "which mentions stand
+    between here and there" questions (one bisection instead of a scan of every mention)."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = sorted(mentions, key=lambda m: m.start)
+        self.starts = [m.start for m in self.mentions]
+        self.indicator_starts = {m.start for m in mentions if m.type == "Indicator"}
+
+    def starting_in(self, lo: int, hi: int) -> list[Mention]:
+        """Mentions that start at lo or later and before hi, in document order."""
+        return self.mentions[bisect.bisect_left(self.starts, lo):bisect.bisect_left(self.starts, hi)]
 
 
 def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
@@ -187,9 +200,8 @@ class Assembler:
                     if len(surface) < len(m.text)]
             if hits:
                 i, surface = max(hits, key=lambda h: (len(h[1]), -h[0]))
-                found.append(Mention.model_construct(type=label, name=self.lexicon.by_surface[surface][1],
-                                                     text=surface, sentence=m.sentence, start=m.start + i,
-                                                     end=m.start + i + len(surface)))
+                found.append(Mention(type=label, name=self.lexicon.by_surface[surface][1], text=surface,
+                                     sentence=m.sentence, start=m.start + i, end=m.start + i + len(surface)))
         return found
 
     @functools.cache  # noqa: B019 - one Assembler a process (etl.extract._assembler)
@@ -218,8 +230,9 @@ class Assembler:
             i -= 1
         return i
 
-    def _quantities(self, text, sentences, spans: list[QuantitySpan], mentions: list[Mention]):
+    def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention]):
         starts = [s.start for s in sentences]
+        mentions = MentionIndex(found)
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
@@ -242,7 +255,7 @@ class Assembler:
                 if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
-                if label != "Measure" and not any(m.start == start and m.type == "Indicator" for m in mentions):
+                if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, index))
@@ -262,7 +275,7 @@ class Assembler:
             value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
         )
 
-    def _respectively(self, text: str, q: QuantitySpan, following: QuantitySpan, clause: int, mentions):
+    def _respectively(self, text: str, q: QuantitySpan, following: QuantitySpan, clause: int, mentions: MentionIndex):
         """马尾松、楠竹面积分别达到35万亩和36万亩: the first noun gets the first number, the second
         the second, each with the shared head (面积)."""
         # The enumeration's 、 is inside the clause here: start at the last stronger mark.
@@ -279,14 +292,14 @@ class Assembler:
             subjects.append(self._named(noun, at, mentions))
         return subjects
 
-    def _ratio(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+    def _ratio(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """争取资金是202X年的XX倍: a multiple belongs to the noun before 是."""
         match = self.ratio.search(text, clause, q.start)
         if not match or q.unit not in self.rules["ratio_units"] or not self._noun_phrase(match["a"]):
             return []
         return [self._named(match["a"], match.start("a"), mentions)]
 
-    def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+    def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
         match = self.coordinated.search(text, clause, q.start)
         if not match:
@@ -300,12 +313,12 @@ class Assembler:
         return subjects
 
 
-    def _subject(self, text: str, q: QuantitySpan, clause: int, mentions: list[Mention]):
+    def _subject(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """The thing a number counts: the nearest Indicator or Measure mention before it in its
         clause; else the noun between the clause's verb and the number (治理面积X平方公里);
         else, or when that noun is a list (…等X项) or a bare generic head (项目), the noun the
         number and its classifier run into (建成X个生态清洁小流域)."""
-        before = [m for m in mentions if clause <= m.start and m.end <= q.start]
+        before = [m for m in mentions.starting_in(clause, q.start) if m.end <= q.start]
         if before:
             m = max(before, key=lambda m: m.end)
             gap = text[m.end:q.start]
@@ -378,7 +391,7 @@ class Assembler:
             return False
         return (resolve.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
 
-    def _noun_after(self, text: str, position: int, mentions: list[Mention]):
+    def _noun_after(self, text: str, position: int, mentions: MentionIndex):
         """The noun a number and its classifier run into, up to punctuation or a function word."""
         after = re.match(r"[\u4e00-\u9fff]{2,20}", text[position:])
         if not after:
@@ -398,20 +411,20 @@ class Assembler:
             return None
         return self._named(noun, position, mentions)
 
-    def _named(self, noun: str, start: int, mentions: list[Mention]):
+    def _named(self, noun: str, start: int, mentions: MentionIndex):
         """The entity a counted noun names: itself when the lexicon knows it, else a lexicon
         mention that ends it (高品质精品小流域 → 精品小流域), else a new Indicator."""
         hit = self.lexicon.by_surface.get(noun)
         if hit:
             return hit[0], hit[1], start, start + len(noun)
         end = start + len(noun)
-        heads = [m for m in mentions if start <= m.start and m.end == end and m.type in ("Indicator", "Measure")]
+        heads = [m for m in mentions.starting_in(start, end) if m.end == end and m.type in ("Indicator", "Measure")]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
         # A measure named with a generic tail (生态清洁型小流域治理项目) counts that measure.
-        for m in mentions:
-            if m.start == start and m.type == "Measure" and text_tail(noun, m) in self.rules["generic_tails"]:
+        for m in mentions.starting_in(start, start + 1):
+            if m.type == "Measure" and text_tail(noun, m) in self.rules["generic_tails"]:
                 return m.type, m.name, m.start, m.end
         return "Indicator", noun, start, end
 
