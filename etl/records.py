@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
 
 from etl.errors import RecordError
 
@@ -112,8 +112,15 @@ class Relation(Model):
         props = item[3] if len(item) == 4 else {}
         return cls(head=item[0], type=item[1], tail=item[2], props=props)
 
+    @model_serializer(mode="wrap")
+    def _as_array(self, handler) -> list[Any]:
+        """Serialized in the gold format's array shape, unset properties left out."""
+        data = handler(self)
+        props = {key: value for key, value in data["props"].items() if value is not None}
+        return [data["head"], data["type"], data["tail"], props]
+
     def to_json(self) -> list[Any]:
-        return [self.head, self.type, self.tail, self.props.model_dump(exclude_none=True)]
+        return self.model_dump()
 
 
 class Quantity(Model):
@@ -172,9 +179,8 @@ class DocumentRecord(Model):
         return value
 
     def to_json(self) -> str:
-        data = self.model_dump(mode="json", exclude_none=False)
-        data["relations"] = [r.to_json() for r in self.relations]
-        return json.dumps(data, ensure_ascii=False)
+        """One records.jsonl line (compact UTF-8 JSON, relations as arrays)."""
+        return self.model_dump_json()
 
 
 def parse_record(line: str, *, where: str = "<string>") -> DocumentRecord:

@@ -63,7 +63,5 @@ def segment(text: str) -> list[Sentence]:
         if not stripped:
             continue
         offset = start + (len(piece) - len(piece.lstrip()))
-        # Built from checked offsets, so pydantic's validation is skipped (it dominated the stage).
-        sentences.append(Sentence.model_construct(index=len(sentences), text=stripped, start=offset,
-                                                  end=offset + len(stripped)))
+        sentences.append(Sentence(index=len(sentences), text=stripped, start=offset, end=offset + len(stripped)))
     return sentences
