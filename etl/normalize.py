@@ -86,7 +86,10 @@ def is_traditional(text: str) -> bool:
     if not sample:
         return False
     t2s, _ = _converters()
-    changed = sum(map(str.__ne__, sample, t2s.convert(sample)))
+    simplified = t2s.convert(sample)
+    if simplified == sample:
+        return False  # most documents: no character to count
+    changed = sum(map(str.__ne__, sample, simplified))
     return changed / len(sample) > TRADITIONAL_SHARE
 
 
@@ -115,17 +118,19 @@ def to_simplified(text: str) -> str:
 
 def half_width(text: str) -> str:
     """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation."""
-    return text.translate(_half_width_table())
+    table, present = _half_width_table()
+    # str.translate looks every character up; most texts have nothing to change.
+    return text.translate(table) if present.search(text) else text
 
 
 @functools.cache
-def _half_width_table() -> dict[int, str | None]:
+def _half_width_table() -> tuple[dict[int, str | None], re.Pattern[str]]:
     table: dict[int, str | None] = {
         code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) if chr(code) not in KEEP_FULL_WIDTH
     }
     table[0x3000] = " "
     table.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff")))
-    return table
+    return table, re.compile("[" + re.escape("".join(map(chr, table))) + "]")
 
 
 def collapse_spaces(line: str) -> str:
