@@ -21,7 +21,7 @@ from etl.extract import lexicon as lexicon_data
 from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.quantities import QuantitySpan, standardize
 from etl.normalize import NormalizedDocument
-from etl.records import DocumentRecord, Mention, Quantity, RegionRef, Relation, RelationProps, Sentence
+from etl.records import DocumentRecord, Mention, Quantity, RegionRef, Relation, Sentence
 
 # Which relation a region has to each kind of entity it mentions.
 REGION_RELATION = {
@@ -42,6 +42,16 @@ def text_tail(noun: str, mention: Mention) -> str:
 NUMBER_REACH = 24
 
 NAMED_IN_TITLES = ("Region", "WaterBody", "Mechanism")
+NO_QUOTES = str.maketrans("", "", "“”‘’")
+LIST_JOINER = re.compile(r"\s*[和及与、]\s*")
+CHINESE_TAIL = re.compile(r"[\u4e00-\u9fff“”‘’]*$")
+HEAD_AFTER = re.compile(r"[的等](?=[\u4e00-\u9fff]{2})")
+ENDS_IN_NUMBER = re.compile(r"[0-9X×]$")
+ENDS_IN_LATIN = re.compile(r"[A-Za-z]$")
+CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]{2,20}")
+NOUN_BREAK = re.compile(r"[的和及与等，。；]")
+ALL_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
+FUNCTION_WORDS = re.compile(r"[与于对向从把被将在使让的]|来自")
 
 
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
@@ -67,6 +77,23 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         kept.append(Mention(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
                             start=start, end=end))
     return kept
+
+
+class ClauseMarks:
+    """Where the marks that close a clause (，；。…) stand in each sentence, found once a
+    sentence, for "where does this word's clause begin" asked of every mention."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.positions: dict[int, list[int]] = {}
+
+    def last_before(self, sentence: Sentence, local: int) -> int:
+        """The last mark before ``local`` (an offset into the sentence), or -1."""
+        positions = self.positions.get(sentence.index)
+        if positions is None:
+            positions = self.positions[sentence.index] = [m.start() for m in self.pattern.finditer(sentence.text)]
+        i = bisect.bisect_left(positions, local) - 1
+        return positions[i] if i >= 0 else -1
 
 
 class MentionIndex:
@@ -109,7 +136,6 @@ class Assembler:
         self.rules = lexicon_data.load_rules()
         self.units = lexicon_data.load_units()
         self.clause_marks = set(self.rules["clause_marks"])
-        self.involve_marks = [mark for mark in self.rules["clause_marks"] if mark not in "、"]
         words = self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"] + self.rules["off_topic_subjects"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.quantity_verbs = sorted(self.rules["quantity_verbs"], key=len, reverse=True)
@@ -127,6 +153,14 @@ class Assembler:
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
         self.target_year = re.compile(self.rules["target_year"])
+        self.determiner = re.compile(self.rules["determiner"])
+        self.noun_lead = re.compile(self.rules["noun_lead"])
+        self.linking_tail = re.compile(self.rules["linking_tail"])
+        self.noun_tail_verbs = re.compile(self.rules["noun_tail_verbs"])
+        self.level_body = re.compile(self.rules["level_body"])
+        self.superior_context = re.compile(self.rules["superior_context"])
+        # Marks that close a clause for who-does-what (、 only joins a list).
+        self.involve_mark = re.compile("[" + re.escape(self.rules["clause_marks"].replace("、", "")) + "]")
 
     def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> DocumentRecord:
         starts = [s.start for s in sentences]
@@ -172,13 +206,13 @@ class Assembler:
     def _superior_body(self, mention: Mention, reporting: resolve.RegionInfo | None, sentences) -> bool:
         """A county's report addressed to 市委 (市委：) or done 在市委…的领导下 names a body above the
         region, not one of its actors; where 市委 acts in the text (市委将…) it stays."""
-        match = re.match(self.rules["level_body"], mention.name) if mention.type == "Actor" else None
+        match = self.level_body.match(mention.name) if mention.type == "Actor" else None
         if not match or not reporting:
             return False
         ranks = self.rules["level_ranks"]
         if ranks.get(match["level"], 99) >= ranks.get(reporting.level, -1):
             return False
-        return re.search(self.rules["superior_context"], sentences[mention.sentence].text) is not None
+        return self.superior_context.search(sentences[mention.sentence].text) is not None
 
     def _instruments_in_rates(self, mentions: list[Mention]) -> list[Mention]:
         """A rate of applying an instrument (环评率, 三同时执行率) says the instrument is in use:
@@ -237,7 +271,7 @@ class Assembler:
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
         for i, q in enumerate(spans):
-            if re.fullmatch(self.rules["determiner"], q.text) or text[q.start - 1:q.start] in ("“", "‘"):
+            if self.determiner.fullmatch(q.text) or text[q.start - 1:q.start] in ("“", "‘"):
                 continue  # an article, or a number inside a quoted name (“三个文明”)
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
@@ -280,9 +314,10 @@ class Assembler:
         the second, each with the shared head (面积)."""
         # The enumeration's 、 is inside the clause here: start at the last stronger mark.
         floor = max(clause - 40, 0)
-        start = max(text.rfind(mark, floor, q.start) for mark in self.involve_marks) + 1
+        marks = [m.start() for m in self.involve_mark.finditer(text, floor, q.start)]
+        start = (marks[-1] if marks else -1) + 1
         match = self.respectively.search(text, max(start, floor), q.start)
-        if not match or not re.fullmatch(r"\s*[和及与、]\s*", text[q.end:following.start]):
+        if not match or not LIST_JOINER.fullmatch(text, q.end, following.start):
             return None
         first = match["a"][self._last_verb(match["a"])[1]:]  # 全县马尾松 → 马尾松
         subjects = []
@@ -306,7 +341,7 @@ class Assembler:
             return []
         subjects = []
         for part in ("a", "b"):
-            noun = re.sub(r"[“”‘’]", "", match[part])
+            noun = match[part].translate(NO_QUOTES)
             if not self._noun_phrase(noun):
                 return []
             subjects.append(self._named(noun, match.start(part), mentions))
@@ -324,7 +359,7 @@ class Assembler:
             gap = text[m.end:q.start]
             if m.type in ("Indicator", "Measure") and len(gap) <= 6:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
-                attribute = re.sub(self.rules["noun_lead"], "", re.sub(self.rules["linking_tail"], "", gap))
+                attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
                     return m.type, m.name, m.start, m.end
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
@@ -332,22 +367,22 @@ class Assembler:
                 return m.type, m.name, m.start, m.end
         # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
         # so does a number just before this one (基地3个14.5万亩: both count 基地).
-        phrase = re.sub(self.rules["linking_tail"], "", text[clause:q.start])
-        phrase = re.sub(self.previous_number, "", phrase)
+        phrase = self.linking_tail.sub("", text[clause:q.start])
+        phrase = self.previous_number.sub("", phrase)
         verb_start, verb_end = self._last_verb(phrase)
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
-        run = re.search(r"[\u4e00-\u9fff“”‘’]*$", phrase[verb_end:]).group(0)
+        run = CHINESE_TAIL.search(phrase, verb_end).group(0)
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
-        run = re.split(r"[的等](?=[\u4e00-\u9fff]{2})", run)[-1]
-        noun = re.sub(self.rules["noun_lead"], "", re.sub(r"[“”‘’]", "", run))
+        run = HEAD_AFTER.split(run)[-1]
+        noun = self.noun_lead.sub("", run.translate(NO_QUOTES))
         # 共有绿色农产品基地: 有 is the verb when jieba makes it a word of its own (有机 stays).
         if noun.startswith("有") and len(noun) > 3 and resolve.first_word(noun) == "有":
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
-        if noun.startswith(tuple(self.units)) and re.search(r"[0-9X×]$", phrase[:len(phrase) - len(noun)]):
+        if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
-        if re.search(r"[A-Za-z]$", phrase[:len(phrase) - len(run)]):
+        if ENDS_IN_LATIN.search(phrase, 0, len(phrase) - len(run)):
             noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
         # A number right after an enumeration of names (黄河多沙粗沙区、太行山区2个…治理区; A、B、C三项
         #重点领域) sums the list up; it counts no work. Pairs (广场X处、道路X公里) are counts.
@@ -370,7 +405,7 @@ class Assembler:
                         and not phrase[:chain].endswith(self.verb_endings):
                     chain -= 1
                 extended = phrase[chain:]
-                noun = re.sub(self.rules["noun_lead"], "", extended)
+                noun = self.noun_lead.sub("", extended)
                 start = clause + chain + len(extended) - len(noun)
             if not noun and verb_start == 0 and verb_end == len(phrase) >= 4:
                 # The clause is one verb compound counted as events (立案查处X起).
@@ -393,14 +428,14 @@ class Assembler:
 
     def _noun_after(self, text: str, position: int, mentions: MentionIndex):
         """The noun a number and its classifier run into, up to punctuation or a function word."""
-        after = re.match(r"[\u4e00-\u9fff]{2,20}", text[position:])
+        after = CHINESE_RUN.match(text, position)
         if not after:
             return None
-        noun = re.split(r"[的和及与等，。；]", after.group(0))[0]
+        noun = NOUN_BREAK.split(after.group(0))[0]
         following = text[position + len(noun):position + len(noun) + 4]
         if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
-        noun = re.sub(self.rules["noun_tail_verbs"], "", noun)
+        noun = self.noun_tail_verbs.sub("", noun)
         # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]
         if heads and not self._noun_phrase(noun):
@@ -431,9 +466,9 @@ class Assembler:
     def _noun_phrase(self, text: str) -> bool:
         """A plausible name of a counted thing: 2 to max_noun_length Chinese characters without function
         words (与, 对, 于 …), not background geography, not ending in a verb."""
-        if not 2 <= len(text) <= self.rules["max_noun_length"] or not re.fullmatch(r"[\u4e00-\u9fff]+", text):
+        if not 2 <= len(text) <= self.rules["max_noun_length"] or not ALL_CHINESE.fullmatch(text):
             return False
-        if re.search(r"[与于对向从把被将在使让的]|来自", text):
+        if FUNCTION_WORDS.search(text):
             return False
         if self.not_noun.search(text):
             return False
@@ -448,7 +483,7 @@ class Assembler:
 
         def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
             relations.append(Relation(head=head, type=rtype, tail=tail,
-                                      props=RelationProps(evidence=sorted(set(evidence)), **props)))
+                                      props={"evidence": sorted(set(evidence)), **props}))
 
         if reporting:
             for label, rtype in REGION_RELATION.items():
@@ -487,14 +522,14 @@ class Assembler:
         """Actors a region sets up or appoints: an establishing verb earlier in the clause,
         or a head count right after the role (区级河长13名)."""
         found: dict[str, tuple[list[int], int | None]] = {}
+        marks = ClauseMarks(self.involve_mark)
         for m in mentions:
             if m.type != "Actor":
                 continue
             sentence = sentences[m.sentence]
             text = sentence.text
             local = m.start - sentence.start
-            clause_from = max((text.rfind(mark, 0, local) for mark in self.clause_marks if mark not in "、"),
-                              default=-1)
+            clause_from = marks.last_before(sentence, local)
             verb = self.establish.search(text, clause_from + 1, local)
             count_match = self.role_count.match(text[m.end - sentence.start:])
             if not verb and not count_match:
@@ -535,13 +570,13 @@ class Assembler:
         """An actor named in the same clause as one mechanism takes part in it
         (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only."""
         by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
+        marks = ClauseMarks(self.involve_mark)
         for m in mentions:
             if m.type not in ("Mechanism", "Actor"):
                 continue
             sentence = sentences[m.sentence]
             local = m.start - sentence.start
-            clause = max((sentence.text.rfind(mark, 0, local) for mark in self.involve_marks), default=-1)
-            by_clause[(m.sentence, clause)].append(m)
+            by_clause[(m.sentence, marks.last_before(sentence, local))].append(m)
         pairs = []
         for (index, _), group in by_clause.items():
             mechanisms = {m.name for m in group if m.type == "Mechanism" and "+" not in m.name}
