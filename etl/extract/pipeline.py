@@ -13,6 +13,7 @@ that any rule's character offsets fall on token boundaries.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable
@@ -29,9 +30,24 @@ from etl.resolve import find_region_mentions
 
 SPANS_KEY = "govgraph"
 _GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
+_ASCII_PART = re.compile(r"[A-Za-z0-9.%²³]")
 
 if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
+
+
+class _Orths(dict):
+    """Token text → its hash in the vocabulary (adding it the first time). spaCy's Doc takes
+    hashes as words as well as strings, and hashing every character anew was a third of the
+    tokenizer's time."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        super().__init__()
+        self.vocab = vocab
+
+    def __missing__(self, word: str) -> int:
+        orth = self[word] = self.vocab[word].orth
+        return orth
 
 
 class LexiconTokenizer:
@@ -39,6 +55,7 @@ class LexiconTokenizer:
 
     def __init__(self, vocab: Vocab, terms: Iterable[str] = ()):
         self.vocab = vocab
+        self.orths = _Orths(vocab)
         self.automaton = ahocorasick.Automaton()
         self.add_terms(terms)
 
@@ -66,16 +83,16 @@ class LexiconTokenizer:
         return chosen
 
     def __call__(self, text: str) -> Doc:
-        words: list[str] = []
-        lexicon_tokens: list[int] = []
+        words: list[int] = []
+        lexicon_tokens: list[tuple[int, str]] = []
+        ascii_at = [m.start() for m in _ASCII_PART.finditer(text)]
         last = 0
         for start, end in self._matches(text).items():
-            # Between two lexicon terms: ASCII runs whole, every other character alone.
-            words.extend(_GAP_TOKEN.findall(text, last, start))
-            lexicon_tokens.append(len(words))
-            words.append(text[start:end])
+            self._gap_tokens(text, last, start, ascii_at, words)
+            lexicon_tokens.append((len(words), text[start:end]))
+            words.append(self.orths[text[start:end]])
             last = end
-        words.extend(_GAP_TOKEN.findall(text, last))
+        self._gap_tokens(text, last, len(text), ascii_at, words)
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
         # Doc.text rebuilds the string token by token on every access; the components
         # read these instead.
@@ -83,16 +100,29 @@ class LexiconTokenizer:
         doc.user_data["lexicon_tokens"] = lexicon_tokens
         return doc
 
+    def _gap_tokens(self, text: str, start: int, end: int, ascii_at: list[int], words: list[int]) -> None:
+        """Tokens between two lexicon terms: ASCII runs whole, every other character alone."""
+        i = bisect.bisect_left(ascii_at, start)
+        if i < len(ascii_at) and ascii_at[i] < end:
+            words.extend(map(self.orths.__getitem__, _GAP_TOKEN.findall(text, start, end)))
+        else:  # no ASCII in the gap: every character is a token
+            words.extend(map(self.orths.__getitem__, text[start:end]))
+
 
 def doc_text(doc: Doc) -> str:
     return doc.user_data.get("text") or doc.text
 
 
+def _add_spans(doc: Doc, spans: list[Span]) -> None:
+    """Add mentions to the Doc's span group without copying the spans already there."""
+    if SPANS_KEY in doc.spans:
+        doc.spans[SPANS_KEY].extend(spans)
+    else:
+        doc.spans[SPANS_KEY] = spans
+
+
 def _span(doc: Doc, start: int, end: int, label: str, name: str) -> Span | None:
-    span = doc.char_span(start, end, label=label, alignment_mode="expand")
-    if span is None:
-        return None
-    return Span(doc, span.start, span.end, label=label, span_id=name)
+    return doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
 
 
 @Language.factory("govgraph_lexicon", default_config={})
@@ -110,13 +140,15 @@ class LexiconComponent:
         self.table = dict(table or {})
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = list(doc.spans.get(SPANS_KEY, []))
-        indices = doc.user_data.get("lexicon_tokens")
-        for i in indices if indices is not None else range(len(doc)):
-            hit = self.table.get(doc[i].text)
+        candidates = doc.user_data.get("lexicon_tokens")
+        if candidates is None:  # a Doc from another tokenizer: every token may be a term
+            candidates = [(token.i, token.text) for token in doc]
+        spans = []
+        for i, surface in candidates:
+            hit = self.table.get(surface)
             if hit:
                 spans.append(Span(doc, i, i + 1, label=hit[0], span_id=hit[1]))
-        doc.spans[SPANS_KEY] = spans
+        _add_spans(doc, spans)
         return doc
 
 
@@ -159,7 +191,6 @@ class RulesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        spans = list(doc.spans.get(SPANS_KEY, []))
         found: list[tuple[int, int, str, str]] = []
         for match in self.policy.finditer(text):
             if self.policy_tail.search(match["title"].strip()):
@@ -188,11 +219,8 @@ class RulesComponent:
         doc.user_data["region_mentions"] = regions
         for mention in regions:
             found.append((mention.start, mention.end, "Region", mention.region.name))
-        for start, end, label, name in found:
-            span = _span(doc, start, end, label, name)
-            if span is not None:
-                spans.append(span)
-        doc.spans[SPANS_KEY] = spans
+        spans = [_span(doc, start, end, label, name) for start, end, label, name in found]
+        _add_spans(doc, [span for span in spans if span is not None])
         return doc
 
 
