@@ -109,6 +109,25 @@ def test_a_common_word_before_a_town_suffix_is_no_town():
     assert {"林路村", "团河镇"} <= names, "rare words and place names stay names"
 
 
+@pytest.mark.parametrize("text", ["有机农产品基地", "有无公害农产品基地", "有绿色农产品基地", "有效灌溉面积",
+                                  "有林地面积", "有害生物防治", "有水土保持方案", "有关部门", "河长制"])
+def test_first_word_is_jiebas_first_word(text):
+    import jieba
+
+    assert resolve.first_word(text) == next(iter(jieba.cut(text, HMM=False)))
+
+
+def test_dictionary_tables_are_jiebas():
+    import jieba
+    import jieba.posseg
+
+    jieba.initialize()
+    frequencies, tags = resolve._jieba_words()
+    assert tags == jieba.posseg.dt.word_tag_tab
+    assert {w: int(f) for w, f in frequencies.items()} == {w: f for w, f in jieba.dt.FREQ.items() if w in frequencies}
+    assert resolve.word_tag("装机容量")[0] == "n" and resolve.word_tag("提高")[0] == "v"
+
+
 def test_ambiguous_county_is_resolved_by_context():
     mentions_ = resolve.resolve_regions(resolve.find_region_mentions("吉林省长春市朝阳区开展河湖保洁。"))
     chaoyang = next(m.region for m in mentions_ if m.region.name == "朝阳区")
