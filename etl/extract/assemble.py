@@ -9,6 +9,7 @@ each with the sentences that support it, and quantities with their subject.
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import re
 from collections import defaultdict
@@ -153,6 +154,8 @@ class Assembler:
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
         self.target_year = re.compile(self.rules["target_year"])
+        self.clause_stop = re.compile("[" + re.escape(self.rules["clause_marks"]) + "》”]")
+        self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(self.rules["determiner"])
         self.noun_lead = re.compile(self.rules["noun_lead"])
         self.linking_tail = re.compile(self.rules["linking_tail"])
@@ -183,7 +186,7 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities["Region"].setdefault(m.region.name, [])
-        relations = self._relations(entities, mentions, sentences, reporting, region_mentions, quantities)
+        relations = self._relations(entities, mentions, sentences, reporting, region_mentions)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
             lexicon_version=self.lexicon.version,
@@ -252,6 +255,11 @@ class Assembler:
 
     def _clause_start(self, text: str, position: int, floor: int) -> int:
         """Where the clause of a position begins; marks inside 《titles》 and “quotes” do not end it."""
+        last = collections.deque(self.clause_stop.finditer(text, floor, position), maxlen=1)
+        if not last:
+            return floor
+        if last[0].group() not in "》”":
+            return last[0].end()  # no title or quote closes after the mark: it ends the clause
         i, closers = position, []
         while i > floor:
             ch = text[i - 1]
@@ -397,8 +405,8 @@ class Assembler:
             if noun in self.rules["generic_nouns"] and verb_end and verb_end == len(phrase) - len(noun):
                 # A generic head keeps the verbs that make it specific (整改问题, 恢复治理工程).
                 chain = verb_start
-                while prior := next((v for v in self.quantity_verbs if phrase[:chain].endswith(v)), ""):
-                    chain -= len(prior)  # quantity_verbs run longest first
+                while prior := self.verb_at_end.search(phrase, 0, chain):
+                    chain = prior.start()  # the leftmost start: the longest verb ending there
                 # …and the modifiers before them, back to the clause's own verb (播放生态创建新闻).
                 while chain > 0 and "\u4e00" <= phrase[chain - 1] <= "\u9fff" \
                         and phrase[chain - 1] not in self.rules["phrase_boundaries"] \
@@ -478,7 +486,7 @@ class Assembler:
 
     # --- relations ----------------------------------------------------------------------
 
-    def _relations(self, entities, mentions, sentences, reporting, region_mentions, quantities):
+    def _relations(self, entities, mentions, sentences, reporting, region_mentions):
         relations: list[Relation] = []
 
         def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
