@@ -222,6 +222,29 @@ def test_redactions_are_never_filled_in(tmp_path):
     assert all(q.year is None for q in record.quantities)
 
 
+TARGETS_REPORT = """某县2024年水土保持工作总结
+目前，全县水土保持率达到76.3%，森林覆盖率达到58.1%。
+截至2023年底，全县累计建成淤地坝120座。
+到2023年底，全县已治理水土流失面积310平方公里。
+全年计划营造水土保持林2万亩，实际完成2.4万亩。
+到2030年，全县水土保持率达到80%，新建生态清洁小流域12条。
+下一步，我县将建成示范小流域3条，力争梯田面积达到5万亩。
+"""
+
+
+def test_targets_are_told_from_what_was_done(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "targets.txt", TARGETS_REPORT))
+    kinds = {(q.subject, q.value): (q.kind, q.year) for q in record.quantities}
+    assert kinds[("水土保持率", 76.3)] == ("actual", None), "达到 alone is no target"
+    assert kinds[("森林覆盖率", 58.1)] == ("actual", None)
+    assert kinds[("淤地坝", 120.0)] == ("actual", None), "截至 looks back"
+    assert kinds[("水土流失治理面积", 310.0)] == ("actual", None), "already done, and 2023 is before the report"
+    assert kinds[("水保林", 2.0)] == ("target", None) and kinds[("水保林", 2.4)] == ("actual", None)
+    assert kinds[("水土保持率", 80.0)] == ("target", 2030)
+    assert kinds[("生态清洁小流域", 12.0)] == ("target", 2030)
+    assert kinds[("梯田", 5.0)][0] == "target"
+
+
 # --- the command: bad input, workers ------------------------------------------------------
 
 def test_cli_reports_bad_files_and_goes_on(tmp_path):

@@ -122,6 +122,12 @@ def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     return reporting, region_mentions
 
 
+def _document_year(norm: NormalizedDocument) -> int | None:
+    """The year a document speaks from: its date, else a year in its title (2023年工作总结)."""
+    match = re.match(r"(20\d\d)", norm.date or "") or re.search(r"(20\d\d)年", norm.title)
+    return int(match.group(1)) if match else None
+
+
 def _same_region(mention: Mention, reporting: resolve.RegionInfo | None) -> bool:
     """A redacted document redacts its own name: an anonymized region of the reporting
     region's level is the reporting region (某区 and XX区 in one report are one place)."""
@@ -154,6 +160,8 @@ class Assembler:
         self.role_count = re.compile(self.rules["role_count"])
         self.target_cue = re.compile(self.rules["target_cue"])
         self.target_year = re.compile(self.rules["target_year"])
+        self.target_achieved = re.compile(self.rules["target_achieved"])
+        self.elision_lead = re.compile(self.rules["elision_lead"])
         self.clause_stop = re.compile("[" + re.escape(self.rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(self.rules["determiner"])
@@ -172,7 +180,8 @@ class Assembler:
         for i, m in enumerate(mentions):
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})
-        quantities, extra_mentions = self._quantities(norm.text, sentences, doc._.quantities or [], mentions)
+        quantities, extra_mentions = self._quantities(norm.text, sentences, doc._.quantities or [], mentions,
+                                                      _document_year(norm))
         mentions.extend(extra_mentions)
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
@@ -272,12 +281,13 @@ class Assembler:
             i -= 1
         return i
 
-    def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention]):
+    def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention], doc_year: int | None):
         starts = [s.start for s in sentences]
         mentions = MentionIndex(found)
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
+        previous = None  # (sentence index, unit, subject) of the last number with a subject
         for i, q in enumerate(spans):
             if self.determiner.fullmatch(q.text) or text[q.start - 1:q.start] in ("“", "‘"):
                 continue  # an article, or a number inside a quoted name (“三个文明”)
@@ -293,6 +303,10 @@ class Assembler:
             if not subjects:
                 subject = self._subject(text, q, clause, mentions)
                 subjects = [subject] if subject else []
+            if not subjects and previous and previous[:2] == (index, q.unit) and self._verb_only(text, clause, q):
+                subjects = [previous[2]]  # 计划造林2万亩，实际完成2.4万亩: the same thing, counted again
+            if subjects:
+                previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
                 if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
@@ -300,21 +314,32 @@ class Assembler:
                 if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
-                out.append(self._quantity(text, q, label, name, index))
+                out.append(self._quantity(text, q, label, name, sentence, doc_year))
         return out, new_mentions
 
-    def _quantity(self, text: str, q: QuantitySpan, label: str, name: str, index: int) -> Quantity:
-        # A target's year often opens the paragraph (到2025年，…；…达到63.56%；…).
-        paragraph = text[text.rfind("\n", 0, q.start) + 1:q.start]
-        target = self.target_cue.search(paragraph) is not None
-        years = list(self.target_year.finditer(paragraph))
-        year = years[-1] if years else None
+    def _target(self, text: str, q: QuantitySpan, sentence: Sentence, doc_year: int | None):
+        """(is a target, its year): a paragraph opened with 到2025年 (…；…达到63.56%), or a cue earlier
+        in the sentence (力争, 将建成); not when 已 or 实际 comes between, or the year is already past."""
+        paragraph = text.rfind("\n", 0, q.start) + 1
+        years = list(self.target_year.finditer(text, paragraph, q.start))
+        cues = list(self.target_cue.finditer(text, sentence.start, q.start))
+        last = max((m.end() for m in years[-1:] + cues[-1:]), default=None)
+        if last is None or self.target_achieved.search(text, last, q.start):
+            return False, None
+        year = int(years[-1]["year"]) if years else None
+        if year and doc_year and year < doc_year:
+            return False, None  # a 2024 report's 到2023年底 tells what was done
+        return True, year
+
+    def _quantity(self, text: str, q: QuantitySpan, label: str, name: str, sentence: Sentence,
+                  doc_year: int | None) -> Quantity:
+        target, year = self._target(text, q, sentence, doc_year)
         value_std, unit_std = standardize(q.value, q.unit, self.units)
         return Quantity(
             subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
-            value=q.value, unit=q.unit, year=int(year["year"]) if year and target else None,
+            value=q.value, unit=q.unit, year=year,
             kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
-            value_std=value_std, unit_std=unit_std, text=q.text, evidence=[index],
+            value_std=value_std, unit_std=unit_std, text=q.text, evidence=[sentence.index],
         )
 
     def _respectively(self, text: str, q: QuantitySpan, following: QuantitySpan, clause: int, mentions: MentionIndex):
@@ -421,6 +446,12 @@ class Assembler:
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
+
+    def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
+        """The clause before a number is a verb and nothing it counts (实际完成, 其中新增)."""
+        phrase = self.noun_lead.sub("", self.linking_tail.sub("", text[clause:q.start]))
+        phrase = self.elision_lead.sub("", phrase)
+        return bool(phrase) and self._last_verb(phrase) == (0, len(phrase))
 
     def _last_verb(self, phrase: str) -> tuple[int, int]:
         """Where the verb that ends last in a phrase stands (the longest where two end together);
