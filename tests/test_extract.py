@@ -245,6 +245,25 @@ def test_targets_are_told_from_what_was_done(tmp_path):
     assert kinds[("梯田", 5.0)][0] == "target"
 
 
+CHANGES_REPORT = """某区2023年河湖长制工作总结
+全区水土保持率达到91.3%，比2020年提高2.1个百分点。
+全区林草覆盖率比上年提高1.5个百分点。
+比上年提高3个百分点。
+累计排查整治“四乱”问题87个，推动整改问题76个，发出检察建议书15份，移交问题线索18条。
+"""
+
+
+def test_changes_and_the_verbs_before_a_counted_noun(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "changes.txt", CHANGES_REPORT))
+    counted = {(q.subject, q.value, q.unit) for q in record.quantities}
+    assert ("水土保持率", 2.1, "个百分点") in counted, "a change counts what was just counted"
+    assert ("林草覆盖率", 1.5, "个百分点") in counted, "…or the noun before the comparison"
+    assert not any(q.value == 3.0 for q in record.quantities), "a change of nothing named is no quantity"
+    assert {("四乱问题", 87.0, "个"), ("整改问题", 76.0, "个"), ("检察建议书", 15.0, "份"),
+            ("问题线索", 18.0, "条")} <= counted, "verbs (排查整治, 推动, 发出, 移交) are not part of the noun"
+    assert not any("年提高" in name for name in record.entities.get("Indicator", []))
+
+
 # --- the command: bad input, workers ------------------------------------------------------
 
 def test_cli_reports_bad_files_and_goes_on(tmp_path):

@@ -162,6 +162,8 @@ class Assembler:
         self.target_year = re.compile(self.rules["target_year"])
         self.target_achieved = re.compile(self.rules["target_achieved"])
         self.elision_lead = re.compile(self.rules["elision_lead"])
+        self.light_verbs = frozenset(self.rules["light_verbs"])
+        self.change = re.compile(self.rules["change"])
         self.clause_stop = re.compile("[" + re.escape(self.rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(self.rules["determiner"])
@@ -294,13 +296,18 @@ class Assembler:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
-                        or self._ratio(text, q, clause, mentions))
+            change = self.change.search(text, clause, q.start)
+            if change:  # 比2020年提高2.1个百分点: a change of what the clause or the one before counts
+                subjects = self._changed(text, clause, change.start(), mentions) or (
+                    [previous[2]] if previous and previous[0] == index else [])
+            else:
+                subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+                            or self._ratio(text, q, clause, mentions))
             if not subjects and i + 1 < len(spans):
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
                 if pair:
                     subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
-            if not subjects:
+            if not subjects and not change:
                 subject = self._subject(text, q, clause, mentions)
                 subjects = [subject] if subject else []
             if not subjects and previous and previous[:2] == (index, q.unit) and self._verb_only(text, clause, q):
@@ -430,7 +437,7 @@ class Assembler:
             if noun in self.rules["generic_nouns"] and verb_end and verb_end == len(phrase) - len(noun):
                 # A generic head keeps the verbs that make it specific (整改问题, 恢复治理工程).
                 chain = verb_start
-                while prior := self.verb_at_end.search(phrase, 0, chain):
+                while (prior := self.verb_at_end.search(phrase, 0, chain)) and prior.group() not in self.light_verbs:
                     chain = prior.start()  # the leftmost start: the longest verb ending there
                 # …and the modifiers before them, back to the clause's own verb (播放生态创建新闻).
                 while chain > 0 and "\u4e00" <= phrase[chain - 1] <= "\u9fff" \
@@ -446,6 +453,17 @@ class Assembler:
             if listed or not self._noun_phrase(noun):
                 return None
         return self._named(noun, start, mentions)
+
+    def _changed(self, text: str, clause: int, change: int, mentions: MentionIndex):
+        """The noun before a comparison (林草覆盖率比上年提高…), when the clause names one."""
+        noun = self.noun_lead.sub("", text[clause:change])
+        start = change - len(noun)
+        if not noun:
+            return []
+        named = self._named(noun, start, mentions)
+        if named[1] != noun or self._noun_phrase(noun):
+            return [named]
+        return []
 
     def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
         """The clause before a number is a verb and nothing it counts (实际完成, 其中新增)."""
