@@ -207,6 +207,30 @@ def test_a_forest_chief_report(tmp_path):
     assert every == [], "every relation carries its evidence"
 
 
+LAKE_REPORT = """都昌县2023年湖长制工作总结
+2023年，都昌县以鄱阳湖保护为重点，全面深化湖长制。
+全县共设立县级湖长12名、乡级湖长48名、村级湖长236名，聘请民间湖长56名、湖泊巡查员320名。县委书记、县长担任县级总湖长，县湖长制办公室设在县水利局。
+“清四乱”常态化开展，全年累计排查整治“四乱”问题87个。
+实施鄱阳湖湿地生态修复工程，完成退田还湖3200亩。
+推行“湖长+检察长+警长”协作机制，与县人民检察院联合开展公益诉讼专项行动，发出检察建议书15份。建立湖长述职制度，将湖长制工作纳入乡镇综合考核。
+"""
+
+
+def test_a_lake_chief_report(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "duchang.txt", LAKE_REPORT))
+    assert record.region.name == "都昌县" and record.region.adcode.startswith("3604")
+    entities = record.entities
+    assert {"湖长制", "清四乱", "述职制度", "检察建议", "公益诉讼", "湖长+检察长+警长"} <= set(entities["Mechanism"])
+    assert {"民间湖长", "巡查员", "湖长制办公室", "总湖长", "水利局"} <= set(entities["Actor"])
+    assert {"湿地修复", "退田还湖"} <= set(entities["Measure"])
+    established = {r.tail: r.props.count for r in record.relations if r.type == "ESTABLISHES"}
+    assert established["民间湖长"] == 56 and established["巡查员"] == 320 and established["村级湖长"] == 236
+    assert not {"县委书记", "县长", "水利局", "乡镇", "检察长", "警长"} & set(established), \
+        "office-holders, standing organs and a linkage's parts are not set up by the report"
+    counted = {(q.subject, q.value, q.unit) for q in record.quantities}
+    assert {("四乱问题", 87.0, "个"), ("退田还湖", 3200.0, "亩"), ("检察建议书", 15.0, "份")} <= counted
+
+
 REDACTED_NEWS = """XX市推进河湖长制见实效
 近日，XX市召开总河湖长会议。全市已设立市级河湖长9名、县级河湖长42名，建立“一河一策”工作机制，完成河道清淤疏浚XX公里，
 投入资金XX万元。202X年，XX市将建成生态清洁小流域X条。

@@ -164,6 +164,7 @@ class Assembler:
         self.elision_lead = re.compile(self.rules["elision_lead"])
         self.light_verbs = frozenset(self.rules["light_verbs"])
         self.change = re.compile(self.rules["change"])
+        self.standing = re.compile(self.rules["standing_actors"])
         self.clause_stop = re.compile("[" + re.escape(self.rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(self.rules["determiner"])
@@ -317,7 +318,10 @@ class Assembler:
             for label, name, start, end in subjects:
                 if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
-                # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY).
+                # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY),
+                # named as written: 审批水土保持方案X份 counts 水土保持方案, not the approval.
+                if label == "Mechanism":
+                    name = text[start:end].translate(NO_QUOTES)
                 if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
@@ -580,9 +584,12 @@ class Assembler:
         or a head count right after the role (区级河长13名)."""
         found: dict[str, tuple[list[int], int | None]] = {}
         marks = ClauseMarks(self.involve_mark)
+        mechanisms = [(m.start, m.end) for m in mentions if m.type == "Mechanism"]
         for m in mentions:
-            if m.type != "Actor":
+            if m.type != "Actor" or self.standing.search(m.name):
                 continue
+            if any(start <= m.start and m.end <= end for start, end in mechanisms):
+                continue  # 建立“河长+检察长”协作机制 sets up the linkage, not its roles
             sentence = sentences[m.sentence]
             text = sentence.text
             local = m.start - sentence.start
