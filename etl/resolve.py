@@ -32,9 +32,11 @@ ANONYMIZED = re.compile(r"(?:[XxＸ×]{1,3}|某)(?P<suffix>省|市|县|区|镇|�
 GENERIC_PLACE_STEMS = ("示范", "重点", "清洁", "文明", "美丽", "贫困", "生态", "卫生", "特色", "森林", "园林",
                        "中心", "小", "优美", "和美", "宜居", "先进", "试点", "样板", "绿色", "整洁")
 GENERIC_PLACE_ENDINGS = ("乡村", "农村", "城乡", "城镇", "乡镇", "山村", "渔村")
-TOWN_SUFFIX = re.compile(r"(镇|乡(?!村)|村)(?![长级委民干落庄容规振])")
+TOWN_SUFFIX = re.compile(r"(镇|乡(?![村市县区])|村)(?![长级委民干落庄容规振])")
 # Characters that cannot begin a place name but often stand just before one.
 NAME_BOUNDARY = set("全各每个我该本农新美和与及在到的、,，。；:：对向从于由为是将把被共县市区省乡镇村")
+# Function words that cannot stand inside a three-character place name (关于…, 对于…).
+FUNCTION_CHARACTERS = set("于的在和与及对向从由为是将把被")
 FIRST_PERSON = re.compile(r"(我|该|本)(区|县|市|省|镇|乡)")
 # Words by which a county's report refers to its city or province (市委, 全省 …).
 IMPLIED_PARENT = {"市": re.compile(r"市委|市政府|全市"), "省": re.compile(r"省委|省政府|全省|省级")}
@@ -67,7 +69,29 @@ def gazetteer() -> dict[str, list[RegionInfo]]:
             level = _level_of(name, adcode)
             if level and len(name) >= 2:
                 table.setdefault(name, []).append(RegionInfo(name, level, adcode))
+    _add_renamed_counties(table)
     return table
+
+
+def _add_renamed_counties(table: dict[str, list[RegionInfo]]) -> None:
+    """Counties that became county-level cities or districts after cpca's table was made
+    (宁乡县 → 宁乡市 in 2017, 邵东县 → 邵东市 in 2019) under their new names.
+
+    The adcode is the county's old one: the area and its parents (长沙市, 湖南省) are the
+    same, which is what nesting and comparison by province need. Only unambiguous stems of
+    two characters or more, and only names the table does not hold already.
+    """
+    counties: dict[str, list[RegionInfo]] = {}
+    for name, infos in table.items():
+        if name.endswith("县") and len(name) >= 3:
+            counties.setdefault(name[:-1], []).extend(infos)
+    for stem, infos in counties.items():
+        if len(infos) != 1:
+            continue
+        for suffix in ("市", "区"):
+            renamed = stem + suffix
+            if renamed not in table:
+                table[renamed] = [RegionInfo(renamed, _level_of(renamed, infos[0].adcode), infos[0].adcode)]
 
 
 def _level_of(name: str, adcode: str) -> str | None:
@@ -138,8 +162,8 @@ def find_region_mentions(text: str) -> list[RegionMention]:
     for start, end, name in sorted(gazetteer_hits(text), key=lambda h: (h[1] - h[0]), reverse=True):
         after = text[end:end + 1]
         before = text[start - 1:start] if start else ""
-        if after in ("长", "级", "委") or name in NOT_REGIONS:
-            continue
+        if after in ("长", "级", "委") or name in NOT_REGIONS or (after == "场" and name.endswith("市")):
+            continue  # 县长, 区级, 市委; 会同市场 is a market
         # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
         # only where no Chinese character runs into them from the left.
         if len(name) == 2 and before and "\u4e00" <= before <= "\u9fff" and before not in "省市":
@@ -215,6 +239,8 @@ def _town_start(text: str, suffix_at: int) -> int | None:
             continue
         if length == 3 and not (before in NAME_BOUNDARY or not "\u4e00" <= before <= "\u9fff"):
             continue
+        if length == 3 and stem[1] in FUNCTION_CHARACTERS:
+            continue  # 关于宁乡: a function word runs into the name
         if stem[-1] in "全各每个我该本的、,，和与及":
             return None
         return start

@@ -128,6 +128,15 @@ def test_dictionary_tables_are_jiebas():
     assert resolve.word_tag("装机容量")[0] == "n" and resolve.word_tag("提高")[0] == "v"
 
 
+def test_counties_renamed_after_the_gazetteer_are_found_under_their_new_names():
+    found = {m.region.name: m.region for m in resolve.find_region_mentions("关于宁乡市推进河长制工作的情况汇报")}
+    assert set(found) == {"宁乡市"}, "宁乡市 is the county 宁乡县 (2017), and 关于宁乡 is no township"
+    assert found["宁乡市"].level == "县" and found["宁乡市"].adcode.startswith("4301")
+    assert [m.text for m in resolve.find_region_mentions("沩山乡、灰汤镇开展河道保洁")] == ["沩山乡", "灰汤镇"]
+    assert resolve.find_region_mentions("规范会同市场秩序") == [], "a market is no city"
+    assert resolve.gazetteer()["长沙市"][0].level == "市", "a real city keeps its own entry"
+
+
 def test_ambiguous_county_is_resolved_by_context():
     mentions_ = resolve.resolve_regions(resolve.find_region_mentions("吉林省长春市朝阳区开展河湖保洁。"))
     chaoyang = next(m.region for m in mentions_ if m.region.name == "朝阳区")
