@@ -174,8 +174,11 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         if start is None:
             continue
         name = text[start:match.end()]
-        if name in NOT_REGIONS or name.endswith(GENERIC_PLACE_ENDINGS) or name[:-1].endswith(GENERIC_PLACE_STEMS):
+        if name in NOT_REGIONS or name[:-1].endswith(GENERIC_PLACE_STEMS):
             continue
+        if name.endswith(GENERIC_PLACE_ENDINGS) and not (
+                _place_word(name[:-1]) and not _frequent(text[start - 1:start + 1])):
+            continue  # 美丽山村 is a kind of village; 鹊山村 is named after 鹊山, a place
         if _common_word(name[:-1]):
             continue
         add(start, match.end(), RegionInfo(name, match.group(1), None, False))
@@ -221,9 +224,17 @@ def first_word(text: str) -> str:
     return next(iter(jieba.cut(text, HMM=False)), "")
 
 
+def _place_word(stem: str) -> bool:
+    """jieba's dictionary knows the stem as a place name (ns)."""
+    return _jieba_words()[1].get(stem) == "ns"
+
+
+def _frequent(word: str) -> bool:
+    return int(_jieba_words()[0].get(word, 0)) >= COMMON_WORD_FREQUENCY
+
+
 def _common_word(stem: str) -> bool:
-    frequencies, tags = _jieba_words()
-    return int(frequencies.get(stem, 0)) >= COMMON_WORD_FREQUENCY and tags.get(stem) != "ns"
+    return _frequent(stem) and _jieba_words()[1].get(stem) != "ns"
 
 
 def _town_start(text: str, suffix_at: int) -> int | None:
@@ -333,6 +344,8 @@ def implied_parents(reporting: RegionInfo | None, text: str) -> list[RegionInfo]
     parents = []
     for code in parent_adcodes(reporting.adcode):
         parent = _by_adcode().get(code)
+        if parent and reporting.name.endswith(parent.level):
+            continue  # a county-level city's 全市 and 市委 are its own (宁乡市), not 长沙市's
         if parent and IMPLIED_PARENT[parent.level].search(text):
             parents.append(parent)
     return parents

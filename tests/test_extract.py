@@ -134,7 +134,16 @@ def test_counties_renamed_after_the_gazetteer_are_found_under_their_new_names():
     assert found["宁乡市"].level == "县" and found["宁乡市"].adcode.startswith("4301")
     assert [m.text for m in resolve.find_region_mentions("沩山乡、灰汤镇开展河道保洁")] == ["沩山乡", "灰汤镇"]
     assert resolve.find_region_mentions("规范会同市场秩序") == [], "a market is no city"
+    assert [m.text for m in resolve.find_region_mentions("大成桥镇鹊山村建成小流域，建设美丽山村")] == \
+        ["大成桥镇", "鹊山村"], "a village named after a place (鹊山) is a village; 美丽山村 is not"
     assert resolve.gazetteer()["长沙市"][0].level == "市", "a real city keeps its own entry"
+
+
+def test_a_county_level_citys_own_words_imply_no_parent_city():
+    ningxiang = resolve.gazetteer()["宁乡市"][0]
+    assert resolve.implied_parents(ningxiang, "全市设立市级河长11名，市委、市政府高度重视。") == []
+    pingli = resolve.gazetteer()["平利县"][0]
+    assert [p.name for p in resolve.implied_parents(pingli, "贯彻市委部署。")] == ["安康市"]
 
 
 def test_ambiguous_county_is_resolved_by_context():
