@@ -292,6 +292,7 @@ CHANGES_REPORT = """某区2023年河湖长制工作总结
 全区林草覆盖率比上年提高1.5个百分点。
 比上年提高3个百分点。
 累计排查整治“四乱”问题87个，推动整改问题76个，发出检察建议书15份，移交问题线索18条。
+全年审批生产建设项目水土保持方案2846个。
 """
 
 
@@ -304,6 +305,7 @@ def test_changes_and_the_verbs_before_a_counted_noun(tmp_path):
     assert {("四乱问题", 87.0, "个"), ("整改问题", 76.0, "个"), ("检察建议书", 15.0, "份"),
             ("问题线索", 18.0, "条")} <= counted, "verbs (排查整治, 推动, 发出, 移交) are not part of the noun"
     assert not any("年提高" in name for name in record.entities.get("Indicator", []))
+    assert ("水土保持方案", 2846.0, "个") in counted, "a counted mechanism ending the noun, named as written"
 
 
 # --- the command: bad input, workers ------------------------------------------------------
