@@ -514,7 +514,8 @@ class Assembler:
         if hit:
             return hit[0], hit[1], start, start + len(noun)
         end = start + len(noun)
-        heads = [m for m in mentions.starting_in(start, end) if m.end == end and m.type in ("Indicator", "Measure", "Mechanism")]
+        heads = [m for m in mentions.starting_in(start, end)
+                 if m.end == end and m.type in ("Indicator", "Measure", "Mechanism")]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
