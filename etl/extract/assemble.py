@@ -291,6 +291,7 @@ class Assembler:
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
         previous = None  # (sentence index, unit, subject) of the last number with a subject
+        cues_at: dict[tuple[str, int], list] = {}
         for i, q in enumerate(spans):
             if self.determiner.fullmatch(q.text) or text[q.start - 1:q.start] in ("“", "‘"):
                 continue  # an article, or a number inside a quoted name (“三个文明”)
@@ -325,15 +326,22 @@ class Assembler:
                 if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
-                out.append(self._quantity(text, q, label, name, sentence, doc_year))
+                out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
         return out, new_mentions
 
-    def _target(self, text: str, q: QuantitySpan, sentence: Sentence, doc_year: int | None):
+    def _target(self, text: str, q: QuantitySpan, sentence: Sentence, doc_year: int | None, cues_at: dict):
         """(is a target, its year): a paragraph opened with 到2025年 (…；…达到63.56%), or a cue earlier
-        in the sentence (力争, 将建成); not when 已 or 实际 comes between, or the year is already past."""
+        in the sentence (力争, 将建成); not when 已 or 实际 comes between, or the year is already past.
+        ``cues_at`` keeps each paragraph's and sentence's cues for their other numbers."""
         paragraph = text.rfind("\n", 0, q.start) + 1
-        years = list(self.target_year.finditer(text, paragraph, q.start))
-        cues = list(self.target_cue.finditer(text, sentence.start, q.start))
+        if ("paragraph", paragraph) not in cues_at:
+            end = text.find("\n", paragraph)
+            cues_at["paragraph", paragraph] = list(
+                self.target_year.finditer(text, paragraph, len(text) if end < 0 else end))
+        if ("sentence", sentence.start) not in cues_at:
+            cues_at["sentence", sentence.start] = list(self.target_cue.finditer(text, sentence.start, sentence.end))
+        years = [m for m in cues_at["paragraph", paragraph] if m.end() <= q.start]
+        cues = [m for m in cues_at["sentence", sentence.start] if m.end() <= q.start]
         last = max((m.end() for m in years[-1:] + cues[-1:]), default=None)
         if last is None or self.target_achieved.search(text, last, q.start):
             return False, None
@@ -343,8 +351,8 @@ class Assembler:
         return True, year
 
     def _quantity(self, text: str, q: QuantitySpan, label: str, name: str, sentence: Sentence,
-                  doc_year: int | None) -> Quantity:
-        target, year = self._target(text, q, sentence, doc_year)
+                  doc_year: int | None, cues_at: dict) -> Quantity:
+        target, year = self._target(text, q, sentence, doc_year, cues_at)
         value_std, unit_std = standardize(q.value, q.unit, self.units)
         return Quantity(
             subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
