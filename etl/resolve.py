@@ -206,6 +206,13 @@ def _jieba_words() -> tuple[dict[str, str], dict[str, str]]:
     return dict(zip(words, fields[1::3], strict=True)), dict(zip(words, fields[2::3], strict=True))
 
 
+def load_tables() -> None:
+    """Read the gazetteer and jieba's word tables now rather than at the first document."""
+    gazetteer()
+    _name_endings()
+    _jieba_words()
+
+
 def word_tag(text: str) -> str | None:
     """jieba's part-of-speech tag of a dictionary word (v for 提高, n for 装机容量), else None."""
     return _jieba_words()[1].get(text)

@@ -165,6 +165,8 @@ class Assembler:
         self.light_verbs = frozenset(self.rules["light_verbs"])
         self.change = re.compile(self.rules["change"])
         self.standing = re.compile(self.rules["standing_actors"])
+        self.policy_kinds = [(kind, re.compile("|".join(f"(?:{p})" for p in patterns)))
+                             for kind, patterns in self.rules["policy_kinds"].items()]
         self.clause_stop = re.compile("[" + re.escape(self.rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(self.rules["determiner"])
@@ -687,7 +689,7 @@ class Assembler:
         return dict(properties)
 
     def _policy_kind(self, title: str) -> str:
-        for kind, patterns in self.rules["policy_kinds"].items():
-            if any(re.search(p, title) for p in patterns):
+        for kind, pattern in self.policy_kinds:
+            if pattern.search(title):
                 return kind
         return "programme"
