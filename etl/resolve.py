@@ -69,18 +69,22 @@ def gazetteer() -> dict[str, list[RegionInfo]]:
             level = _level_of(name, adcode)
             if level and len(name) >= 2:
                 table.setdefault(name, []).append(RegionInfo(name, level, adcode))
-    _add_renamed_counties(table)
     return table
 
 
-def _add_renamed_counties(table: dict[str, list[RegionInfo]]) -> None:
-    """Counties that became county-level cities or districts after cpca's table was made
-    (宁乡县 → 宁乡市 in 2017, 邵东县 → 邵东市 in 2019) under their new names.
+@functools.cache
+def region_names() -> dict[str, list[RegionInfo]]:
+    """The names the text is searched for: the gazetteer's, and the possible new names of its
+    counties (宁乡县 → 宁乡市 in 2017, 邵东县 → 邵东市 in 2019), since cpca's table predates them.
 
-    The adcode is the county's old one: the area and its parents (长沙市, 湖南省) are the
-    same, which is what nesting and comparison by province need. Only unambiguous stems of
-    two characters or more, and only names the table does not hold already.
+    A new name carries the county's old adcode: the area and its parents (长沙市, 湖南省) are
+    the same, which is what nesting and comparison by province need. Only unambiguous stems of
+    two characters or more, and only names the gazetteer does not hold already. The possible
+    names stay out of gazetteer() itself, which the short-name and parent lookups read: a
+    name that may not exist must not claim a bare stem (会同) or an adcode there.
     """
+    table = gazetteer()
+    names = dict(table)
     counties: dict[str, list[RegionInfo]] = {}
     for name, infos in table.items():
         if name.endswith("县") and len(name) >= 3:
@@ -90,8 +94,9 @@ def _add_renamed_counties(table: dict[str, list[RegionInfo]]) -> None:
             continue
         for suffix in ("市", "区"):
             renamed = stem + suffix
-            if renamed not in table:
-                table[renamed] = [RegionInfo(renamed, _level_of(renamed, infos[0].adcode), infos[0].adcode)]
+            if renamed not in names:
+                names[renamed] = [RegionInfo(renamed, _level_of(renamed, infos[0].adcode), infos[0].adcode)]
+    return names
 
 
 def _level_of(name: str, adcode: str) -> str | None:
@@ -107,23 +112,23 @@ def _level_of(name: str, adcode: str) -> str | None:
 
 @functools.cache
 def _name_endings() -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
-    """The characters gazetteer names end with (县, 区, 市, 旗 …) and the name lengths behind each.
+    """The characters region names end with (县, 区, 市, 旗 …) and the name lengths behind each.
 
     Every name ends in one of about ten characters, so looking back from those few
     positions finds every name; an Aho-Corasick automaton over the same names spent a
     tenth of the whole extraction walking a root that fans out to a thousand first characters.
     """
     lengths: dict[str, set[int]] = {}
-    for name in gazetteer():
+    for name in region_names():
         lengths.setdefault(name[-1], set()).add(len(name))
     pattern = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
     return pattern, {ch: tuple(sorted(found, reverse=True)) for ch, found in lengths.items()}
 
 
 def gazetteer_hits(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of every gazetteer name in ``text``, overlapping ones included,
+    """(start, end, name) of every region name in ``text``, overlapping ones included,
     by end position and, at one end, longest first."""
-    names = gazetteer()
+    names = region_names()
     endings, lengths = _name_endings()
     hits = []
     for match in endings.finditer(text):
@@ -158,7 +163,7 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         suffix = match["suffix"]
         name = match.group(0).replace("x", "X").replace("Ｘ", "X").replace("×", "X")
         add(match.start(), match.end(), RegionInfo(name, suffix, None, True))
-    names = gazetteer()
+    names = region_names()
     for start, end, name in sorted(gazetteer_hits(text), key=lambda h: (h[1] - h[0]), reverse=True):
         after = text[end:end + 1]
         before = text[start - 1:start] if start else ""
@@ -208,7 +213,7 @@ def _jieba_words() -> tuple[dict[str, str], dict[str, str]]:
 
 def load_tables() -> None:
     """Read the gazetteer and jieba's word tables now rather than at the first document."""
-    gazetteer()
+    region_names()
     _name_endings()
     _jieba_words()
 

@@ -136,11 +136,14 @@ def test_counties_renamed_after_the_gazetteer_are_found_under_their_new_names():
     assert resolve.find_region_mentions("规范会同市场秩序") == [], "a market is no city"
     assert [m.text for m in resolve.find_region_mentions("大成桥镇鹊山村建成小流域，建设美丽山村")] == \
         ["大成桥镇", "鹊山村"], "a village named after a place (鹊山) is a village; 美丽山村 is not"
-    assert resolve.gazetteer()["长沙市"][0].level == "市", "a real city keeps its own entry"
+    assert resolve.region_names()["长沙市"][0].level == "市", "a real city keeps its own entry"
+    assert "宁乡市" not in resolve.gazetteer(), "a possible new name claims no stem or adcode"
+    assert resolve.short_name_region("我市在会同召开现场会，会同经验全市推广。") is None, \
+        "会同 is a county's stem, not a city's: no 会同市 is made up"
 
 
 def test_a_county_level_citys_own_words_imply_no_parent_city():
-    ningxiang = resolve.gazetteer()["宁乡市"][0]
+    ningxiang = resolve.region_names()["宁乡市"][0]
     assert resolve.implied_parents(ningxiang, "全市设立市级河长11名，市委、市政府高度重视。") == []
     pingli = resolve.gazetteer()["平利县"][0]
     assert [p.name for p in resolve.implied_parents(pingli, "贯彻市委部署。")] == ["安康市"]
