@@ -119,9 +119,6 @@ class Relation(Model):
         props = {key: value for key, value in data["props"].items() if value is not None}
         return [data["head"], data["type"], data["tail"], props]
 
-    def to_json(self) -> list[Any]:
-        return self.model_dump()
-
 
 class Quantity(Model):
     """A reported number: of an Indicator (MEASURES) or of a Measure (IMPLEMENTS).

@@ -121,10 +121,6 @@ def _add_spans(doc: Doc, spans: list[Span]) -> None:
         doc.spans[SPANS_KEY] = spans
 
 
-def _span(doc: Doc, start: int, end: int, label: str, name: str) -> Span | None:
-    return doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
-
-
 @Language.factory("govgraph_lexicon", default_config={})
 def make_lexicon_component(nlp: Language, name: str) -> LexiconComponent:
     return LexiconComponent()
@@ -219,7 +215,9 @@ class RulesComponent:
         doc.user_data["region_mentions"] = regions
         for mention in regions:
             found.append((mention.start, mention.end, "Region", mention.region.name))
-        spans = [_span(doc, start, end, label, name) for start, end, label, name in found]
+        # A rule's offsets may fall inside a lexicon token: the span takes the whole token.
+        spans = [doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
+                 for start, end, label, name in found]
         _add_spans(doc, [span for span in spans if span is not None])
         return doc
 
