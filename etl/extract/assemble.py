@@ -313,9 +313,10 @@ class Assembler:
                     subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
             if not subjects and not change:
                 subject = self._subject(text, q, clause, mentions)
-                subjects = [subject] if subject else []
-            if not subjects and previous and previous[:2] == (index, q.unit) and self._verb_only(text, clause, q):
-                subjects = [previous[2]]  # 计划造林2万亩，实际完成2.4万亩: the same thing, counted again
+                if subject:
+                    subjects = [subject]
+                elif previous and previous[:2] == (index, q.unit) and self._verb_only(text, clause, q):
+                    subjects = [previous[2]]  # 计划造林2万亩，实际完成2.4万亩: the same thing, counted again
             if subjects:
                 previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
@@ -600,7 +601,7 @@ class Assembler:
             if m.type != "Actor" or self.standing.search(m.name):
                 continue
             if any(start <= m.start and m.end <= end for start, end in mechanisms):
-                continue  # 建立“河长+检察长”协作机制 sets up the linkage, not its roles
+                continue  # 建立“河长+检察长”协作机制 sets up the mechanism, not the roles named in it
             sentence = sentences[m.sentence]
             text = sentence.text
             local = m.start - sentence.start
