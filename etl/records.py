@@ -148,6 +148,10 @@ class DocumentRecord(Model):
     lexicon_version: str = ""
     doc: str
     doc_id: str
+    # The document's identity: its POSIX path relative to the corpus root that was extracted
+    # (the file name for a single file). ``doc`` stays the bare file name, which two folders
+    # can share; ``doc_id`` (content hash) tells versions of one path apart.
+    path: str | None = None
     title: str = ""
     date: str | None = None
     source: str | None = None
