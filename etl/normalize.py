@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from etl import config
+from etl import config, dates
 from etl.errors import DataFileError
 from etl.read import RawDocument
 
@@ -193,7 +193,8 @@ def normalize(raw: RawDocument) -> NormalizedDocument:
     title = choose_title(lines, meta)
     # A scraped page repeats its title (page heading and article heading): keep the first.
     lines = [line for i, line in enumerate(lines) if line != title or lines.index(line) == i]
-    date = _iso_date(meta.get("date", "")) if meta.get("date") else None
+    # The document's own date from the page as scraped (its publishing line is junk to the body).
+    date = dates.document_date(text, title, meta.get("date"))
     return NormalizedDocument(
         name=raw.name,
         doc_id=raw.doc_id,

@@ -17,7 +17,7 @@ from collections import defaultdict
 import ahocorasick
 from spacy.tokens import Doc
 
-from etl import resolve
+from etl import dates, resolve
 from etl.extract import lexicon as lexicon_data
 from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.quantities import QuantitySpan, standardize
@@ -200,7 +200,8 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities["Region"].setdefault(m.region.name, [])
-        relations = self._relations(entities, mentions, sentences, reporting, region_mentions)
+        relations = self._relations(entities, mentions, sentences, reporting, region_mentions,
+                                    _document_year(norm))
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
             lexicon_version=self.lexicon.version,
@@ -551,7 +552,7 @@ class Assembler:
 
     # --- relations ----------------------------------------------------------------------
 
-    def _relations(self, entities, mentions, sentences, reporting, region_mentions):
+    def _relations(self, entities, mentions, sentences, reporting, region_mentions, doc_year=None):
         relations: list[Relation] = []
 
         def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
@@ -559,9 +560,12 @@ class Assembler:
                                       props={"evidence": sorted(set(evidence)), **props}))
 
         if reporting:
+            # Issue 14: ADOPTS carries the adoption year its sentences state (etl.dates), else none.
+            adopted = dates.adoption_years(mentions, sentences, doc_year)
             for label, rtype in REGION_RELATION.items():
                 for name, evidence in entities.get(label, {}).items():
-                    add(reporting.name, rtype, name, evidence)
+                    add(reporting.name, rtype, name, evidence,
+                        **({"year": adopted.get(name)} if rtype == "ADOPTS" else {}))
             for actor, (evidence, count) in self._established(mentions, sentences).items():
                 add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
             regions = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
