@@ -310,11 +310,16 @@ def query_list() -> None:
 
     from etl import queries
 
-    table = Table("pack", "query", "parameters", "description", show_lines=False)
+    # The terminal's width (rich's default Console): long cells wrap instead of every line breaking.
+    table = Table(show_lines=False, expand=True)
+    table.add_column("pack", no_wrap=True)
+    table.add_column("query", no_wrap=True)
+    table.add_column("parameters", overflow="fold", ratio=1)
+    table.add_column("description", overflow="fold", ratio=3)
     for query in queries.load_packs().values():
         params = ", ".join(p.name + ("" if p.required else "?") for p in query.params)
         table.add_row(query.pack, query.name, params, query.description)
-    Console(width=160).print(table)
+    Console().print(table)
 
 
 @query_app.command("show")
@@ -344,7 +349,8 @@ def query_run(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; repeat.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds before the query is cancelled.")] = 30.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the query is cancelled (0.1 to 3600).")]
+    = 30.0,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -358,6 +364,7 @@ def query_run(
         raise GovgraphError(f"unknown --format {fmt!r}; use one of {', '.join(queries.FORMATS)}")
     query = queries.find_query(name)
     params = queries.bind_params(query, queries.parse_param_options(param or []))
+    timeout = queries.check_timeout(timeout)
     driver, database = _driver(uri, user, password, database)
     with driver:
         rows = queries.run_query(driver, query, params, database=database, timeout=timeout)
@@ -372,10 +379,12 @@ def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path 
 
     if fmt == "table" and out is None:
         columns = columns or tuple(rows[0] if rows else ())
-        table = Table(*columns, caption=f"{len(rows)} rows")
+        table = Table(caption=f"{len(rows)} rows")
+        for column in columns:
+            table.add_column(column, overflow="ellipsis")
         for row in rows:
             table.add_row(*(queries.format_cell(row.get(c)) for c in columns))
-        Console(width=200).print(table)
+        Console().print(table)
         return
     text = queries.format_rows(rows, columns, "csv" if fmt == "table" else fmt)
     if out is None:

@@ -12,19 +12,28 @@ starts with a comment header, then the Cypher body::
 
 Loading rejects, with ``file:line``, a missing name or description, duplicate names,
 an empty body, a malformed parameter line, and ``$params`` used but not declared or
-declared but not used. Runs are read-only twice over: the server's plan must be a
-read query (EXPLAIN's query type), and the query runs in a read transaction.
+declared but not used. Runs are read-only three times over. Loading refuses, with
+``file:line``, what schema/query_guard.yaml lists (TERMINATE TRANSACTIONS, LOAD CSV,
+administration commands, procedures outside an allow-list); before a run the server's
+plan must be a read query (EXPLAIN's query type) without a refused operator; and the
+query runs in a read transaction. Parameters and the timeout are checked against the
+ranges Neo4j and its driver accept, so an overflow is a QueryError, not a traceback.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 import neo4j
 from etl import config
@@ -32,12 +41,17 @@ from etl.errors import DataFileError, QueryError
 
 PARAM_TYPES = {"string", "int", "float", "bool", "list"}
 DEFAULT_TIMEOUT = 30.0
+# The driver turns the timeout into milliseconds in a 64-bit integer; an hour is plenty for a pack.
+MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 3600.0
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 FORMATS = ("table", "csv", "json", "markdown")
 
 _HEADER = re.compile(r"^//\s*(name|description|param|columns)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>\w+)(?:\s*=\s*(?P<default>.+))?$")
 _USED_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|//[^\n]*")
+_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+_NAME_PART = r"(?:[A-Za-z_]\w*|`[^`\n]*`)"
+_PROCEDURE_CALL = re.compile(rf"\bCALL\s+(?![({{])({_NAME_PART}(?:\s*\.\s*{_NAME_PART})*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -75,9 +89,9 @@ def _convert(value: str, type_: str, where: str) -> Any:
         if type_ == "string":
             return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
         if type_ == "int":
-            return int(text)
+            return _in_range(int(text), type_, where)
         if type_ == "float":
-            return float(text)
+            return _in_range(float(text), type_, where)
         if type_ == "bool":
             lowered = text.lower()
             if lowered in ("true", "yes", "1"):
@@ -92,8 +106,80 @@ def _convert(value: str, type_: str, where: str) -> Any:
     raise QueryError(f"{where}: unknown type {type_!r}; use one of {sorted(PARAM_TYPES)}")
 
 
+def _in_range(value: Any, type_: str, where: str) -> Any:
+    """Refuse a number Neo4j cannot hold: integers outside 64 bits, floats that are not finite."""
+    if type_ == "int" and isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise QueryError(f"{where}: {value} is outside the 64-bit integer range Neo4j stores "
+                         f"({INT64_MIN} to {INT64_MAX})")
+    if type_ == "float" and isinstance(value, float) and not math.isfinite(value):
+        raise QueryError(f"{where}: {value} is not a finite number")
+    return value
+
+
+def check_timeout(timeout: float) -> float:
+    """The timeout in seconds if the driver can use it; otherwise a QueryError naming the range."""
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
+        raise QueryError(f"--timeout must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds, not {timeout}")
+    return float(timeout)
+
+
+def _blank(cypher: str, keep_names: bool = False) -> str:
+    """The Cypher with strings, comments and (unless kept) `quoted names` replaced by spaces, lines kept."""
+
+    def spaces(match: re.Match) -> str:
+        text = match.group()
+        return text if keep_names and text.startswith("`") else re.sub(r"[^\n]", " ", text)
+
+    return _STRING_OR_COMMENT.sub(spaces, cypher)
+
+
 def _params_used(cypher: str) -> set[str]:
-    return set(_USED_PARAM.findall(_STRING_OR_COMMENT.sub("", cypher)))
+    return set(_USED_PARAM.findall(_blank(cypher)))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What schema/query_guard.yaml refuses: text patterns, allowed procedures, plan operators."""
+
+    patterns: tuple[tuple[str, re.Pattern, str], ...]
+    procedures: frozenset[str]
+    operators: frozenset[str]
+
+
+@functools.cache
+def guard(path: Path | None = None) -> Guard:
+    """The rules of schema/query_guard.yaml, checked as they load (read once a process)."""
+    path = path or config.schema_dir() / "query_guard.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataFileError(f"{path}: cannot read the query guard ({exc})") from None
+    patterns = []
+    for number, item in enumerate(data.get("text", []), start=1):
+        try:
+            patterns.append((item["id"], re.compile(item["regex"], re.I), item["reason"]))
+        except (KeyError, TypeError, re.error) as exc:
+            raise DataFileError(f"{path}: text rule {number}: bad or missing id, regex or reason ({exc})") from None
+    return Guard(tuple(patterns), frozenset(data.get("procedures", [])), frozenset(data.get("operators", [])))
+
+
+def check_text(cypher: str, where_file: Path | str, first_line: int = 1) -> None:
+    """Refuse Cypher that does more than read the graph, with ``file:line`` of the offending words."""
+    rules = guard()
+    blanked = _blank(cypher)
+
+    def refuse(position: int, what: str, reason: str) -> None:
+        line = first_line + blanked.count("\n", 0, position)
+        raise DataFileError(f"{where_file}:{line}: {what!r} {reason}; query packs only read the graph")
+
+    for _id, regex, reason in rules.patterns:
+        if match := regex.search(blanked):
+            words = match.group().lstrip(" \t\r\n;{")
+            refuse(match.end() - len(words), " ".join(words.split()), reason)
+    for match in _PROCEDURE_CALL.finditer(_blank(cypher, keep_names=True)):
+        name = re.sub(r"[\s`]+", "", match.group(1))
+        if name not in rules.procedures:
+            refuse(match.start(), f"CALL {name}", "is not among the procedures allowed in schema/query_guard.yaml")
 
 
 def parse_query_file(path: Path, pack: str) -> Query:
@@ -124,6 +210,7 @@ def parse_query_file(path: Path, pack: str) -> Query:
     if not body:
         raise DataFileError(f"{path}:{body_start + 1}: the query has no Cypher body")
     _check_params(path, body_start + 1, params, _params_used(body))
+    check_text(body, path, body_start + 1)
     columns = tuple(c.strip() for c in header.get("columns", "").split(",") if c.strip())
     return Query(
         pack=pack,
@@ -209,7 +296,8 @@ def bind_params(query: Query, given: dict[str, str | Any]) -> dict[str, Any]:
         if param.name in given:
             value = given[param.name]
             where = f"parameter {param.name} of {query.qualified}"
-            bound[param.name] = _convert(value, param.type, where) if isinstance(value, str) else value
+            value = _convert(value, param.type, where) if isinstance(value, str) else value
+            bound[param.name] = _in_range(value, param.type, where)
         elif param.required:
             raise QueryError(f"query {query.qualified} needs --param {param.name}=<{param.type}>")
         else:
@@ -239,11 +327,35 @@ def _read_rows(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]
     return rows
 
 
+# Refusal (or "") per Cypher text: a plan's type and operators do not depend on parameter values.
 _checked: dict[str, str] = {}
 
 
-def _query_type(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> str:
-    return tx.run("EXPLAIN " + cypher, params).consume().query_type or ""
+def _explain(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any]) -> neo4j.ResultSummary:
+    return tx.run("EXPLAIN " + cypher, params).consume()
+
+
+def _operators(plan: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """Every operator of an EXPLAIN plan as (name, database, details), children included."""
+    name, _, database = plan.get("operatorType", "").partition("@")
+    yield name, database, str(plan.get("args", {}).get("Details", ""))
+    for child in plan.get("children", []):
+        yield from _operators(child)
+
+
+def plan_refusal(summary: neo4j.ResultSummary) -> str:
+    """Why the server's plan of a pack query is refused, or "" when it only reads the graph."""
+    if summary.query_type != "r":
+        return f"would write to the database (query type {summary.query_type!r})"
+    rules = guard()
+    for name, database, details in _operators(summary.plan or {}):
+        if name in rules.operators or database == "system":
+            return f"is planned with the refused operator {name}@{database}"
+        if name == "ProcedureCall":
+            procedure = details.split("(", 1)[0].strip()
+            if procedure not in rules.procedures:
+                return f"calls the procedure {procedure}, not allowed in schema/query_guard.yaml"
+    return ""
 
 
 def run_query(
@@ -254,18 +366,23 @@ def run_query(
     database: str = config.DEFAULT_DATABASE,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> list[dict[str, Any]]:
-    """Run a query read-only and return its rows as dicts; a query that would write is refused."""
+    """Run a query read-only and return its rows as dicts.
+
+    A query that would write, administer the server, read files or call a procedure outside
+    the guard's allow-list is refused before it runs: on its text, then on the server's plan.
+    """
     bound = bind_params(query, params or {})
+    timeout = check_timeout(timeout)
+    try:
+        check_text(query.cypher, query.path, query.body_line)
+    except DataFileError as exc:
+        raise QueryError(str(exc)) from None
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         try:
-            # A query's type does not depend on its parameter values: check each text once a process.
-            kind = _checked.get(query.cypher) or session.execute_read(_query_type, query.cypher, bound)
-            _checked[query.cypher] = kind
-            if kind != "r":
-                raise QueryError(
-                    f"query {query.qualified} ({query.path}) would write to the database "
-                    f"(query type {kind!r}); query packs are read-only"
-                )
+            if query.cypher not in _checked:
+                _checked[query.cypher] = plan_refusal(session.execute_read(_explain, query.cypher, bound))
+            if refusal := _checked[query.cypher]:
+                raise QueryError(f"query {query.qualified} ({query.path}) {refusal}; query packs are read-only")
             work = neo4j.unit_of_work(timeout=timeout)(_read_rows)
             return session.execute_read(work, query.cypher, bound)
         except neo4j.exceptions.ClientError as exc:

@@ -1,0 +1,71 @@
+"""The command line: exact error lines, exit status, and output that fits the terminal.
+
+Commands run through typer's CliRunner; those that need Neo4j use the real server of the
+session fixture.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from typer.testing import CliRunner
+
+from etl.cli import app
+
+runner = CliRunner()
+
+
+def cells(line: str) -> int:
+    """Terminal cells a line takes: CJK characters are two wide."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+# --- numbers out of range are one Error line --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["-p", "limit=99999999999999999999"],
+         "Error: parameter limit of p/top: 99999999999999999999 is outside the 64-bit integer range "
+         "Neo4j stores (-9223372036854775808 to 9223372036854775807)"),
+        (["--timeout", "inf"], "Error: --timeout must be between 0.1 and 3600 seconds, not inf"),
+        (["--timeout", "1e308"], "Error: --timeout must be between 0.1 and 3600 seconds, not 1e+308"),
+        (["--timeout", "-5"], "Error: --timeout must be between 0.1 and 3600 seconds, not -5.0"),
+    ],
+)
+def test_numbers_out_of_range_are_one_error_line(tmp_path, args, line):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "top.cypher").write_text(
+        "// name: top\n// description: d\n// param: limit: int = 10\nUNWIND range(1, 100) AS n RETURN n LIMIT $limit\n",
+        encoding="utf-8")
+    result = runner.invoke(app, ["query", "run", "top", *args, "--password", "unused-password"],
+                           env={"GOVGRAPH_QUERIES": str(tmp_path)})
+    assert (result.exit_code, result.output) == (1, line + "\n")
+
+
+def test_a_pack_with_terminate_is_refused_naming_file_and_line(tmp_path):
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "ok.cypher").write_text("// name: ok\n// description: d\nRETURN 1 AS one\n", encoding="utf-8")
+    bad = pack / "kill.cypher"
+    bad.write_text("// name: kill\n// description: d\nSHOW TRANSACTIONS YIELD transactionId AS id\n"
+                   "TERMINATE TRANSACTIONS id\n", encoding="utf-8")
+    for args in (["query", "list"], ["query", "run", "ok", "--password", "unused-password"]):
+        result = runner.invoke(app, args, env={"GOVGRAPH_QUERIES": str(tmp_path)})
+        assert (result.exit_code, result.output) == (
+            1, f"Error: {bad}:4: 'TERMINATE TRANSACTIONS' ends other sessions' transactions; "
+               "query packs only read the graph\n")
+
+
+# --- terminal width ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_query_list_fits_the_terminal(columns):
+    result = runner.invoke(app, ["query", "list"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cells(line) for line in lines) <= columns
+    assert any("region-similarity" in line for line in lines)
