@@ -180,7 +180,7 @@ class Assembler:
 
     def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> DocumentRecord:
         starts = [s.start for s in sentences]
-        mentions = _mentions(doc, starts)
+        mentions = self._as_written(_mentions(doc, starts))
         reporting, region_mentions = _reporting(norm, sentences, doc)
         for i, m in enumerate(mentions):
             if _same_region(m, reporting):
@@ -220,6 +220,34 @@ class Assembler:
             relations=relations,
             quantities=quantities,
         )
+
+    def _as_written(self, mentions: list[Mention]) -> list[Mention]:
+        """One name per entity of a document, in the document's own words: the lexicon's canonical
+        name groups the surfaces of one entity (河长办, 河长制办公室), and the group is named by its
+        most frequent surface, as readers and annotators name it. A surface that only wraps the
+        canonical name in other words (全面推行河长制) is named by the canonical name."""
+        surfaces: dict[tuple[str, str], collections.Counter] = defaultdict(collections.Counter)
+        for m in mentions:
+            if m.type != "Region" and "+" not in m.name:
+                surfaces[m.type, m.name][self._surface_name(m)] += 1
+        chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
+        return [m.model_copy(update={"name": chosen[m.type, m.name]}) if (m.type, m.name) in chosen else m
+                for m in mentions]
+
+    def _surface_name(self, mention: Mention) -> str:
+        surface = mention.text.translate(NO_QUOTES)
+        if mention.name in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
+            return mention.name
+        return surface
+
+    def _group(self, label: str, name: str) -> str | None:
+        """The lexicon category of an entity named as written (via the surface it was found by)."""
+        group = self.lexicon.group_of.get((label, name))
+        if group is None:
+            hit = self.lexicon.by_surface.get(name)
+            if hit and hit[0] == label:
+                group = self.lexicon.group_of.get((label, hit[1]))
+        return group
 
     def _superior_body(self, mention: Mention, reporting: resolve.RegionInfo | None, sentences) -> bool:
         """A county's report addressed to 市委 (市委：) or done 在市委…的领导下 names a body above the
@@ -680,7 +708,7 @@ class Assembler:
         for label, key in (("Mechanism", "category"), ("Measure", "category"), ("Actor", "kind"),
                            ("WaterBody", "kind"), ("Indicator", "unit_group")):
             for name in entities.get(label, {}):
-                group = self.lexicon.group_of.get((label, name))
+                group = self._group(label, name)
                 if group:
                     properties[label][name] = {key: group}
         for name in entities.get("Mechanism", {}):

@@ -34,6 +34,8 @@ _ASCII_PART = re.compile(r"[A-Za-z0-9.%²³]")
 
 if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
+if not Doc.has_extension("words"):
+    Doc.set_extension("words", default=None)
 
 
 class _Orths(dict):
@@ -227,6 +229,51 @@ def linkage_name(body: str) -> str:
     return "+".join(part.strip() for part in body.split("+") if part.strip())
 
 
+@Language.factory("govgraph_candidates", default_config={})
+def make_candidates_component(nlp: Language, name: str) -> CandidatesComponent:
+    return CandidatesComponent()
+
+
+class CandidatesComponent:
+    """Open-vocabulary names: the analyser's words through the head-noun grammars
+    (etl/extract/candidates.py); the lexicon names and types what it knows."""
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, tails=()) -> None:
+        from etl.extract.candidates import finder
+
+        self.finder = finder()
+        self.table = dict(table or {})
+        self.tails = tuple(sorted(tails, key=len, reverse=True))
+
+    def canonical(self, label: str, phrase: str) -> tuple[str, str]:
+        """(label, name): the lexicon's when it knows the phrase, or the phrase without a generic
+        tail (坡耕地综合治理工程 → 坡耕地综合治理); else the phrase as written."""
+        hit = self.table.get(phrase)
+        if hit:
+            return hit
+        for tail in self.tails:
+            if phrase.endswith(tail) and len(phrase) > len(tail) + 1:
+                hit = self.table.get(phrase[:-len(tail)])
+                if hit and hit[0] == label:
+                    return hit
+        return label, phrase
+
+    def __call__(self, doc: Doc) -> Doc:
+        from etl.extract.analyser import analyse
+
+        text = doc_text(doc)
+        words = analyse(text)
+        doc._.words = words
+        spans = []
+        for start, end, label, phrase in self.finder.find(text, words):
+            label, name = self.canonical(label, phrase)
+            span = doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
+            if span is not None:
+                spans.append(span)
+        _add_spans(doc, spans)
+        return doc
+
+
 @Language.factory("govgraph_quantities", default_config={})
 def make_quantities_component(nlp: Language, name: str) -> QuantitiesComponent:
     return QuantitiesComponent()
@@ -252,8 +299,11 @@ def build_nlp() -> Language:
     nlp.tokenizer = LexiconTokenizer(nlp.vocab, lex.by_surface)
     nlp.add_pipe("govgraph_lexicon")
     nlp.add_pipe("govgraph_rules")
+    nlp.add_pipe("govgraph_candidates")
     nlp.add_pipe("govgraph_quantities")
     nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface)
     nlp.get_pipe("govgraph_rules").initialize(rules=lexicon_data.load_rules(), table=lex.by_surface)
+    nlp.get_pipe("govgraph_candidates").initialize(table=lex.by_surface,
+                                                   tails=lexicon_data.load_rules()["generic_tails"])
     nlp.get_pipe("govgraph_quantities").initialize(units=lexicon_data.load_units())
     return nlp

@@ -1,0 +1,224 @@
+"""Candidate generation: names of every type found by how official prose forms them.
+
+Takes the normalized text and the analyser's words; returns candidate spans
+(start, end, label, name). A candidate is a run of words ending in a head of its type
+(…责任制, …委员会, …保洁员, …水库, …综合治理, …行动) that reaches left over nominal words until
+a verb that opens the clause, a function word or a mark. The grammar is data:
+schema/patterns/grammar.yaml, with examples and counterexamples that the tests run.
+
+The lexicon names what it knows (its canonical name) and types it; a candidate it does not know
+keeps the words as written, without the region or the lead words before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from etl import config
+from etl.errors import DataFileError
+from etl.extract.analyser import Word
+
+# The order in which types claim a head that could end several (a place tag decides water bodies first).
+TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure")
+# An administrative suffix right after a place name makes it a region, not a water body (鹊山村).
+ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
+CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
+NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
+REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
+
+
+@dataclass(frozen=True)
+class TypeGrammar:
+    label: str
+    heads: tuple[str, ...]
+    max_length: int
+    needs: dict[str, re.Pattern[str]]
+    exclude: re.Pattern[str] | None
+    needs_place_tag: bool
+    examples: dict[str, str]
+    counterexamples: tuple[str, ...]
+    treatment_heads: frozenset[str] = frozenset()
+    treatment_objects: re.Pattern[str] | None = None
+
+    def head_of(self, phrase: str) -> str | None:
+        """The longest head the phrase ends in."""
+        return next((h for h in self.heads if phrase.endswith(h)), None)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    version: str
+    nominal_tags: frozenset[str]
+    inner_tags: frozenset[str]
+    governing_verbs: frozenset[str]
+    leading_words: tuple[str, ...]
+    generic_modifiers: re.Pattern[str]
+    types: dict[str, TypeGrammar]
+
+
+def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise DataFileError(f"{path}: {where}: not a regular expression ({exc})") from None
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line of a key in a YAML file, for errors that name path:line."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(key + ":"):
+            return number
+    return 1
+
+
+@functools.cache
+def load_grammar(path: Path | None = None) -> Grammar:
+    """Read and check schema/patterns/grammar.yaml; DataFileError names path:line."""
+    path = path or config.schema_dir() / "patterns" / "grammar.yaml"
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    for key in ("nominal_tags", "inner_tags", "governing_verbs", "leading_words", "generic_modifiers", "types"):
+        if key not in data:
+            raise DataFileError(f"{path}:1: the grammar needs '{key}'")
+    types = {}
+    for label, spec in data["types"].items():
+        where = f"{path}:{_line_of(text, label)}"
+        if label not in TYPE_ORDER:
+            raise DataFileError(f"{where}: unknown type {label!r}; the grammar knows {', '.join(TYPE_ORDER)}")
+        if not spec.get("heads"):
+            raise DataFileError(f"{where}: type {label} needs 'heads'")
+        needs = {head: _compile(path, f"{label}.bare_head_needs.{head}", pattern)
+                 for head, pattern in (spec.get("bare_head_needs") or {}).items()}
+        exclude = _compile(path, f"{label}.exclude", spec["exclude"]) if spec.get("exclude") else None
+        types[label] = TypeGrammar(
+            label, tuple(sorted(spec["heads"], key=len, reverse=True)), int(spec.get("max_length", 12)),
+            needs, exclude, bool(spec.get("needs_place_tag")), dict(spec.get("examples") or {}),
+            tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
+            re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None)
+    generic = sorted(data["generic_modifiers"], key=len, reverse=True)
+    return Grammar(
+        str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
+        frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
+        re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types)
+
+
+class CandidateFinder:
+    """Finds candidates in a text from its analysed words."""
+
+    def __init__(self, grammar: Grammar) -> None:
+        self.grammar = grammar
+        self.types = [grammar.types[label] for label in TYPE_ORDER if label in grammar.types]
+
+    def find(self, text: str, words: list[Word]) -> list[tuple[int, int, str, str]]:
+        found = []
+        for i, word in enumerate(words):
+            for grammar in self.types:
+                hit = self._candidate(text, words, i, grammar)
+                if hit:
+                    found.append(hit)
+                    break
+        return found
+
+    def _candidate(self, text: str, words: list[Word], i: int, grammar: TypeGrammar):
+        end = words[i].end
+        if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG"):
+            return None  # 规定 as a verb (办公室规定乡级林长…) ends no name
+        word_text = text[words[i].start:end]
+        head = grammar.head_of(word_text) or self._head_across(text, words, i, grammar)
+        if head is None:
+            return None
+        start_word = self._reach_left(text, words, i, grammar, end - len(head))
+        if start_word is None:
+            return None
+        start = self._trim_lead(text, words, start_word, i, end - len(head))
+        if start is None:
+            return None
+        if grammar.needs_place_tag:
+            if not any(w.tag == "LOC" for w in words[start_word:i + 1] if w.end > start):
+                return None
+            if ADMIN_AFTER.match(text, end):
+                return None
+        phrase = text[start:end]
+        if grammar.label == "Actor":
+            phrase, start = self._without_region(phrase, start)
+        if not self._acceptable(phrase, head, grammar):
+            return None
+        return start, end, grammar.label, phrase
+
+    @staticmethod
+    def _head_across(text: str, words: list[Word], i: int, grammar: TypeGrammar) -> str | None:
+        """A head written as two words (小/a 流域/n): the last two words together end in it."""
+        if i == 0:
+            return None
+        pair = text[words[i - 1].start:words[i].end]
+        head = grammar.head_of(pair)
+        return head if head and len(head) > words[i].end - words[i].start else None
+
+    def _reach_left(self, text: str, words: list[Word], i: int, grammar: TypeGrammar, head_start: int):
+        """Index of the first word of the phrase, or None when the head stands alone and needs more."""
+        g = self.grammar
+        j = i
+        while j > 0:
+            prev = words[j - 1]
+            prev_text = text[prev.start:prev.end]
+            if prev_text in g.governing_verbs or words[i].end - prev.start > grammar.max_length:
+                break
+            if prev.tag in g.nominal_tags:
+                j -= 1
+                continue
+            if prev.tag in g.inner_tags and j - 2 >= 0:
+                before = words[j - 2]
+                if before.tag in g.nominal_tags and text[before.start:before.end] not in g.governing_verbs:
+                    j -= 1
+                    continue
+            break
+        return j
+
+    def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int) -> int | None:
+        """Where the name begins once lead words (全县, 各级, a verb) are dropped."""
+        g = self.grammar
+        while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words):
+            j += 1
+        start = words[j].start
+        if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) and start + 1 < head_start:
+            start += 1  # 2335 名林长: LAC keeps the classifier with the noun
+        for lead in g.leading_words:
+            if text.startswith(lead, start) and start + len(lead) < head_start:
+                start += len(lead)
+                break
+        return start
+
+    @staticmethod
+    def _without_region(phrase: str, start: int) -> tuple[str, int]:
+        """An actor without the region before it (县河长办 → 河长办, 商城县林业局 → 林业局)."""
+        match = REGION_PREFIX.match(phrase)
+        if match and len(phrase) - match.end() >= 2:
+            return phrase[match.end():], start + match.end()
+        return phrase, start
+
+    def _acceptable(self, phrase: str, head: str, grammar: TypeGrammar) -> bool:
+        if len(phrase) > grammar.max_length or not re.fullmatch(r"[\u4e00-\u9fff]+", phrase):
+            return False
+        if grammar.exclude and grammar.exclude.search(phrase):
+            return False
+        if head in grammar.treatment_heads and grammar.treatment_objects is not None:
+            return grammar.treatment_objects.search(phrase[:-len(head)]) is not None
+        need = grammar.needs.get(head)
+        if need is not None:
+            return need.search(phrase) is not None
+        modifier = phrase[:-len(head)]
+        return bool(modifier) and not self.grammar.generic_modifiers.match(modifier)
+
+
+@functools.cache
+def finder() -> CandidateFinder:
+    return CandidateFinder(load_grammar())
