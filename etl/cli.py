@@ -168,11 +168,14 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=86400,
+                                              help="Seconds one document may take.")] = 300.0,
 ) -> None:
     """Extract actors, mechanisms, measures, regions and quantities into OUT/records.jsonl.
 
-    Files that cannot be read are reported one line each and skipped; the exit status is 1
-    when any file failed.
+    A file or folder that cannot be read or extracted is reported on one line (failed: PATH:
+    STAGE: TYPE: MESSAGE) and the others are written; the exit status is 1 when any failed.
+    records.jsonl is replaced only when the new one is complete.
 
     Example: govgraph extract corpus/sample --out build --workers 2
     """
@@ -189,8 +192,11 @@ def extract(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("extracting", total=None)
         summary = extract_corpus(
-            paths, out, workers, lambda done, total: progress.update(task, completed=done, total=total)
+            paths, out, workers, lambda done, total: progress.update(task, completed=done, total=total),
+            seconds=time_limit,
         )
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for failure in summary.failures:
         typer.echo(f"failed: {failure}", err=True)
     table = Table(title=f"records in {summary.out}", show_header=False)
@@ -253,38 +259,75 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
         typer.echo(f"{migration.id} {migration.name}: {state}")
 
 
+# One corpus a graph: how to go on when the graph holds documents of another corpus.
+FreshOption = Annotated[bool, typer.Option("--fresh", help="Empty the graph first (asks to confirm on a terminal).")]
+AppendOption = Annotated[bool, typer.Option("--append", help="Add to the documents the graph already holds.")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Confirm --fresh without asking (for scripts).")]
+
+
+def _mode(fresh: bool, append: bool) -> str:
+    """The run.MODES value of the --fresh / --append flags."""
+    if fresh and append:
+        raise GovgraphError("--fresh and --append exclude each other; choose one")
+    return "fresh" if fresh else "append" if append else "check"
+
+
+def _confirm(yes: bool):
+    """Ask before --fresh empties a graph: yes with --yes, a question on a terminal, else an error."""
+    import sys
+
+    def confirm(check) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise GovgraphError(f"--fresh would delete the {check.documents} documents the graph holds; "
+                                "add --yes to confirm when not on a terminal")
+        return typer.confirm(f"--fresh deletes the {check.documents} documents the graph holds "
+                             f"({check.foreign} not in this corpus). Go on?")
+
+    return confirm
+
+
 @app.command("load")
 @user_errors
 def load(
     source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 200,
+    fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Load extraction records into Neo4j (migrations first); loading twice changes nothing.
 
     Records that fail validation are reported one line each and skipped; the exit status is 1
-    when any failed.
+    when any failed. A graph holds one corpus: when it holds documents that are not in these
+    records, the load stops unless --fresh (empty it first) or --append says what to do.
 
     Example: govgraph load build/records.jsonl
     """
     from rich.console import Console
     from rich.progress import Progress
 
-    from etl.load import load_records, records_path
+    from etl.load import load_records
+    from etl.run import corpus_of_records, prepare_graph
 
-    records_path(source)
+    corpus = corpus_of_records(source)
+    mode = _mode(fresh, append)
     driver, database = _driver(uri, user, password, database)
-    with driver, Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("loading", total=None)
-        stats = load_records(driver, source, database, batch_size,
-                             lambda done: progress.update(task, completed=done))
+    with driver:
+        check, emptied = prepare_graph(driver, corpus, database, mode, _confirm(yes))
+        typer.echo(f"the graph held {check.documents} documents, {check.foreign} of them not in {corpus.label}"
+                   + (f"; emptied first ({emptied} removed)" if emptied else ""))
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("loading", total=None)
+            stats = load_records(driver, source, database, batch_size,
+                                 lambda done: progress.update(task, completed=done))
     for failure in stats.failures:
         typer.echo(f"failed: {failure}", err=True)
     rate = stats.relationships_created / stats.seconds if stats.seconds else 0
     typer.echo(
-        f"loaded {stats.documents} documents ({stats.replaced} replaced) in {stats.seconds:.1f} s, "
-        f"{rate:.0f} relationships created/s"
+        f"loaded {stats.documents} documents ({stats.replaced} replaced, {stats.unchanged} unchanged) "
+        f"in {stats.seconds:.1f} s, {rate:.0f} relationships created/s"
     )
     typer.echo(f"nodes: {stats.nodes_created} created, {stats.nodes_updated} updated, {stats.nodes_deleted} deleted")
     typer.echo(f"relationships: {stats.relationships_created} created, {stats.relationships_updated} updated, "
@@ -402,18 +445,22 @@ def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path 
 @user_errors
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for index.html, PNG and CSV.")] = Path("build/report"),
+    max_regions: Annotated[int, typer.Option("--max-regions", help="Regions a heatmap draws (the most frequent); "
+                                             "the rest are summed up under it.")] = 40,
+    max_columns: Annotated[int, typer.Option("--max-columns", help="Mechanisms (columns) a heatmap draws "
+                                             "(the most frequent).")] = 40,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Write the comparison report: heatmaps of the mechanism matrix, similarity and linkage tables.
+    """Write the comparison report: every compare query a section with its table and CSV, and heatmaps.
 
-    Example: govgraph report --out build/report
+    Example: govgraph report --out build/report --max-regions 60
     """
     from etl.report import build_report
 
     driver, database = _driver(uri, user, password, database)
     with driver:
-        result = build_report(driver, out, database)
+        result = build_report(driver, out, database, max_regions=max_regions, max_columns=max_columns)
     typer.echo(f"report: {result.html}")
     for path in result.files:
         typer.echo(f"  {path}")
@@ -544,42 +591,34 @@ def browser_params(
 def run(
     corpus: Annotated[list[Path] | None, typer.Argument(help="Files or folders; default: the sample corpus.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Extraction processes.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Extraction processes.")] = 1,
+    fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """The main job: extract a corpus, load it, run the compare pack and write the report.
 
     Starts the embedded Neo4j when no --uri is given; OUT gets records.jsonl and report/.
+    A graph holds one corpus: when it holds documents that are not in CORPUS, the run stops
+    before extracting unless --fresh (empty the graph first; --yes skips the question) or
+    --append (add to them) says what to do. The same corpus again, with documents added or
+    changed, needs neither.
 
-    Example: govgraph run corpus/sample --workers 2
+    Example: govgraph run my-corpus/ --fresh --workers 2
     """
-    from etl import db
-    from etl.extract import extract_corpus
-    from etl.load import load_records
-    from etl.report import build_report
+    from etl.run import run_corpus
 
-    paths = corpus or [config.sample_corpus_dir()]
-    started = db.ensure_embedded(uri)
-    if started:
-        typer.echo(f"Neo4j: {started.bolt_uri} (Browser {started.browser_url}), data in {started.home}")
-    conn = config.connection(uri, user, password, database)
-    summary = extract_corpus(paths, out, workers)
-    for failure in summary.failures:
-        typer.echo(f"failed: {failure}", err=True)
-    typer.echo(f"extracted {summary.documents} documents into {summary.out}")
-    with db.connect(conn) as driver:
-        stats = load_records(driver, summary.out, conn.database)
-        for failure in stats.failures:
-            typer.echo(f"failed: {failure}", err=True)
-        typer.echo(f"loaded {stats.documents} documents: nodes +{stats.nodes_created}, "
-                   f"relationships +{stats.relationships_created} in {stats.seconds:.1f} s")
-        result = build_report(driver, out / "report", conn.database)
-    typer.echo(f"compare pack: {len(result.tables)} queries, results as CSV in {result.folder}")
-    typer.echo(f"report: {result.html}")
+    result = run_corpus(
+        corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
+        confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
+        say=typer.echo, warn=lambda line: typer.echo(line, err=True),
+    )
+    report = result.report
+    typer.echo(f"compare pack: {len(report.tables)} queries, results as CSV in {report.folder}")
+    typer.echo(f"report: {report.html}")
     typer.echo("explore: govgraph query list; govgraph query run mechanism-matrix"
-               + (f"; Neo4j Browser {started.browser_url}" if started else ""))
-    if summary.failures or stats.failures:
+               + (f"; Neo4j Browser {result.server.browser_url}" if result.server else ""))
+    if result.failures:
         raise typer.Exit(code=1)
 
 

@@ -46,3 +46,7 @@ class VizError(GovgraphError):
 
 class ExportError(GovgraphError):
     """A graph could not be exported (unknown format or projection, unwritable file)."""
+
+
+class OutputError(GovgraphError):
+    """An output file could not be written (full disk, read-only folder); the previous one is kept."""

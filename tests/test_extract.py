@@ -321,8 +321,8 @@ def test_cli_reports_bad_files_and_goes_on(tmp_path):
     (corpus / "blob.txt").write_bytes(bytes(range(256)) * 4)
     result = CliRunner().invoke(app, ["extract", str(corpus), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert f"failed: {corpus / 'blob.txt'}: binary file, not text" in result.output
-    assert f"failed: {corpus / 'empty.txt'}: empty file" in result.output
+    assert f"failed: {corpus / 'blob.txt'}: read: ReadError: binary file, not text" in result.output
+    assert f"failed: {corpus / 'empty.txt'}: read: ReadError: empty file" in result.output
     lines = (tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["doc"] for line in lines] == ["a.txt"]
 

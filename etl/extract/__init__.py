@@ -2,8 +2,15 @@
 
 Takes paths (files or folders); for each file runs read → normalize → segment → the spaCy
 pipeline → resolve and assembly, and returns DocumentRecords. ``extract_corpus`` writes
-them to <out>/records.jsonl in file-name order, whatever the number of worker processes,
-and reports files that could not be read instead of stopping at them.
+them to <out>/records.jsonl sorted by their path relative to the corpus root, whatever the
+number of worker processes, and replaces the previous file only when the new one is complete.
+
+No document can stop a run. Each document is extracted in a worker process (``--workers N``
+of them, one when N is 1) that the parent watches: an exception in any stage, a document
+over the time limit (the worker is killed) and a worker that dies (kill -9, a segfault, the
+kernel's out-of-memory killer) each become one failure line naming the document, the stage,
+the exception type and its message, and a new worker takes the remaining documents.
+``extract_source`` is the one call that extracts a document, in a worker or in a library user.
 """
 
 from __future__ import annotations
@@ -11,14 +18,25 @@ from __future__ import annotations
 import functools
 import gc
 import multiprocessing
-from collections import Counter
+import signal
+import time
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from etl.errors import GovgraphError
-from etl.read import find_sources, read_document
+from etl.errors import ReadError
+from etl.read import MAX_CHARACTERS, Source, escape_name, refuse, scan
 from etl.records import DocumentRecord
+
+# Stages a document goes through, named in failure lines.
+STAGES = ("read", "normalize", "segment", "extract", "serialize")
+# Wall-clock seconds one document may take in a worker before it is killed and reported. The
+# longest document the limits of etl.read allow (MAX_CHARACTERS) takes about a minute.
+DOCUMENT_SECONDS = 300.0
+# A failure line's message is cut here: a message can carry a whole document.
+MAX_MESSAGE = 500
 
 
 @dataclass
@@ -29,19 +47,60 @@ class ExtractSummary:
     relations: int = 0
     quantities: int = 0
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     out: Path | None = None
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """One document's record and what went wrong without stopping it (bytes that did not decode)."""
+
+    record: DocumentRecord
+    warnings: tuple[str, ...] = ()
+
+
+def extract_source(source: Source, at: Callable[[str], None] = lambda stage: None) -> Extraction:
+    """Extract one found file into its record, with ``path`` and ``doc`` from ``source``.
+
+    ``at`` is told each stage as it starts, so a caller can say where a failure happened.
+    Exceptions propagate: isolation is the caller's (``extract_corpus``) business.
+    """
+    from etl import normalize, segment
+
+    at("read")
+    raw = _read(source.path)
+    at("normalize")
+    norm = normalize.normalize(raw)
+    if len(norm.text) > MAX_CHARACTERS:
+        raise refuse(source.path, f"{len(norm.text):,} characters after normalizing, over the limit of "
+                                  f"{MAX_CHARACTERS:,} per document")
+    at("segment")
+    sentences = segment.segment(norm.text)
+    at("extract")
+    record = _assembler().record(norm, sentences, _nlp()(norm.text))
+    return Extraction(record.model_copy(update={"doc": source.name, "path": source.rel}), raw.warnings)
 
 
 def extract_text_document(path: Path) -> DocumentRecord:
     """Extract one file into its record; raises GovgraphError for a file that cannot be read."""
-    from etl.extract.pipeline import build_nlp
-    from etl.normalize import normalize
-    from etl.segment import segment
+    return extract_source(Source(path, escape_name(path.name), escape_name(str(path)))).record
 
-    norm = normalize(read_document(path))
-    sentences = segment(norm.text)
-    doc = build_nlp()(norm.text)
-    return _assembler().record(norm, sentences, doc)
+
+def _read(path: Path):
+    from etl import read
+
+    return read.read_document(path)
+
+
+def _nlp():
+    """The pipeline, allowed texts up to MAX_CHARACTERS (and some room for normalizing): spaCy's
+    default max_length of a million guards parsers that need ~1 GB per 100k characters; this
+    pipeline's tokenizer and rule components need a few hundred bytes per character."""
+    from etl.extract.pipeline import build_nlp
+
+    nlp = build_nlp()
+    nlp.max_length = max(nlp.max_length, 2 * MAX_CHARACTERS)
+    return nlp
 
 
 def _warm_up() -> None:
@@ -50,9 +109,8 @@ def _warm_up() -> None:
     collector's full rounds: they live as long as the process, and walking their millions of
     objects again at every full collection cost a few percent of an extraction."""
     from etl import resolve
-    from etl.extract.pipeline import build_nlp
 
-    build_nlp()
+    _nlp()
     _assembler()
     resolve.load_tables()
     gc.freeze()
@@ -75,20 +133,169 @@ class _Extracted:
     """
 
     line: str
+    doc_id: str
     sentences: int
     relations: int
     quantities: int
     entities: dict[str, int]
+    warnings: tuple[str, ...]
 
 
-def _work(path: Path) -> tuple[Path, _Extracted | None, str | None]:
+def failure_line(shown: str, stage: str, kind: str, message: str) -> str:
+    """``<path>: <stage>: <ExceptionType>: <message>`` on one line, whatever the name or message hold."""
+    message = " ".join(message.split("\n")) if message else "(no message)"
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "…"
+    return escape_name(f"{shown}: {stage}: {kind}: {message}")
+
+
+def _attempt(source: Source, stage_cell) -> tuple[_Extracted | None, str | None, bool]:
+    """Extract one document in a worker: (result, None, keep going) or (None, failure line, …).
+
+    A MemoryError leaves the worker's heap in an unknown state: the worker reports it and exits.
+    """
+    current = [STAGES[0]]
+
+    def at(stage: str) -> None:
+        current[0] = stage
+        stage_cell.value = STAGES.index(stage)
+
     try:
-        record = extract_text_document(path)
-    except GovgraphError as exc:
-        return path, None, str(exc)
-    counts = {label: len(names) for label, names in record.entities.items()}
-    return path, _Extracted(record.to_json(), len(record.sentences), len(record.relations),
-                            len(record.quantities), counts), None
+        done = extract_source(source, at)
+        at("serialize")
+        record = done.record
+        counts = {label: len(names) for label, names in record.entities.items()}
+        return _Extracted(record.to_json(), record.doc_id, len(record.sentences), len(record.relations),
+                          len(record.quantities), counts, done.warnings), None, True
+    except Exception as exc:  # noqa: BLE001 — any failure of one document is reported, not raised
+        message = getattr(exc, "reason", None) or str(exc)
+        line = failure_line(source.shown, current[0], type(exc).__name__, message)
+        return None, line, not isinstance(exc, MemoryError)
+
+
+def _worker_main(conn: Connection, stage_cell) -> None:
+    """A worker: take (index, source) jobs until told to stop (None) or the parent goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        index, source = job
+        extracted, failure, keep_going = _attempt(source, stage_cell)
+        conn.send((index, extracted, failure, keep_going))
+        if not keep_going:
+            return
+
+
+class _Worker:
+    """One worker process, its end of the pipe, the stage it is at and the job it holds."""
+
+    def __init__(self, context) -> None:
+        self.stage = context.RawValue("i", 0)
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, self.stage), daemon=True)
+        self.process.start()
+        child.close()
+        self.job: tuple[int, Source] | None = None
+        self.seconds = 0.0
+        self.deadline = 0.0
+
+    def give(self, job: tuple[int, Source], seconds: float) -> None:
+        self.stage.value = 0
+        self.job, self.seconds, self.deadline = job, seconds, time.monotonic() + seconds
+        self.conn.send(job)
+
+    def stop(self) -> None:
+        """Ask the worker to leave, and kill it if it does not within a few seconds."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=5)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def death(self) -> str:
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "an unknown signal"
+            return f"the worker process was killed by signal {-code} ({name})"
+        return f"the worker process exited with status {code}"
+
+
+def _run_isolated(sources: list[Source], workers: int, seconds: float,
+                  on_result: Callable[[int, _Extracted | None, str | None], None]) -> None:
+    """Extract every source in worker processes, each result passed to ``on_result`` as it comes.
+
+    Written here rather than with multiprocessing.Pool or concurrent.futures: a Pool hangs on a
+    job whose worker died, and a ProcessPoolExecutor fails every pending job and cannot say
+    which document killed it. Here each worker holds one document at a time, so a dead or
+    overrunning worker is charged to exactly that document and replaced.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = deque(enumerate(sources))
+    pool: list[_Worker] = []
+    try:
+        for _ in range(min(workers, len(sources))):
+            worker = _Worker(context)
+            pool.append(worker)
+            worker.give(queue.popleft(), seconds)
+        while any(w.job for w in pool):
+            busy = [w for w in pool if w.job]
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
+            for worker in busy:
+                result = _poll(worker, ready)
+                if result is None:
+                    continue
+                index, extracted, failure, keep_going = result
+                on_result(index, extracted, failure)
+                worker.job = None
+                if not keep_going:  # dead, killed, or leaving after a MemoryError: replace it
+                    worker.stop()
+                    pool.remove(worker)
+                    if queue:
+                        worker = _Worker(context)
+                        pool.append(worker)
+                if queue:
+                    worker.give(queue.popleft(), seconds)
+    finally:
+        for worker in pool:  # busy ones only on an exception (Ctrl-C): they need not finish
+            worker.stop() if worker.job is None else worker.kill()
+
+
+def _poll(worker: _Worker, ready: set) -> tuple[int, _Extracted | None, str | None, bool] | None:
+    """The worker's result if it has one, a failure line if it died or overran, else None."""
+    index, source = worker.job
+    if worker.conn in ready or worker.process.sentinel in ready:
+        try:
+            if worker.conn.poll():
+                return worker.conn.recv()
+        except (EOFError, OSError):
+            pass
+        worker.process.join(timeout=1)
+        if worker.process.is_alive():  # a readable pipe with nothing to read: not a result yet
+            return None
+        stage = STAGES[worker.stage.value]
+        return index, None, failure_line(source.shown, stage, "WorkerDied", worker.death()), False
+    if time.monotonic() >= worker.deadline:
+        stage = STAGES[worker.stage.value]
+        worker.kill()
+        return index, None, failure_line(
+            source.shown, stage, "TimeoutError",
+            f"took longer than {worker.seconds:g} s, the limit per document; the worker was stopped"), False
+    return None
 
 
 def extract_corpus(
@@ -96,23 +303,44 @@ def extract_corpus(
     out: Path,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    seconds: float = DOCUMENT_SECONDS,
 ) -> ExtractSummary:
-    """Extract every file under ``paths`` into ``out``/records.jsonl; return a summary."""
-    sources = find_sources(paths)
+    """Extract every file under ``paths`` into ``out``/records.jsonl; return a summary.
+
+    Files and folders that could not be walked or extracted are listed in ``failures`` (one
+    line each, without the ``failed: `` the CLI puts before them) and the others are written;
+    raises ReadError when the paths hold no file at all, before anything is written.
+    """
+    from etl.files import atomic_write
+
+    found = scan(paths)
+    if not found.sources and not found.faults:
+        shown = ", ".join(escape_name(str(p)) for p in paths)
+        raise ReadError(f"no files to extract in {shown}; govgraph reads .txt, .html, .docx and .pdf files")
     summary = ExtractSummary(out=out / "records.jsonl")
-    if sources:
+    summary.failures.extend(failure_line(f.shown, "find", f.kind, f.reason) for f in found.faults)
+    if found.sources:
         _warm_up()
-    results: dict[Path, _Extracted] = {}
-    if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            iterator = pool.imap_unordered(_work, sources, chunksize=4)
-            _collect(iterator, len(sources), results, summary, progress)
-    else:
-        _collect(map(_work, sources), len(sources), results, summary, progress)
-    summary.out.parent.mkdir(parents=True, exist_ok=True)
-    with summary.out.open("w", encoding="utf-8") as handle:
-        for path in sorted(results):
-            done = results[path]
+    results: dict[int, _Extracted] = {}
+
+    def on_result(index: int, extracted: _Extracted | None, failure: str | None) -> None:
+        if extracted is not None:
+            results[index] = extracted
+        else:
+            summary.failures.append(failure)
+        if progress:
+            progress(len(results) + len(summary.failures) - len(found.faults), len(found.sources))
+
+    _run_isolated(found.sources, max(1, workers), seconds, on_result)
+    summary.warnings.extend(_warnings(found.sources, results))
+    try:
+        summary.out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReadError(f"cannot create the folder {summary.out.parent}: {exc.strerror}") from None
+    # Sources are sorted by their path relative to the root, so the index order is the path order.
+    with atomic_write(summary.out) as handle:
+        for index in sorted(results):
+            done = results[index]
             handle.write(done.line + "\n")
             summary.documents += 1
             summary.sentences += done.sentences
@@ -124,11 +352,14 @@ def extract_corpus(
     return summary
 
 
-def _collect(iterator, total, results, summary, progress) -> None:
-    for done, (path, extracted, error) in enumerate(iterator, start=1):
-        if extracted is not None:
-            results[path] = extracted
-        else:
-            summary.failures.append(error)
-        if progress:
-            progress(done, total)
+def _warnings(sources: list[Source], results: dict[int, _Extracted]) -> list[str]:
+    """Per document, what did not stop it; per set of paths with the same bytes, one line."""
+    lines = [f"{sources[i].shown}: {w}" for i in sorted(results) for w in results[i].warnings]
+    same: dict[str, list[int]] = defaultdict(list)
+    for index in sorted(results):
+        same[results[index].doc_id].append(index)
+    for indices in same.values():
+        if len(indices) > 1:
+            first, *others = (sources[i].shown for i in indices)
+            lines.append(f"{first}: same content as {', '.join(others)} (each extracted as its own document)")
+    return sorted(escape_name(line) for line in lines)
