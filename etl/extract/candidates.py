@@ -59,6 +59,10 @@ class Grammar:
     leading_words: tuple[str, ...]
     generic_modifiers: re.Pattern[str]
     types: dict[str, TypeGrammar]
+    enumeration: re.Pattern[str] | None = None
+    enumeration_heads: dict[str, str] | None = None
+    enumeration_examples: dict[str, list[str]] | None = None
+    enumeration_counterexamples: tuple[str, ...] = ()
 
 
 def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
@@ -105,10 +109,18 @@ def load_grammar(path: Path | None = None) -> Grammar:
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None)
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
+    heads = data.get("enumeration_heads") or {}
+    unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
+    if unknown:
+        raise DataFileError(f"{path}:{_line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
+    enumeration = re.compile(
+        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
+        + "|".join(map(re.escape, sorted(heads, key=len, reverse=True))) + ")") if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
-        re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types)
+        re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types, enumeration, dict(heads),
+        dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()))
 
 
 class CandidateFinder:
@@ -118,15 +130,52 @@ class CandidateFinder:
         self.grammar = grammar
         self.types = [grammar.types[label] for label in TYPE_ORDER if label in grammar.types]
 
-    def find(self, text: str, words: list[Word]) -> list[tuple[int, int, str, str]]:
+    def find(self, text: str, words: list[Word], not_water: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
+        """Candidates of every type; ``not_water`` holds the short names of the document's regions
+        (滨海 of 滨海县), which the analyser tags as places like rivers."""
         found = []
-        for i, word in enumerate(words):
+        for i in range(len(words)):
             for grammar in self.types:
                 hit = self._candidate(text, words, i, grammar)
-                if hit:
+                if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
                     found.append(hit)
                     break
+        return found + self.enumerated(text)
+
+    def enumerated(self, text: str) -> list[tuple[int, int, str, str]]:
+        """The items of lists closed by 等 and a head (A、B、C等工作机制), each of the head's type."""
+        g = self.grammar
+        if g.enumeration is None:
+            return []
+        found = []
+        for match in g.enumeration.finditer(text):
+            label = g.enumeration_heads[match["head"]]
+            at = match.start("items")
+            items = re.split(r"(、|和|及|与)", match["items"])
+            if len(items) < 3:
+                continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
+            for item in items:
+                if item in ("、", "和", "及", "与"):
+                    at += len(item)
+                    continue
+                start, name = self._without_verbs(at, item)
+                at += len(item)
+                if 2 <= len(name) <= 10 and re.fullmatch(r"[\u4e00-\u9fff]+", name) \
+                        and not g.generic_modifiers.match(name):
+                    found.append((start, start + len(name), label, name))
         return found
+
+    def _without_verbs(self, at: int, item: str) -> tuple[int, str]:
+        """An enumerated item without the verbs and lead words that open the list (建立联席会议 → 联席会议)."""
+        g = self.grammar
+        changed = True
+        while changed:
+            changed = False
+            for word in sorted(g.governing_verbs | set(g.leading_words), key=len, reverse=True):
+                if item.startswith(word) and len(item) - len(word) >= 2:
+                    item, at, changed = item[len(word):], at + len(word), True
+                    break
+        return at, item
 
     def _candidate(self, text: str, words: list[Word], i: int, grammar: TypeGrammar):
         end = words[i].end
@@ -148,9 +197,12 @@ class CandidateFinder:
             if ADMIN_AFTER.match(text, end):
                 return None
         phrase = text[start:end]
+        quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
+        if grammar.label == "Mechanism" and text[start - 1:start] in ("”", "》"):
+            return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
         if grammar.label == "Actor":
             phrase, start = self._without_region(phrase, start)
-        if not self._acceptable(phrase, head, grammar):
+        if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar):
             return None
         return start, end, grammar.label, phrase
 

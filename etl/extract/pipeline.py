@@ -265,7 +265,9 @@ class CandidatesComponent:
         words = analyse(text)
         doc._.words = words
         spans = []
-        for start, end, label, phrase in self.finder.find(text, words):
+        regions = doc.user_data.get("region_mentions") or []
+        short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
+        for start, end, label, phrase in self.finder.find(text, words, short_names):
             label, name = self.canonical(label, phrase)
             span = doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
             if span is not None:
