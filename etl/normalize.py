@@ -5,7 +5,12 @@ simplified ones with mainland phrasing (OpenCC tw2sp: 專案→项目, 資訊→
 full-width letters, digits and symbols made half-width, whitespace tidied, and the
 scraped page's junk lines (navigation, breadcrumbs, print bars, advertising) removed, with
 the title, date and issuing body they carry kept as metadata. The junk patterns are data:
-schema/normalize/junk.yaml.
+schema/normalize/junk.yaml. Pinyin that machine conversion prints after characters
+(河長(zhǎng)制) is removed first, as schema/normalize/pinyin.yaml describes.
+
+Offsets: sentences (etl.segment) are offsets into the normalized text this stage returns,
+and evidence is sentence indices, so removing text here cannot make evidence point at the
+wrong sentence; nothing downstream refers to offsets of the raw text.
 """
 
 from __future__ import annotations
@@ -67,6 +72,76 @@ def junk_patterns(path: Path | None = None) -> tuple[str, tuple[JunkPattern, ...
         patterns.append(JunkPattern(item["id"], item["kind"], regex,
                                     tuple(item.get("examples", ())), tuple(item.get("counterexamples", ()))))
     return str(data.get("version", "")), tuple(patterns)
+
+
+@dataclass(frozen=True)
+class PinyinRule:
+    """Which parenthesized syllables after a Han character are pinyin (schema/normalize/pinyin.yaml)."""
+
+    syllables: frozenset[str]
+    neutral: frozenset[str]
+    neutral_after: int
+    examples: tuple[tuple[str, str], ...]
+    counterexamples: tuple[str, ...]
+
+
+# A parenthesized run of pinyin letters (ASCII or full-width brackets) right after a Han
+# character; whether it is a syllable is decided against the data file, not here.
+_PAREN_SYLLABLE = re.compile(
+    r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[(（]([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêếề]{1,6})[)）]")
+_TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜếề", "aaaaeeeeiiiioooouuuuüüüüêê")
+
+
+@functools.cache
+def pinyin_rule(path: Path | None = None) -> PinyinRule:
+    """The syllables of schema/normalize/pinyin.yaml (every initial with every final), checked as they load."""
+    path = path or config.schema_dir() / "normalize" / "pinyin.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        initials, finals = [""] + list(data["initials"]), list(data["finals"])
+        neutral = frozenset(data["neutral"])
+        after = int(data["neutral_after"])
+        examples = tuple((str(a), str(b)) for a, b in data.get("examples", ()))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: needs initials, finals, neutral, neutral_after and "
+                            f"examples as [text, expected] pairs ({exc})") from None
+    syllables = frozenset(i + f for i in initials for f in finals)
+    unknown = sorted(neutral - syllables)
+    if unknown:
+        raise DataFileError(f"{path}: neutral syllables that are no syllable of the initials and finals: {unknown}")
+    return PinyinRule(syllables, neutral, after, examples, tuple(data.get("counterexamples", ())))
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove the pinyin a converter printed after characters: 河長(zhǎng)制 → 河長制.
+
+    A syllable with a tone mark goes; an unmarked one only when it is a neutral-tone particle
+    and the text carries at least ``neutral_after`` marked ones (so 他的(de) alone stays, as do
+    ASCII words in brackets: 全球定位系统(GPS)).
+    """
+    if "(" not in text and "（" not in text:
+        return text
+    rule = pinyin_rule()
+    marked: list[tuple[int, int]] = []
+    neutral: list[tuple[int, int]] = []
+    for match in _PAREN_SYLLABLE.finditer(text):
+        word = match.group(1)
+        plain = word.lower().translate(_TONE_MARKS)
+        if plain not in rule.syllables:
+            continue
+        if plain != word.lower():
+            marked.append(match.span())
+        elif plain in rule.neutral:
+            neutral.append(match.span())
+    if not marked:
+        return text
+    spans = sorted(marked + neutral) if len(marked) >= rule.neutral_after else marked
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 @functools.cache
@@ -181,8 +256,9 @@ def choose_title(lines: list[str], meta: dict[str, str]) -> str:
 
 def normalize(raw: RawDocument) -> NormalizedDocument:
     """Clean a RawDocument into simplified, half-width text without page junk, plus metadata."""
-    traditional = is_traditional(raw.text)
-    text = to_simplified(raw.text) if traditional else raw.text
+    text = strip_pinyin(raw.text)
+    traditional = is_traditional(text)
+    text = to_simplified(text) if traditional else text
     text = half_width(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [collapse_spaces(line) for line in text.split("\n")]
     lines, meta = strip_junk([line for line in lines if line])

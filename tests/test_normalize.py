@@ -90,3 +90,49 @@ def test_no_body_paragraph_of_the_samples_is_lost(path):
         line = normalize.join_cjk(normalize.collapse_spaces(line))
         if len(line) > 30 and line.endswith("。"):
             assert line in doc.text
+
+
+# --- pinyin printed after characters ------------------------------------------------------
+
+RULE = normalize.pinyin_rule()
+
+
+@pytest.mark.parametrize(("text", "expected"), RULE.examples)
+def test_pinyin_after_a_character_is_removed(text, expected):
+    assert normalize.strip_pinyin(text) == expected
+
+
+@pytest.mark.parametrize("text", RULE.counterexamples)
+def test_words_in_brackets_that_are_not_pinyin_stay(text):
+    assert normalize.strip_pinyin(text) == text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("梧州市長(zhǎng)洲鎮(zhèn)正陽(yáng)村", "梧州市长洲镇正阳村"),  # ASCII brackets
+    ("全面推行河長（zhǎng）制", "全面推行河长制"),  # full-width brackets
+    ("綠(lǜ)色發(fā)展", "绿色发展"),  # ü with a tone mark
+    ("河長(zhǎng)制、湖長(zhǎng)制和林長(zhǎng)制的(de)成效", "河长制、湖长制和林长制的成效"),  # neutral tone
+    ("他的(de)成效", "他的(de)成效"),  # a lone unmarked syllable may be anything: kept
+    ("配備全球定位系統(GPS)和河長(zhǎng)巡河終端", "配备全球定位系统(GPS)和河长巡河终端"),
+])
+def test_normalize_removes_pinyin_before_simplifying(text, expected):
+    assert normalize.normalize(raw(text)).text == expected
+
+
+def test_a_report_with_pinyin_reads_as_without_and_evidence_points_at_its_sentence(tmp_path):
+    from etl.extract import extract_text_document
+
+    plain = "梧州市全面落实河长制湖长制，持续推进河湖治理。\n梧州市长洲镇正阳村建成生态清洁小流域2条。"
+    marked = ("梧州市全面落實河長(zhǎng)制湖長(zhǎng)制，持續(xù)推進(jìn)河湖治理。\n"
+              "梧州市長(zhǎng)洲鎮(zhèn)正陽(yáng)村建成生態(tài)清潔小流域2條(tiáo)。")
+    (tmp_path / "plain.txt").write_text(plain, encoding="utf-8")
+    (tmp_path / "marked.txt").write_text(marked, encoding="utf-8")
+    a = extract_text_document(tmp_path / "plain.txt")
+    b = extract_text_document(tmp_path / "marked.txt")
+    assert [s.text for s in b.sentences] == [s.text for s in a.sentences]
+    assert b.entities == a.entities and b.relations == a.relations
+    text = normalize.normalize(read.read_document(tmp_path / "marked.txt")).text
+    assert all(text[s.start:s.end] == s.text for s in b.sentences)
+    named = [r for r in b.relations if r.type in ("ADOPTS", "IMPLEMENTS")]
+    assert {r.type for r in named} == {"ADOPTS", "IMPLEMENTS"}
+    assert all(r.tail in b.sentences[i].text for r in named for i in r.props.evidence)
