@@ -44,6 +44,7 @@ class TypeGrammar:
     counterexamples: tuple[str, ...]
     treatment_heads: frozenset[str] = frozenset()
     treatment_objects: re.Pattern[str] | None = None
+    heads_are_names: bool = False
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -63,6 +64,7 @@ class Grammar:
     enumeration_heads: dict[str, str] | None = None
     enumeration_examples: dict[str, list[str]] | None = None
     enumeration_counterexamples: tuple[str, ...] = ()
+    patterns: tuple[tuple[str, re.Pattern[str], dict[str, str], tuple[str, ...]], ...] = ()
 
 
 def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
@@ -107,7 +109,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
             label, tuple(sorted(spec["heads"], key=len, reverse=True)), int(spec.get("max_length", 12)),
             needs, exclude, bool(spec.get("needs_place_tag")), dict(spec.get("examples") or {}),
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
-            re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None)
+            re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
+            bool(spec.get("heads_are_names")))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -120,7 +123,19 @@ def load_grammar(path: Path | None = None) -> Grammar:
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
         re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types, enumeration, dict(heads),
-        dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()))
+        dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
+        tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())))
+
+
+def _pattern(path: Path, text: str, number: int, spec: dict):
+    """(label, compiled pattern, examples, counterexamples) of one construction in 'patterns'."""
+    where = f"{path}:{_line_of(text, 'patterns')}: pattern {number + 1}"
+    if spec.get("label") not in TYPE_ORDER or "pattern" not in spec:
+        raise DataFileError(f"{where}: needs a 'label' of {', '.join(TYPE_ORDER)} and a 'pattern'")
+    compiled = _compile(path, where, spec["pattern"])
+    if "name" not in compiled.groupindex:
+        raise DataFileError(f"{where}: the pattern needs a group (?P<name>…)")
+    return spec["label"], compiled, dict(spec.get("examples") or {}), tuple(spec.get("counterexamples") or ())
 
 
 class CandidateFinder:
@@ -140,7 +155,12 @@ class CandidateFinder:
                 if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
                     found.append(hit)
                     break
-        return found + self.enumerated(text)
+        return found + self.enumerated(text) + self.constructions(text)
+
+    def constructions(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”)."""
+        return [(m.start("name"), m.end("name"), label, m["name"])
+                for label, pattern, _, _ in self.grammar.patterns for m in pattern.finditer(text)]
 
     def enumerated(self, text: str) -> list[tuple[int, int, str, str]]:
         """The items of lists closed by 等 and a head (A、B、C等工作机制), each of the head's type."""
@@ -171,7 +191,7 @@ class CandidateFinder:
         changed = True
         while changed:
             changed = False
-            for word in sorted(g.governing_verbs | set(g.leading_words), key=len, reverse=True):
+            for word in self._openers():
                 if item.startswith(word) and len(item) - len(word) >= 2:
                     item, at, changed = item[len(word):], at + len(word), True
                     break
@@ -179,12 +199,13 @@ class CandidateFinder:
 
     def _candidate(self, text: str, words: list[Word], i: int, grammar: TypeGrammar):
         end = words[i].end
-        if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG"):
-            return None  # 规定 as a verb (办公室规定乡级林长…) ends no name
         word_text = text[words[i].start:end]
         head = grammar.head_of(word_text) or self._head_across(text, words, i, grammar)
         if head is None:
             return None
+        if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
+                and not (head in grammar.treatment_heads or len(head) == 1 and grammar.label == "Actor"):
+            return None  # 规定 as a verb (办公室规定乡级林长…) ends no name; 清淤 and 办 often are tagged verbs
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
         if start_word is None:
             return None
@@ -196,6 +217,10 @@ class CandidateFinder:
                 return None
             if ADMIN_AFTER.match(text, end):
                 return None
+        for opener in self._openers():
+            if text.startswith(opener, start) and end - start - len(opener) >= len(head) + 1:
+                start += len(opener)
+                break
         phrase = text[start:end]
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
         if grammar.label == "Mechanism" and text[start - 1:start] in ("”", "》"):
@@ -249,6 +274,14 @@ class CandidateFinder:
                 break
         return start
 
+    @functools.cache  # noqa: B019 - one finder a process
+    def _openers(self) -> tuple[str, ...]:
+        """Words that open a phrase without belonging to a name: governing verbs (with the
+        aspect particle they take, 建立了), lead words, and prepositions that LAC joins to the
+        name after them (自林长制…以来)."""
+        verbs = [v + "了" for v in self.grammar.governing_verbs] + list(self.grammar.governing_verbs)
+        return tuple(sorted(set(verbs) | set(self.grammar.leading_words) | {"了", "自", "从"}, key=len, reverse=True))
+
     @staticmethod
     def _without_region(phrase: str, start: int) -> tuple[str, int]:
         """An actor without the region before it (县河长办 → 河长办, 商城县林业局 → 林业局)."""
@@ -268,7 +301,9 @@ class CandidateFinder:
         if need is not None:
             return need.search(phrase) is not None
         modifier = phrase[:-len(head)]
-        return bool(modifier) and not self.grammar.generic_modifiers.match(modifier)
+        if not modifier:
+            return grammar.heads_are_names and len(head) >= 2
+        return not self.grammar.generic_modifiers.match(modifier)
 
 
 @functools.cache

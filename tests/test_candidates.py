@@ -1,0 +1,91 @@
+"""The head-noun grammars and the analyser under them: every example of schema/patterns/grammar.yaml
+yields its name, no counterexample yields a name of that type, and the data file's errors name
+path:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.errors import DataFileError
+from etl.extract import analyser
+from etl.extract.candidates import CandidateFinder, finder, load_grammar
+
+GRAMMAR = load_grammar()
+
+
+def names(text: str, label: str) -> set[str]:
+    return {name for _, _, found, name in finder().find(text, analyser.analyse(text)) if found == label}
+
+
+TYPE_EXAMPLES = [(label, text, name) for label, spec in GRAMMAR.types.items() for text, name in spec.examples.items()]
+TYPE_COUNTER = [(label, text) for label, spec in GRAMMAR.types.items() for text in spec.counterexamples]
+
+
+@pytest.mark.parametrize(("label", "text", "name"), TYPE_EXAMPLES)
+def test_type_examples_yield_their_name(label, text, name):
+    assert name in names(text, label)
+
+
+@pytest.mark.parametrize(("label", "text"), TYPE_COUNTER)
+def test_type_counterexamples_yield_no_name_of_the_type(label, text):
+    assert names(text, label) == set()
+
+
+@pytest.mark.parametrize(("text", "items"), list(GRAMMAR.enumeration_examples.items()))
+def test_enumerations_name_every_item(text, items):
+    found = [name for _, _, _, name in CandidateFinder(GRAMMAR).enumerated(text)]
+    assert found == items
+
+
+@pytest.mark.parametrize("text", GRAMMAR.enumeration_counterexamples)
+def test_enumeration_counterexamples(text):
+    assert CandidateFinder(GRAMMAR).enumerated(text) == []
+
+
+CONSTRUCTION_EXAMPLES = [(label, text, name) for label, _, examples, _ in GRAMMAR.patterns
+                         for text, name in examples.items()]
+CONSTRUCTION_COUNTER = [(label, pattern, text) for label, pattern, _, counter in GRAMMAR.patterns for text in counter]
+
+
+@pytest.mark.parametrize(("label", "text", "name"), CONSTRUCTION_EXAMPLES)
+def test_constructions_yield_their_name(label, text, name):
+    assert (label, name) in {(found, n) for _, _, found, n in CandidateFinder(GRAMMAR).constructions(text)}
+
+
+@pytest.mark.parametrize(("label", "pattern", "text"), CONSTRUCTION_COUNTER)
+def test_construction_counterexamples(label, pattern, text):
+    assert pattern.search(text) is None
+
+
+def test_analyser_offsets_cover_the_text_and_tag_places():
+    text = "沩水流经全县，县河长办牵头。\n聘请河道保洁员"
+    words = analyser.analyse(text)
+    assert "".join(text[w.start:w.end] for w in words) == text.replace("\n", "")
+    assert ("沩水", "LOC") in {(text[w.start:w.end], w.tag) for w in words}
+
+
+def test_long_runs_are_cut_at_clause_marks():
+    text = "，".join(["建设淤地坝"] * 120) + "。"
+    runs = analyser._runs(text)
+    assert max(end - start for start, end in runs) <= analyser.MAX_RUN
+    assert runs[0][0] == 0 and runs[-1][1] == len(text)
+
+
+def test_region_short_names_are_no_water_bodies():
+    text = "滨海位于黄海之滨，沩水流经"
+    found = finder().find(text, analyser.analyse(text), frozenset({"滨海"}))
+    assert "滨海" not in {name for *_, name in found}
+
+
+def test_actor_loses_its_region_and_the_number_before_it():
+    assert "河长办" in names("县河长办组织巡查", "Actor")
+    assert "名护林员" not in names("设立了892 名护林员", "Actor")
+    assert "护林员" in names("设立了892 名护林员", "Actor")
+
+
+def test_bad_grammar_file_names_path_and_line(tmp_path):
+    bad = tmp_path / "grammar.yaml"
+    bad.write_text("nominal_tags: [n]\ninner_tags: [v]\ngoverning_verbs: []\nleading_words: []\n"
+                   "generic_modifiers: [工作]\ntypes:\n  Gadget:\n    heads: [机]\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=rf"{bad}:7: unknown type 'Gadget'"):
+        load_grammar(bad)
