@@ -189,7 +189,7 @@ def extract(
     if missing:
         raise GovgraphError(f"no such file or folder: {', '.join(missing)}")
     console = Console(stderr=True)
-    with Progress(console=console, transient=True) as progress:
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("extracting", total=None)
         summary = extract_corpus(
             paths, out, workers, lambda done, total: progress.update(task, completed=done, total=total),
