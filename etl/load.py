@@ -1,40 +1,49 @@
-"""Load stage: records.jsonl in, a Neo4j graph out, batched, idempotent and evidence-keeping.
+"""Load stage: records.jsonl in, a Neo4j graph out, one document all-or-nothing, idempotent.
 
-Takes DocumentRecords (or a records.jsonl path / folder) and a driver; returns LoadStats.
-Every write is an ``UNWIND $rows … MERGE`` on constraint-backed keys in a managed write
-transaction, nodes before relationships. Labels and relationship types come only from the
-ontology's whitelist in etl.records, never from document text. Each relationship keeps the
-sentence ids that support it (``evidence``) and the documents they come from (``docs``);
-loading the same record again adds nothing. A document whose content changed (same file
-name, new doc_id) first takes its old version out: its sentences, its evidence on every
-relationship (a relationship left without evidence goes), its anonymized regions.
+Takes DocumentRecords (or a records.jsonl path / folder, as Path or str) and a driver; returns
+LoadStats. The graph model is etl.graph's: a document is its path; everything it asserts (its
+sentences, mentions, anonymized regions, and one relationship per assertion carrying its
+``doc_key`` and ``evidence``) is its own, so loading or replacing a document touches only its
+own data, found through indexes, and the time per document does not grow with the graph.
 
-Quantities become their own MEASURES / IMPLEMENTS relationships (key = doc_id:n) with value,
-unit, value_std, unit_std, year, kind, redacted and evidence; the entity-level relationship of
-the same type has key "".
+Every record is validated first (etl.graph's whitelist and bounds, references inside the
+document); a record that fails is one line naming ``path:line`` and the field, and is not
+loaded. Documents are written in batches, a batch in one write transaction; a batch Neo4j
+refuses is retried document by document, so one bad document is reported and the others load.
+A document already in the graph with the same record (same record hash) is left alone; a new
+version of a path replaces the old one in the same transaction that writes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 import neo4j
-from etl import config, migrations
+from etl import config, graph, migrations
 from etl.errors import LoadError, RecordError
-from etl.records import LABELS, RELATION_ENDS, DocumentRecord, iter_record_lines, parse_record
+from etl.records import DocumentRecord, iter_record_lines, parse_record
 
-# Fastest of the sizes benchmarks/load.py tried on 2,000 documents (50 and 200); see README.
+# Fastest of the sizes benchmarks/load.py tried (50, 200 and 500 documents); see README.
 DEFAULT_BATCH = 200
+
+Item = tuple[str, DocumentRecord]  # (where it came from: path:line or <records>:n, the record)
 
 
 @dataclass
 class LoadStats:
+    """What a load did: documents written, replaced and left unchanged, Neo4j's counters, failures."""
+
     documents: int = 0
     replaced: int = 0
+    unchanged: int = 0
     nodes_created: int = 0
     nodes_updated: int = 0
     nodes_deleted: int = 0
@@ -45,13 +54,10 @@ class LoadStats:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def add(self, summary: neo4j.ResultSummary, merged: str | None = None, rows: int = 0) -> None:
-        """Count a statement's changes; ``merged`` rows ("nodes" or "relationships") not created were updated."""
+    def add(self, summary: neo4j.ResultSummary, merged_rows: int = 0) -> None:
+        """Count a statement's changes; of ``merged_rows`` MERGEd nodes, those not created were updated."""
         c = summary.counters
-        if merged == "nodes":
-            self.nodes_updated += rows - c.nodes_created
-        elif merged == "relationships":
-            self.relationships_updated += rows - c.relationships_created
+        self.nodes_updated += max(0, merged_rows - c.nodes_created) if merged_rows else 0
         self.nodes_created += c.nodes_created
         self.nodes_deleted += c.nodes_deleted
         self.relationships_created += c.relationships_created
@@ -59,16 +65,105 @@ class LoadStats:
         self.properties_set += c.properties_set
 
 
-def region_key(name: str, anonymized: bool, doc_id: str) -> str:
-    return f"{name}@{doc_id}" if anonymized else name
+# --- validation: what a record may put in the graph -------------------------------------------
 
 
-def is_anonymized(record: DocumentRecord, name: str) -> bool:
-    """Whether a region of the record is anonymized (XX区), hence scoped to its document."""
-    props = record.properties.get("Region", {}).get(name, {})
-    if "anonymized" in props:
-        return bool(props["anonymized"])
-    return bool(record.region and record.region.name == name and record.region.anonymized)
+def _check(value: Any, where: str, limit: int = graph.MAX_NAME) -> None:
+    problem = graph.bounded(value, limit)
+    if problem:
+        raise RecordError(f"{where}: {problem}")
+
+
+def _check_evidence(indices: list[int], sentences: set[int], where: str) -> None:
+    if len(indices) > graph.MAX_LIST:
+        raise RecordError(f"{where}: {len(indices)} evidence sentences (at most {graph.MAX_LIST})")
+    outside = [i for i in indices if i not in sentences]
+    if outside:
+        raise RecordError(f"{where}: evidence sentence {outside[0]} is not a sentence of the document "
+                          f"({len(sentences)} sentences)")
+
+
+def _check_document(record: DocumentRecord) -> set[int]:
+    """Bounds of the document's own fields and sentences; returns its sentence indices."""
+    _check(graph.document_path(record), "path", graph.MAX_PATH)
+    _check(record.doc, "doc", graph.MAX_PATH)
+    _check(record.doc_id, "doc_id")
+    for name in ("title", "date", "source", "lexicon_version"):
+        _check(getattr(record, name), name, graph.MAX_TEXT)
+    indices: set[int] = set()
+    for n, sentence in enumerate(record.sentences):
+        for name in ("index", "start", "end"):
+            _check(getattr(sentence, name), f"sentences.{n}.{name}")
+        _check(sentence.text, f"sentences.{n}.text", graph.MAX_TEXT)
+        if sentence.index in indices:
+            raise RecordError(f"sentences.{n}.index: sentence {sentence.index} appears twice")
+        indices.add(sentence.index)
+    return indices
+
+
+def _check_entities(record: DocumentRecord) -> None:
+    """Names bounded, properties from the whitelist with bounded values of the allowed type."""
+    for label, names in record.entities.items():
+        for name in names:
+            if not name.strip():
+                raise RecordError(f"entities.{label}: an empty name")
+            _check(name, f"entities.{label}.{name[:40]}")
+    for label, by_name in record.properties.items():
+        allowed = graph.NODE_PROPERTIES[label]
+        for name, props in by_name.items():
+            for prop, value in props.items():
+                where = f"properties.{label}.{name[:40]}.{prop}"
+                if prop not in allowed:
+                    raise RecordError(f"{where}: not a property a record may set on a {label} "
+                                      f"(allowed: {', '.join(sorted(allowed))})")
+                if value is not None and not isinstance(value, allowed[prop]):
+                    raise RecordError(f"{where}: a {type(value).__name__}, not a {allowed[prop][0].__name__}")
+                _check(value, where)
+
+
+def validate(record: DocumentRecord) -> None:
+    """Refuse a record that reaches beyond its document or holds a value Neo4j would refuse.
+
+    Raises RecordError naming the document and the field: properties outside etl.graph's
+    whitelist, values outside its bounds, relations and quantities naming entities the record
+    does not list, evidence pointing outside the document's sentences.
+    """
+    try:
+        sentences = _check_document(record)
+        _check_entities(record)
+        if record.region:
+            _check(record.region.name, "region.name")
+            _check(record.region.level, "region.level")
+            _check(record.region.adcode, "region.adcode")
+        for n, rel in enumerate(record.relations):
+            where = f"relations.{n}"
+            if rel.type != "REPORTS_ON":
+                heads, tails = graph.RELATION_ENDS[rel.type]
+                if label_of(record, rel.head, heads) is None:
+                    raise RecordError(f"{where}: {rel.type} head {rel.head[:40]!r} is not among its "
+                                      f"{'/'.join(heads)} entities")
+                if label_of(record, rel.tail, tails) is None:
+                    raise RecordError(f"{where}: {rel.type} tail {rel.tail[:40]!r} is not among its "
+                                      f"{'/'.join(tails)} entities")
+            _check(rel.props.year, f"{where}.year")
+            _check(rel.props.count, f"{where}.count")
+            _check_evidence(rel.props.evidence, sentences, f"{where}.evidence")
+        for n, q in enumerate(record.quantities):
+            where = f"quantities.{n}"
+            if q.subject not in record.entities.get(q.subject_type, []):
+                raise RecordError(f"{where}.subject: {q.subject[:40]!r} is not among its {q.subject_type} entities")
+            for name in graph.QUANTITY_PROPERTIES:
+                _check(getattr(q, name), f"{where}.{name}", graph.MAX_TEXT if name == "text" else graph.MAX_NAME)
+            _check_evidence(q.evidence, sentences, f"{where}.evidence")
+        for n, m in enumerate(record.mentions):
+            where = f"mentions.{n}"
+            if m.name not in record.entities.get(m.type, []):
+                raise RecordError(f"{where}: {m.type} {m.name[:40]!r} is not among its entities")
+            _check_evidence([m.sentence], sentences, f"{where}.sentence")
+            _check(m.start, f"{where}.start")
+            _check(m.end, f"{where}.end")
+    except RecordError as exc:
+        raise RecordError(f"document {record.doc[:200]!r}: {exc}") from None
 
 
 def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -76,224 +171,337 @@ def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str
     return next((label for label in allowed if name in record.entities.get(label, [])), None)
 
 
-def validate(record: DocumentRecord) -> None:
-    """Refuse a record whose relations or quantities name entities it does not list."""
-    for rel in record.relations:
-        if rel.type == "REPORTS_ON":
-            continue
-        heads, tails = RELATION_ENDS[rel.type]
-        if label_of(record, rel.head, heads) is None:
-            raise RecordError(f"document {record.doc!r}: relation {rel.type} head {rel.head!r} "
-                              f"is not among its {'/'.join(heads)} entities")
-        if label_of(record, rel.tail, tails) is None:
-            raise RecordError(f"document {record.doc!r}: relation {rel.type} tail {rel.tail!r} "
-                              f"is not among its {'/'.join(tails)} entities")
-    for quantity in record.quantities:
-        if quantity.subject not in record.entities.get(quantity.subject_type, []):
-            raise RecordError(f"document {record.doc!r}: quantity of {quantity.subject!r} "
-                              f"is not among its {quantity.subject_type} entities")
+def is_anonymized(record: DocumentRecord, name: str) -> bool:
+    """Whether a region of the record is anonymized (XX区), hence scoped to its document."""
+    props = record.properties.get("Region", {}).get(name, {})
+    if props.get("anonymized") is not None:
+        return bool(props["anonymized"])
+    return bool(record.region and record.region.name == name and record.region.anonymized)
 
 
 def entity_key(record: DocumentRecord, label: str, name: str) -> str:
-    """The key of an entity node: the name, or name@doc_id for an anonymized region."""
-    return region_key(name, is_anonymized(record, name), record.doc_id) if label == "Region" else name
+    """The key of an entity node: the name, or name@doc_key for an anonymized region."""
+    if label != "Region":
+        return name
+    return graph.region_key(name, is_anonymized(record, name), graph.doc_key(graph.document_path(record)))
+
+
+def record_hash(record: DocumentRecord) -> str:
+    """What tells two loads of one path apart: a hash of the whole record (a re-extraction changes it)."""
+    return hashlib.sha256(record.to_json().encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 # --- the graph rows of records: what every sink (Neo4j, bulk CSV, NetworkX) writes -------------
 
 
+def _owner(record: DocumentRecord) -> str:
+    return graph.doc_key(graph.document_path(record))
+
+
 def document_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    return [{"doc_id": r.doc_id, "name": r.doc, "title": r.title, "date": r.date, "source": r.source,
-             "lang_variant": r.lang_variant, "lexicon_version": r.lexicon_version} for r in records]
+    """One row a document: its path (the key), doc_key, content hash, file name and metadata."""
+    return [{"path": graph.document_path(r), "doc_key": _owner(r), "doc_id": r.doc_id, "name": r.doc,
+             "title": r.title, "date": r.date, "source": r.source, "lang_variant": r.lang_variant,
+             "lexicon_version": r.lexicon_version, "record_hash": record_hash(r)} for r in records]
 
 
 def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    return [{"id": f"{r.doc_id}:{s.index}", "doc_id": r.doc_id, "index": s.index, "text": s.text,
-             "start": s.start, "end": s.end} for r in records for s in r.sentences]
+    rows = []
+    for r in records:
+        owner = _owner(r)
+        rows += [{"id": f"{owner}:{s.index}", "doc_key": owner, "index": s.index, "text": s.text,
+                  "start": s.start, "end": s.end} for s in r.sentences]
+    return rows
 
 
 def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, rows {key, name, props}; props without nulls, regions with anonymized (and doc_id)."""
+    """Per label, rows {key, name, props}: whitelisted props without nulls; anonymized regions owned."""
     rows: dict[str, list[dict]] = defaultdict(list)
     for r in records:
-        for label in LABELS:
+        for label in graph.ENTITY_LABELS:
+            allowed = graph.NODE_PROPERTIES[label]
             for name in r.entities.get(label, []):
-                props = {k: v for k, v in r.properties.get(label, {}).get(name, {}).items() if v is not None}
+                given = r.properties.get(label, {}).get(name, {})
+                props = {k: v for k, v in given.items() if v is not None and k in allowed}
                 if label == "Region":
                     anonymized = is_anonymized(r, name)
-                    props.update(anonymized=anonymized)
+                    props["anonymized"] = anonymized
                     if anonymized:
-                        props["doc_id"] = r.doc_id
+                        props["doc_key"] = _owner(r)
                 rows[label].append({"key": entity_key(r, label, name), "name": name, "props": props})
     return rows
 
 
 def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, MENTIONS rows {sentence, key, start, end}."""
-    rows: dict[str, list[dict]] = defaultdict(list)
+    """Per label, MENTIONS rows {sentence, key, start, end}; one per sentence, entity and start."""
+    rows: dict[str, dict[tuple, dict]] = defaultdict(dict)
     for r in records:
+        owner = _owner(r)
         for m in r.mentions:
-            rows[m.type].append({"sentence": f"{r.doc_id}:{m.sentence}", "key": entity_key(r, m.type, m.name),
-                                 "start": m.start, "end": m.end})
-    return rows
+            row = {"sentence": f"{owner}:{m.sentence}", "key": entity_key(r, m.type, m.name),
+                   "start": m.start, "end": m.end}
+            rows[m.type][row["sentence"], row["key"], m.start] = row
+    return {label: list(by_key.values()) for label, by_key in rows.items()}
 
 
 def reports_on_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    return [{"doc_id": r.doc_id, "key": region_key(r.region.name, r.region.anonymized, r.doc_id)}
-            for r in records if r.region]
+    return [{"doc_key": _owner(r), "key": entity_key(r, "Region", r.region.name)} for r in records if r.region]
+
+
+def _merge_evidence(old: list[str], new: list[str]) -> list[str]:
+    return old + [e for e in new if e not in old]
 
 
 def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str], list[dict]]:
-    """Per (type, head label, tail label), rows {head, tail, rkey, evidence, doc_id, props}.
+    """Per (type, head label, tail label), rows {head, tail, props}: one per document and assertion.
 
-    Relations have rkey ""; each quantity is its own MEASURES/IMPLEMENTS row with rkey doc_id:n.
+    A relation the record states twice is one relationship with both evidences (properties from
+    the last); each quantity is its own MEASURES/IMPLEMENTS with ``key`` doc_key:n, a relation
+    has key "". Every row's props carry ``doc_key`` and ``evidence`` (sentence ids).
     """
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in records:
+        owner = _owner(r)
+        assertions: dict[tuple[str, str, str, str, str], dict] = {}
         for rel in r.relations:
             if rel.type == "REPORTS_ON":
                 continue
-            heads, tails = RELATION_ENDS[rel.type]
+            heads, tails = graph.RELATION_ENDS[rel.type]
             head_label, tail_label = label_of(r, rel.head, heads), label_of(r, rel.tail, tails)
-            props = {k: v for k, v in rel.props.model_dump().items() if k != "evidence" and v is not None}
-            groups[(rel.type, head_label, tail_label)].append({
-                "head": entity_key(r, head_label, rel.head), "tail": entity_key(r, tail_label, rel.tail),
-                "rkey": "", "evidence": [f"{r.doc_id}:{i}" for i in rel.props.evidence],
-                "doc_id": r.doc_id, "props": props})
+            extra = {k: v for k, v in rel.props.model_dump().items()
+                     if k in graph.RELATION_PROPERTIES[rel.type] and v is not None}
+            evidence = [f"{owner}:{i}" for i in dict.fromkeys(rel.props.evidence)]
+            ident = (rel.type, head_label, tail_label, entity_key(r, head_label, rel.head),
+                     entity_key(r, tail_label, rel.tail))
+            if ident in assertions:
+                row = assertions[ident]
+                row["props"].update(extra)
+                row["props"]["evidence"] = _merge_evidence(row["props"]["evidence"], evidence)
+            else:
+                assertions[ident] = {"head": ident[3], "tail": ident[4],
+                                     "props": {"doc_key": owner, "key": "", "evidence": evidence, **extra}}
+        for ident, row in assertions.items():
+            groups[ident[:3]].append(row)
         if not r.region:
             continue
         for n, q in enumerate(r.quantities):
             rtype = "IMPLEMENTS" if q.subject_type == "Measure" else "MEASURES"
-            props = q.model_dump(exclude={"subject", "subject_type", "evidence"})
+            props = {k: getattr(q, k) for k in graph.QUANTITY_PROPERTIES if getattr(q, k) is not None}
             groups[(rtype, "Region", q.subject_type)].append({
-                "head": entity_key(r, "Region", r.region.name), "tail": q.subject, "rkey": f"{r.doc_id}:{n}",
-                "evidence": [f"{r.doc_id}:{i}" for i in q.evidence], "doc_id": r.doc_id,
-                "props": {k: v for k, v in props.items() if v is not None}})
+                "head": entity_key(r, "Region", r.region.name), "tail": q.subject,
+                "props": {"doc_key": owner, "key": f"{owner}:{n}",
+                          "evidence": [f"{owner}:{i}" for i in q.evidence], **props}})
     return groups
 
 
+# --- writing ----------------------------------------------------------------------------------
+
+
 def _node_ref(label: str, var: str, key_field: str) -> str:
-    """A MATCH pattern for a whitelisted label; the key comes in as a parameter."""
-    assert label in LABELS
-    key = "key" if label == "Region" else "name"
-    return f"({var}:{label} {{{key}: row.{key_field}}})"
+    """A MATCH pattern for a label of the model; the key value comes in as a parameter."""
+    if label not in graph.KEY:
+        raise LoadError(f"label {label!r} is not in the graph model")
+    return f"({var}:{label} {{{graph.KEY[label]}: row.{key_field}}})"
+
+
+def _statements(records: list[DocumentRecord]) -> Iterator[tuple[str, list[dict], bool]]:
+    """(Cypher, rows, merges nodes) for everything the documents assert, nodes before relationships."""
+    yield "UNWIND $rows AS row CREATE (d:Document) SET d = row", document_rows(records), False
+    yield "UNWIND $rows AS row CREATE (s:Sentence) SET s = row", sentence_rows(records), False
+    for label, rows in entity_rows(records).items():
+        key = graph.KEY[label]
+        yield (f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) "
+               "SET n.name = row.name SET n += row.props", rows, True)
+    for label, rows in mention_rows(records).items():
+        yield ("UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
+               + " CREATE (s)-[:MENTIONS {start: row.start, end: row.end}]->(n)", rows, False)
+    yield ("UNWIND $rows AS row MATCH (d:Document {doc_key: row.doc_key}) MATCH (n:Region {key: row.key}) "
+           "CREATE (d)-[:REPORTS_ON]->(n)", reports_on_rows(records), False)
+    for (rtype, head_label, tail_label), rows in relation_rows(records).items():
+        if rtype not in graph.RELATION_ENDS:
+            raise LoadError(f"relationship type {rtype!r} is not in the graph model")
+        yield ("UNWIND $rows AS row MATCH " + _node_ref(head_label, "h", "head") + " MATCH "
+               + _node_ref(tail_label, "t", "tail") + f" CREATE (h)-[r:{rtype}]->(t) SET r = row.props", rows, False)
+
+
+def _removals() -> Iterator[str]:
+    """Statements that take out everything the documents of ``$keys`` own, each through an index."""
+    for rtype in graph.OWNED_TYPES:
+        yield f"UNWIND $keys AS k MATCH ()-[r:{rtype} {{doc_key: k}}]->() DELETE r"
+    yield "UNWIND $keys AS k MATCH (s:Sentence {doc_key: k}) DETACH DELETE s"
+    yield "UNWIND $keys AS k MATCH (n:Region {doc_key: k}) DETACH DELETE n"
+    yield "UNWIND $keys AS k MATCH (d:Document {doc_key: k}) DETACH DELETE d"
+
+
+@dataclass
+class _Outcome:
+    summaries: list[tuple[neo4j.ResultSummary, int]]
+    written: list[Item]
+    replaced: int
+    unchanged: int
+
+
+def _write_batch(tx: neo4j.ManagedTransaction, batch: list[Item]) -> _Outcome:
+    """One transaction: skip documents already loaded alike, take out old versions, write the rest."""
+    hashes = {graph.document_path(r): record_hash(r) for _, r in batch}
+    stored = {row["path"]: (row["doc_key"], row["hash"]) for row in tx.run(
+        "UNWIND $paths AS p MATCH (d:Document {path: p}) RETURN d.path AS path, d.doc_key AS doc_key, "
+        "d.record_hash AS hash", paths=list(hashes))}
+    fresh = [(w, r) for w, r in batch if stored.get(graph.document_path(r), (None, None))[1] != hashes[
+        graph.document_path(r)]]
+    old = [stored[graph.document_path(r)][0] for _, r in fresh if graph.document_path(r) in stored]
+    summaries = []
+    if old:
+        summaries += [(tx.run(cypher, keys=old).consume(), 0) for cypher in _removals()]
+    for cypher, rows, merges in _statements([r for _, r in fresh]):
+        if rows:
+            summaries.append((tx.run(cypher, rows=rows).consume(), len(rows) if merges else 0))
+    return _Outcome(summaries, fresh, len(old), len(batch) - len(fresh))
 
 
 class Loader:
+    """Writes batches of validated records, a batch in one transaction, a failed batch document by document."""
+
     def __init__(self, driver: neo4j.Driver, database: str, stats: LoadStats):
         self.driver, self.database, self.stats = driver, database, stats
 
-    def write(self, cypher: str, rows: list[dict], merged: str | None = None) -> None:
-        if rows:
-            _, summary, _ = self.driver.execute_query(
-                cypher, {"rows": rows}, database_=self.database, routing_=neo4j.RoutingControl.WRITE
-            )
-            self.stats.add(summary, merged, len(rows))
-
-    def replace_old_versions(self, records: list[DocumentRecord]) -> None:
-        rows = [{"name": r.doc, "doc_id": r.doc_id} for r in records]
-        old = self.driver.execute_query(
-            "UNWIND $rows AS row MATCH (d:Document {name: row.name}) WHERE d.doc_id <> row.doc_id "
-            "RETURN d.doc_id AS doc_id", {"rows": rows}, database_=self.database,
-        ).records
-        for record in old:
-            self.remove_document(record["doc_id"])
-            self.stats.replaced += 1
-
-    def remove_document(self, doc_id: str) -> None:
-        prefix = [{"prefix": doc_id + ":", "doc_id": doc_id}]
-        self.write(
-            "UNWIND $rows AS row MATCH ()-[r]->() WHERE row.doc_id IN r.docs "
-            "SET r.evidence = [e IN r.evidence WHERE NOT e STARTS WITH row.prefix], "
-            "r.docs = [d IN r.docs WHERE d <> row.doc_id] "
-            "WITH r WHERE size(r.evidence) = 0 DELETE r", prefix)
-        self.write("UNWIND $rows AS row MATCH (s:Sentence {doc_id: row.doc_id}) DETACH DELETE s", prefix)
-        self.write("UNWIND $rows AS row MATCH (n:Region {doc_id: row.doc_id}) DETACH DELETE n", prefix)
-        self.write("UNWIND $rows AS row MATCH (d:Document {doc_id: row.doc_id}) DETACH DELETE d", prefix)
-
-    def load(self, records: list[DocumentRecord]) -> None:
-        self.replace_old_versions(records)
-        self.write(
-            "UNWIND $rows AS row MERGE (d:Document {doc_id: row.doc_id}) "
-            "SET d.name = row.name, d.title = row.title, d.date = row.date, d.source = row.source, "
-            "d.lang_variant = row.lang_variant, d.lexicon_version = row.lexicon_version",
-            document_rows(records), "nodes")
-        self.write(
-            "UNWIND $rows AS row MERGE (s:Sentence {id: row.id}) "
-            "SET s.doc_id = row.doc_id, s.index = row.index, s.text = row.text, s.start = row.start, s.end = row.end",
-            sentence_rows(records), "nodes")
-        for label, rows in entity_rows(records).items():
-            key = "key" if label == "Region" else "name"
-            extra = "SET n.name = row.name " if label == "Region" else ""
-            self.write(f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) {extra}SET n += row.props",
-                       rows, "nodes")
-        for label, rows in mention_rows(records).items():
-            self.write(
-                "UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
-                + " MERGE (s)-[m:MENTIONS {start: row.start}]->(n) SET m.end = row.end", rows, "relationships")
-        self.write(
-            "UNWIND $rows AS row MATCH (d:Document {doc_id: row.doc_id}) MATCH (n:Region {key: row.key}) "
-            "MERGE (d)-[:REPORTS_ON]->(n)", reports_on_rows(records), "relationships")
-        for (rtype, head_label, tail_label), rows in relation_rows(records).items():
-            assert rtype in RELATION_ENDS
-            self.write(
-                "UNWIND $rows AS row MATCH " + _node_ref(head_label, "h", "head") + " MATCH "
-                + _node_ref(tail_label, "t", "tail")
-                + f" MERGE (h)-[r:{rtype} {{key: row.rkey}}]->(t) "
-                "SET r += row.props, "
-                "r.evidence = coalesce(r.evidence, []) + [e IN row.evidence WHERE NOT e IN coalesce(r.evidence, [])], "
-                "r.docs = coalesce(r.docs, []) + CASE WHEN row.doc_id IN coalesce(r.docs, []) "
-                "THEN [] ELSE [row.doc_id] END",
-                rows, "relationships")
+    def load(self, batch: list[Item]) -> None:
+        """Write a batch; if Neo4j refuses it, write its documents one by one and report the one refused."""
+        if not batch:
+            return
+        try:
+            with self.driver.session(database=self.database) as session:
+                outcome = session.execute_write(_write_batch, batch)
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError, OverflowError,
+                TypeError) as exc:
+            if isinstance(exc, neo4j.exceptions.ServiceUnavailable | neo4j.exceptions.AuthError):
+                raise LoadError(f"Neo4j stopped answering during the load: {exc}; nothing of the "
+                                "unfinished batch was written, run the load again") from None
+            if len(batch) > 1:
+                for item in batch:
+                    self.load([item])
+                return
+            where, record = batch[0]
+            message = getattr(exc, "message", None) or str(exc)
+            self.stats.failures.append(f"{where}: document {record.doc[:200]!r}: Neo4j refused it: "
+                                       f"{message.splitlines()[0] if message else type(exc).__name__}")
+            return
+        for summary, merged in outcome.summaries:
+            self.stats.add(summary, merged)
+        self.stats.documents += len(outcome.written)
+        self.stats.replaced += outcome.replaced
+        self.stats.unchanged += outcome.unchanged
 
 
-def records_path(source: Path) -> Path:
+# --- sources ----------------------------------------------------------------------------------
+
+
+def records_path(source: Path | str) -> Path:
     """The records.jsonl a source names (the file, or the one in a folder); it must exist."""
+    source = Path(source)
     path = source / "records.jsonl" if source.is_dir() else source
-    if not path.exists():
+    if not path.is_file():
         raise LoadError(f"{path}: no such file; run govgraph extract first")
     return path
 
 
-def iter_records(source: Path, failures: list[str]) -> Iterable[DocumentRecord]:
-    """Records of a records.jsonl file (or a folder holding one); bad lines go to failures."""
-    path = records_path(source)
-    for where, line in iter_record_lines(path):
+def iter_items(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[Item]:
+    """Validated (where, record) pairs of a records.jsonl path or of records in memory.
+
+    A record that fails parsing or validation is one line in ``failures`` (``path:line`` or
+    ``<records>:n``, the document, the field and the reason) and is skipped.
+    """
+    if isinstance(source, str | Path):
+        path = records_path(source)
+        lines: Iterable[tuple[str, Any]] = iter_record_lines(path)
+    elif isinstance(source, bytes | dict | DocumentRecord):
+        raise LoadError(f"records to load are a records.jsonl path or an iterable of records, "
+                        f"not a single {type(source).__name__}")
+    else:
+        lines = ((f"<records>:{n}", item) for n, item in enumerate(source, start=1))
+    for where, item in lines:
         try:
-            record = parse_record(line, where=where)
+            record = _as_record(item, where)
             validate(record)
         except RecordError as exc:
-            failures.append(str(exc) if str(exc).startswith(str(path)) else f"{where}: {exc}")
+            text = str(exc)
+            failures.append(text if text.startswith(where + ":") else f"{where}: {text}")
             continue
-        yield record
+        yield where, record
+
+
+def _as_record(item: Any, where: str) -> DocumentRecord:
+    if isinstance(item, DocumentRecord):
+        return item
+    if isinstance(item, str):
+        return parse_record(item, where=where)
+    if isinstance(item, dict):
+        try:
+            return DocumentRecord.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise RecordError(f"{where}: document {str(item.get('doc', '?'))[:200]!r}: {loc}: {first['msg']}") from None
+    raise RecordError(f"{where}: a {type(item).__name__}, not a DocumentRecord")
+
+
+def iter_records(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[DocumentRecord]:
+    """The validated records of a source (see iter_items), without where they came from."""
+    return (record for _, record in iter_items(source, failures))
+
+
+def batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Items in batches of ``size``; a path seen again starts a new batch, so its versions load in order."""
+    batch: list[Item] = []
+    paths: set[str] = set()
+    for item in items:
+        path = graph.document_path(item[1])
+        if len(batch) >= size or path in paths:
+            yield batch
+            batch, paths = [], set()
+        batch.append(item)
+        paths.add(path)
+    if batch:
+        yield batch
+
+
+def _check_model(driver: neo4j.Driver, database: str) -> None:
+    """Refuse a graph written by a loader before migration 0004 (documents without a path)."""
+    old = driver.execute_query("MATCH (d:Document) WHERE d.path IS NULL RETURN count(*) AS n LIMIT 1",
+                               database_=database, routing_=neo4j.RoutingControl.READ).records[0]["n"]
+    if old:
+        raise LoadError(f"the graph holds {old} documents loaded before documents were keyed by path "
+                        "(migration 0004); empty the graph and load the records again (see README, Loading)")
 
 
 def load_records(
     driver: neo4j.Driver,
-    source: Path | Iterable[DocumentRecord],
+    source: Path | str | Iterable[DocumentRecord | dict],
     database: str = config.DEFAULT_DATABASE,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> LoadStats:
-    """Apply pending migrations, then load the records in batches of ``batch_size`` documents."""
+    """Apply pending migrations, then load the records in batches of ``batch_size`` documents.
+
+    ``source`` is a records.jsonl file or its folder (Path or str), or records in memory
+    (DocumentRecords or dicts); every record is validated the same way. Bad records are
+    reported in ``stats.failures`` and skipped; the others load.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise LoadError(f"batch size must be a whole number of at least 1, not {batch_size!r}")
+    if isinstance(source, str | Path):
+        records_path(source)
     stats = LoadStats()
     began = time.perf_counter()
+    items = iter_items(source, stats.failures)
     migrations.apply(driver, database)
-    records = iter_records(source, stats.failures) if isinstance(source, Path) else source
+    _check_model(driver, database)
     loader = Loader(driver, database, stats)
-    batch: list[DocumentRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= batch_size:
-            loader.load(batch)
-            stats.documents += len(batch)
-            batch = []
-            if progress:
-                progress(stats.documents)
-    if batch:
+    done = 0
+    for batch in batches(items, batch_size):
         loader.load(batch)
-        stats.documents += len(batch)
+        done += len(batch)
         if progress:
-            progress(stats.documents)
+            progress(done)
     stats.seconds = time.perf_counter() - began
     return stats

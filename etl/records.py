@@ -36,17 +36,7 @@ RELATION_TYPES = (
     "GOVERNS",
     "CITES",
 )
-# Which labels each relationship type may join; the loader only writes these.
-RELATION_ENDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "PART_OF": (("Region",), ("Region",)),
-    "ADOPTS": (("Region",), ("Mechanism",)),
-    "IMPLEMENTS": (("Region",), ("Measure",)),
-    "INVOLVES": (("Mechanism",), ("Actor",)),
-    "ESTABLISHES": (("Region",), ("Actor",)),
-    "MEASURES": (("Region",), ("Indicator",)),
-    "GOVERNS": (("Region", "Actor"), ("WaterBody",)),
-    "CITES": (("Region",), ("Policy",)),
-}
+# Which labels each relationship type may join, and what a record may set: etl.graph.
 
 Scalar = str | int | float | bool | None
 
@@ -90,6 +80,8 @@ class RelationProps(Model):
     evidence: list[int] = Field(default_factory=list)
     year: int | None = None
     count: int | None = None
+    # The corrections that made or changed the relation (corrections.yaml:12), set by etl.corrections.
+    corrected_by: str | None = None
 
 
 class Relation(Model):

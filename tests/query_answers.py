@@ -9,12 +9,16 @@ reader sees and not how the store keys it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import neo4j
 from etl import db, queries
 
 PACKS = ("compare", "evidence", "quality")
+# The sample corpus's records as extracted when the answers were frozen: tests of loading and
+# querying read these, so that a change of extraction does not move them.
+SAMPLE_RECORDS = Path(__file__).resolve().parent / "data" / "sample_records.jsonl"
 SEARCHES = ("检察长", "河长", "水土保持")
 # Large enough to return every row of the sample; queries with a limit get it.
 EVERYTHING = 100_000
@@ -22,7 +26,7 @@ EVERYTHING = 100_000
 
 def _identifiers(driver: neo4j.Driver) -> dict[str, str]:
     """Each document's doc_id (and key, where the graph has one) mapped to a stable label."""
-    rows = db.read(driver, "MATCH (d:Document) RETURN d.doc_id AS doc_id, d.key AS key, "
+    rows = db.read(driver, "MATCH (d:Document) RETURN d.doc_id AS doc_id, d.doc_key AS key, "
                            "coalesce(d.path, d.name) AS path")
     names = {}
     for row in rows:

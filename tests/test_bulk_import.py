@@ -8,15 +8,15 @@ import pytest
 
 from etl import config, db, migrations, server
 from etl.export.neo4j_import import ImportFiles, write_import
-from etl.extract import extract_corpus
 from etl.load import load_records
 from tests.conftest import free_port, wipe
+from tests.query_answers import SAMPLE_RECORDS
 from tests.test_load import dump
 
 
 @pytest.fixture(scope="module")
 def sample_records(tmp_path_factory):
-    return extract_corpus([config.sample_corpus_dir()], tmp_path_factory.mktemp("records")).out
+    return SAMPLE_RECORDS
 
 
 def test_files_have_typed_headers_and_ids(sample_records, tmp_path):

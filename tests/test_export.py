@@ -11,13 +11,13 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from etl import config, db
+from etl import db
 from etl.cli import app
 from etl.errors import ExportError
 from etl.export import graph
-from etl.extract import extract_corpus
 from etl.load import load_records
 from tests.conftest import changed_version, wipe
+from tests.query_answers import SAMPLE_RECORDS
 
 FORMATS = ("graphml", "gexf", "json")
 PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
@@ -25,8 +25,7 @@ PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
 
 @pytest.fixture(scope="module")
 def sample_records(tmp_path_factory):
-    out = tmp_path_factory.mktemp("records")
-    return extract_corpus([config.sample_corpus_dir()], out).out
+    return SAMPLE_RECORDS
 
 
 @pytest.fixture(scope="module")

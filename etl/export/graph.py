@@ -5,12 +5,13 @@ Takes a neo4j.Driver (``graph_from_neo4j``) or records.jsonl / DocumentRecords
 researcher can work without a database and a test can check the two agree:
 
 - a node per Document, Region, Actor, Mechanism, Measure, WaterBody, Indicator and Policy
-  (Sentence too with ``sentences=True``), with id ``"Label:key"`` where the key is
-  ``Region.key`` (``XX区@<doc_id>`` for an anonymized region), ``Document.doc_id``,
-  ``Sentence.id``, else ``name``; attributes ``label``, ``key`` and every property;
-- an edge per relationship, keyed ``TYPE`` for an entity-level one and ``TYPE:<key>`` for a
-  quantity (``MEASURES:<doc_id>:<n>``; ``MENTIONS:<start>`` for mentions), with attribute
-  ``type`` and every property (``key``, ``evidence``, ``docs``, ``value`` …).
+  (Sentence too with ``sentences=True``), with id ``"Label:key"`` where the key is the
+  property etl.graph.KEY names (``Document.path``, ``Region.key`` – ``XX区@<doc_key>`` for an
+  anonymized region –, ``Sentence.id``, else ``name``); attributes ``label``, ``key`` and every
+  property;
+- an edge per relationship: one per document and assertion, keyed ``TYPE@<doc_key>``, a
+  quantity ``TYPE:<key>`` (``MEASURES:<doc_key>:<n>``), a mention ``MENTIONS:<start>``, with
+  attribute ``type`` and every property (``doc_key``, ``key``, ``evidence``, ``value`` …).
 
 Projections (``region_mechanism``, ``actor_coinvolvement``, ``region_similarity``) return
 weighted undirected ``networkx.Graph``s; ``write_graph`` writes any of them as GraphML, GEXF
@@ -33,12 +34,11 @@ import networkx as nx
 
 import neo4j
 from etl import config, load
-from etl.errors import ExportError, RecordError
-from etl.load import DEFAULT_BATCH, iter_records, validate
+from etl.errors import ExportError
+from etl.graph import KEY, OWNED_TYPES, doc_key, document_path
+from etl.load import DEFAULT_BATCH, iter_records, record_hash
 from etl.records import LABELS, RELATION_TYPES, DocumentRecord
 
-# The property that keys each label's nodes (constraints of migration 0001); the rest use name.
-KEY_PROPERTY = {"Document": "doc_id", "Sentence": "id", "Region": "key"}
 NODE_LABELS = ("Document", *LABELS)
 FORMATS = ("graphml", "gexf", "json")
 
@@ -49,14 +49,17 @@ def node_id(label: str, key: str) -> str:
 
 
 def edge_key(rtype: str, props: dict[str, Any]) -> str:
-    """The MultiDiGraph key of a relationship: its type, plus its ``key`` property when not empty.
+    """The MultiDiGraph key of a relationship, unique between its two ends.
 
-    MENTIONS have no ``key`` property; the loader merges them on ``start``, so that keys them.
+    A quantity is keyed by its ``key`` (``MEASURES:<doc_key>:<n>``); an assertion, one per
+    document, by its document (``ADOPTS@<doc_key>``); a mention by its start (the loader writes
+    one per sentence, entity and start); REPORTS_ON by its type.
     """
     if rtype == "MENTIONS":
         return f"MENTIONS:{props.get('start')}"
-    key = props.get("key")
-    return f"{rtype}:{key}" if key else rtype
+    if props.get("key"):
+        return f"{rtype}:{props['key']}"
+    return f"{rtype}@{props['doc_key']}" if props.get("doc_key") else rtype
 
 
 def _new_graph(source: str) -> nx.MultiDiGraph:
@@ -86,11 +89,11 @@ def graph_from_neo4j(driver: neo4j.Driver, database: str = config.DEFAULT_DATABA
     types = RELATION_TYPES + (("MENTIONS",) if sentences else ())
     g = _new_graph("neo4j")
     ids: dict[str, str] = {}
-    # Labels and types come from the ontology's whitelist, never from data.
+    # Labels and types come from the graph model, never from data.
     nodes = _values(driver, f"MATCH (n:{'|'.join(labels)}) RETURN elementId(n), labels(n), properties(n)", database)
     for eid, node_labels, props in nodes:
         label = next(lb for lb in node_labels if lb in labels)
-        key = props[KEY_PROPERTY.get(label, "name")]
+        key = props[KEY[label]]
         ids[eid] = nid = node_id(label, key)
         g.add_nodes_from([(nid, {"label": label, "key": key, **props})])
     rels = _values(driver, f"MATCH (a)-[r:{'|'.join(types)}]->(b) RETURN elementId(a), elementId(b), type(r), "
@@ -104,138 +107,88 @@ def graph_from_neo4j(driver: neo4j.Driver, database: str = config.DEFAULT_DATABA
 
 
 class _Builder:
-    """Builds the graph the way etl.load writes it, batch by batch, from the same rows (etl.load.*_rows).
+    """Builds the graph the way etl.load writes it, document by document, from the same rows (etl.load.*_rows).
 
-    Like Loader.load, a batch first takes out older versions of its documents (same file name,
-    other doc_id), then merges nodes, then relationships whose two ends exist by then.
+    Like the loader, a document already there with the same record is left alone, and a new
+    version of a path first takes out what the old one owned: its relationships, sentences,
+    anonymized regions and Document node. Shared entity nodes stay, with the properties the
+    last document gave them.
     """
 
     def __init__(self, sentences: bool):
         self.sentences = sentences
         self.g = _new_graph("records")
-        self.documents: dict[str, set[str]] = defaultdict(set)  # file name -> doc_ids in the graph
-        # Each relationship's data dict in the graph, with its evidence and docs as sets: one like
-        # INVOLVES(河长+检察长, 检察长) gathers evidence from every document, and testing
-        # membership in its lists would make building quadratic.
-        self.rels: dict[tuple[str, str, str], tuple[dict[str, Any], set[str], set[str]]] = {}
+        self.hashes: dict[str, str] = {}  # path -> record hash of the version in the graph
+        self.owned_edges: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        self.owned_nodes: dict[str, list[str]] = defaultdict(list)
 
-    def load(self, batch: list[DocumentRecord]) -> None:
-        for record in batch:
-            for old in sorted(self.documents[record.doc] - {record.doc_id}):
-                self.remove(old)
+    def document(self, record: DocumentRecord) -> None:
+        path, digest = document_path(record), record_hash(record)
+        if self.hashes.get(path) == digest:
+            return
+        owner = doc_key(path)
+        if path in self.hashes:
+            self.remove(owner)
+        self.hashes[path] = digest
+        batch = [record]
         for row in load.document_rows(batch):
-            self.documents[row["name"]].add(row["doc_id"])
-            self.node("Document", row["doc_id"], row)
+            self.node("Document", row["path"], row, owner)
         if self.sentences:
             for row in load.sentence_rows(batch):
-                self.node("Sentence", row["id"], row)
+                self.node("Sentence", row["id"], row, owner)
         for label, rows in load.entity_rows(batch).items():
             for row in rows:
-                self.node(label, row["key"], {"name": row["name"], **row["props"]})
+                self.node(label, row["key"], {"name": row["name"], **row["props"]},
+                          row["props"].get("doc_key"))
         if self.sentences:
             for label, rows in load.mention_rows(batch).items():
                 for row in rows:
                     mention = {"type": "MENTIONS", "start": row["start"], "end": row["end"]}
-                    self.edge(node_id("Sentence", row["sentence"]), node_id(label, row["key"]),
-                              f"MENTIONS:{row['start']}", mention)
+                    self.edge(node_id("Sentence", row["sentence"]), node_id(label, row["key"]), mention)
         for row in load.reports_on_rows(batch):
-            self.edge(node_id("Document", row["doc_id"]), node_id("Region", row["key"]), "REPORTS_ON",
-                      {"type": "REPORTS_ON"})
+            self.edge(node_id("Document", path), node_id("Region", row["key"]), {"type": "REPORTS_ON"})
         for (rtype, head_label, tail_label), rows in load.relation_rows(batch).items():
             for row in rows:
-                self.relation(node_id(head_label, row["head"]), rtype, node_id(tail_label, row["tail"]), row)
+                self.edge(node_id(head_label, row["head"]), node_id(tail_label, row["tail"]),
+                          {"type": rtype, **row["props"]}, owner)
 
-    def remove(self, doc_id: str) -> None:
-        """Take an old version out, as Loader.remove_document does."""
-        prefix = doc_id + ":"
-        gone = []
-        for u, v, k, d in self.g.edges(keys=True, data=True):
-            if doc_id in d.get("docs", []):
-                d["evidence"] = [e for e in d["evidence"] if not e.startswith(prefix)]
-                d["docs"] = [x for x in d["docs"] if x != doc_id]
-                self.rels[u, v, k] = (d, set(d["evidence"]), set(d["docs"]))
-                if not d["evidence"]:
-                    gone.append((u, v, k))
-        self.g.remove_edges_from(gone)
-        for edge in gone:
-            del self.rels[edge]
-        nodes = {n for n, d in self.g.nodes(data=True)
-                 if d["label"] in ("Sentence", "Region", "Document") and d.get("doc_id") == doc_id}
-        self.g.remove_nodes_from(nodes)
-        self.rels = {e: rel for e, rel in self.rels.items() if e[0] not in nodes and e[1] not in nodes}
-        for doc_ids in self.documents.values():
-            doc_ids.discard(doc_id)
+    def remove(self, owner: str) -> None:
+        """Take out what a document owns, as the loader's removal statements do."""
+        self.g.remove_edges_from(e for e in self.owned_edges.pop(owner, []) if self.g.has_edge(*e))
+        self.g.remove_nodes_from(self.owned_nodes.pop(owner, []))
 
-    def node(self, label: str, key: str, props: dict[str, Any]) -> None:
-        """MERGE on the key, then SET each property; a None removes it, as SET n.p = null does."""
+    def node(self, label: str, key: str, props: dict[str, Any], owner: str | None = None) -> None:
+        """MERGE on the key, then SET each property; a node with an owner goes with its document."""
         nid = node_id(label, key)
         if nid not in self.g:
             self.g.add_node(nid, label=label, key=key)
-        data = self.g.nodes[nid]
-        for name, value in props.items():
-            if value is None:
-                data.pop(name, None)
-            else:
-                data[name] = value
+            if owner:
+                self.owned_nodes[owner].append(nid)
+        self.g.nodes[nid].update({k: v for k, v in props.items() if v is not None})
 
-    def edge(self, head: str, tail: str, key: str, data: dict[str, Any]) -> None:
-        """A relationship without evidence (MENTIONS, REPORTS_ON), merged on its key; ends must exist."""
+    def edge(self, head: str, tail: str, data: dict[str, Any], owner: str | None = None) -> None:
+        """CREATE a relationship between two existing nodes; one a document owns goes with it."""
         if head in self.g and tail in self.g:
-            if self.g.has_edge(head, tail, key):
-                self.g.edges[head, tail, key].update(data)
-            else:
-                self.g.add_edges_from([(head, tail, key, data)])
-
-    def relation(self, head: str, rtype: str, tail: str, row: dict[str, Any]) -> None:
-        """MERGE on (head, type, key, tail), SET its properties, append evidence and doc ids not yet there."""
-        key = edge_key(rtype, {"key": row["rkey"]})
-        if head not in self.g or tail not in self.g:
-            return
-        if (head, tail, key) not in self.rels:
-            self.g.add_edges_from([(head, tail, key, {"type": rtype, "key": row["rkey"], "evidence": [], "docs": []})])
-            self.rels[head, tail, key] = (self.g.succ[head][tail][key], set(), set())
-        data, known, docs = self.rels[head, tail, key]
-        data.update(row["props"])
-        new = [e for e in row["evidence"] if e not in known]
-        data["evidence"].extend(new)
-        known.update(new)
-        if row["doc_id"] not in docs:
-            data["docs"].append(row["doc_id"])
-            docs.add(row["doc_id"])
+            key = edge_key(data["type"], data)
+            self.g.add_edges_from([(head, tail, key, data)])
+            if owner and data["type"] in OWNED_TYPES:
+                self.owned_edges[owner].append((head, tail, key))
 
 
-def graph_from_records(source: Path | Iterable[DocumentRecord], sentences: bool = False,
+def graph_from_records(source: Path | str | Iterable[DocumentRecord], sentences: bool = False,
                        failures: list[str] | None = None, batch_size: int = DEFAULT_BATCH) -> nx.MultiDiGraph:
     """Build the graph etl.load would load from records.jsonl (a file or its folder) or from records.
 
-    Records are read as a stream in the loader's batches, so the result is what loading them
-    into an empty database gives, replaced documents included. Records that fail validation are
-    skipped, as the loader skips them, and reported in ``failures`` when a list is given.
+    Records are read as a stream and validated as the loader validates them, so the result is
+    what loading them into an empty database gives (at any batch size), replaced documents
+    included; records that fail are skipped and reported in ``failures`` when a list is given.
+    ``batch_size`` is accepted for symmetry with load_records and does not change the result.
     """
     failures = [] if failures is None else failures
-    if isinstance(source, Path | str):
-        records: Iterable[DocumentRecord] = iter_records(Path(source), failures)
-    else:
-        records = _validated(source, failures)
     builder = _Builder(sentences)
-    batch: list[DocumentRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= batch_size:
-            builder.load(batch)
-            batch = []
-    builder.load(batch)
+    for record in iter_records(source, failures):
+        builder.document(record)
     return builder.g
-
-
-def _validated(records: Iterable[DocumentRecord], failures: list[str]) -> Iterable[DocumentRecord]:
-    for record in records:
-        try:
-            validate(record)
-        except RecordError as exc:
-            failures.append(str(exc))
-            continue
-        yield record
 
 
 # --- projections ----------------------------------------------------------------------------
@@ -473,7 +426,7 @@ def write_graph(g: nx.Graph, path: Path, fmt: str) -> Path:
 
     JSON is NetworkX node-link data with ``edges="edges"`` (read it back with
     ``nx.node_link_graph(data, edges="edges")``). GraphML and GEXF hold scalars only, so lists
-    (evidence, docs, mechanisms) are written as JSON text. See RESERVED for renamed attributes.
+    (evidence, mechanisms) are written as JSON text. See RESERVED for renamed attributes.
     ``read_graph`` reads any of them back as NetworkX, with the edge keys.
     """
     if fmt not in FORMATS:

@@ -4,8 +4,8 @@ Takes records (a records.jsonl path, or DocumentRecords) and an output folder; w
 node label and one a relationship type with its end labels, and returns ImportFiles with the
 command line that imports them. The rows come from etl.export.graph.graph_from_records, the
 graph that ``govgraph load`` leaves in an empty database (properties set by the last document,
-evidence accumulated, replaced documents taken out), so an import of these files followed by
-``govgraph schema apply`` gives that graph; the offline importer is the fast path for a first
+one relationship per document and assertion, replaced documents taken out), so an import of
+these files followed by ``govgraph schema apply`` gives that graph; the offline importer is the fast path for a first
 load of a very large corpus.
 """
 
@@ -22,11 +22,11 @@ import networkx as nx
 
 from etl.errors import ExportError
 from etl.export.graph import graph_from_records
+from etl.graph import KEY
 from etl.records import DocumentRecord
 
 # The unit separator: it never occurs in a sentence id, a doc id or Chinese text.
 ARRAY_DELIMITER = "\x1f"
-ID_PROPERTY = {"Document": "doc_id", "Sentence": "id", "Region": "key"}
 
 
 @dataclass
@@ -112,7 +112,7 @@ def _node_rows(g: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
     for data in g.nodes.values():
         label = data["label"]
         props = {k: v for k, v in data.items() if k not in ("label", "key")}
-        props[ID_PROPERTY.get(label, "name")] = data["key"]
+        props[KEY[label]] = data["key"]
         rows[label].append(props)
     return rows
 
@@ -137,7 +137,7 @@ def write_import(source: Path | Iterable[DocumentRecord], out: Path) -> ImportFi
         raise ExportError(f"cannot create {out}: {exc.strerror}") from None
     files = ImportFiles(folder=out, failures=failures)
     for label, rows in _node_rows(g).items():
-        id_field = ID_PROPERTY.get(label, "name")
+        id_field = KEY[label]
         path = out / f"nodes_{label}.csv"
         _write_csv(path, [f"{id_field}:ID({label})"], [id_field], rows)
         files.nodes.append((label, path))

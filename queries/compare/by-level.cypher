@@ -1,7 +1,9 @@
 // name: by-level
 // description: The mechanism mix compared across administrative levels (省级, 市级, 县级 for counties and districts, 乡镇级, 村级): share of adoptions per category.
 // columns: level, category, mechanisms, regions, adoptions, share
+// One row a region and mechanism, however many documents report the adoption.
 MATCH (r:Region)-[:ADOPTS]->(m:Mechanism)
+WITH DISTINCT r, m
 WITH CASE r.level
        WHEN '省' THEN '省级' WHEN '市' THEN '市级' WHEN '县' THEN '县级' WHEN '区' THEN '县级'
        WHEN '旗' THEN '县级' WHEN '镇' THEN '乡镇级' WHEN '乡' THEN '乡镇级' WHEN '村' THEN '村级'

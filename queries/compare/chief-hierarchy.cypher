@@ -7,9 +7,12 @@
 MATCH (r:Region)-[e:ESTABLISHES]->(a:Actor)
 WHERE any(c IN $chiefs WHERE a.name ENDS WITH c)
   AND ($region IS NULL OR r.key = $region OR r.name = $region)
-WITH r, e, a, [p IN $levels WHERE a.name STARTS WITH p] AS prefixes
-WITH r, e, a, CASE WHEN prefixes = [] THEN '' ELSE prefixes[0] END AS level
-WITH r, e, a, level, [i IN range(0, size($levels) - 1) WHERE $levels[i] = level] + [size($levels)] AS rank
+// One ESTABLISHES a document: counts and sentences gathered over the documents (the largest count).
+WITH r, a, max(e.count) AS count, sum(size(e.evidence)) AS sentences
+WITH r, a, count, sentences, [p IN $levels WHERE a.name STARTS WITH p] AS prefixes
+WITH r, a, count, sentences, CASE WHEN prefixes = [] THEN '' ELSE prefixes[0] END AS level
+WITH r, a, count, sentences, level,
+     [i IN range(0, size($levels) - 1) WHERE $levels[i] = level] + [size($levels)] AS rank
 RETURN r.name AS region, r.key AS region_key, a.name AS chief, level,
-       e.count AS count, size(e.evidence) AS sentences
+       count, sentences
 ORDER BY region_key, rank[0], chief

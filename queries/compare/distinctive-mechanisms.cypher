@@ -9,11 +9,13 @@ CALL {
 }
 MATCH (r:Region)-[a:ADOPTS]->(m:Mechanism)
 WHERE r.key = $region OR r.name = $region
-WITH r, a, m, adopting, COUNT { (o:Region)-[:ADOPTS]->(m) WHERE o <> r } AS others
-WITH r, a, m, others,
+// One ADOPTS a document: sentences summed, other regions counted once each.
+WITH r, m, adopting, sum(size(a.evidence)) AS sentences
+WITH r, m, adopting, sentences, COUNT { MATCH (o:Region)-[:ADOPTS]->(m) WHERE o <> r RETURN DISTINCT o } AS others
+WITH r, m, others, sentences,
      CASE WHEN adopting > 1 THEN toFloat(others) / (adopting - 1) ELSE 0.0 END AS share
 WHERE share <= $max_share
 RETURN r.name AS region, r.key AS region_key, m.name AS mechanism,
        coalesce(m.category, '未分类') AS category, others AS other_regions,
-       round(share, 3) AS share, size(a.evidence) AS sentences
+       round(share, 3) AS share, sentences
 ORDER BY region_key, other_regions, mechanism

@@ -8,7 +8,7 @@
 // Regions with the same mechanism set are grouped first, so the pairwise comparison runs over
 // distinct sets (many regions share one), and only the best group pairs are expanded to regions.
 MATCH (r:Region)-[:ADOPTS]->(m:Mechanism)
-WITH r, m.name AS mechanism
+WITH DISTINCT r, m.name AS mechanism
 ORDER BY mechanism
 WITH r, collect(mechanism) AS mechanisms
 WHERE size(mechanisms) >= $min_mechanisms

@@ -10,8 +10,8 @@ WHERE q.key <> ''
   AND ($indicator IS NULL OR i.name = $indicator)
   AND ($kind IS NULL OR q.kind = $kind)
 // One document lookup per document, not per value.
-WITH split(q.key, ':')[0] AS doc_id, collect([r, q, i]) AS values
-OPTIONAL MATCH (d:Document {doc_id: doc_id})
+WITH q.doc_key AS doc_key, collect([r, q, i]) AS values
+OPTIONAL MATCH (d:Document {doc_key: doc_key})
 UNWIND values AS v
 WITH v[0] AS r, v[1] AS q, v[2] AS i, d
 RETURN r.name AS region, r.key AS region_key, i.name AS indicator, q.kind AS kind, q.year AS year,

@@ -10,7 +10,7 @@ WHERE (r.key = $region OR r.name = $region) AND t.name = $target
 UNWIND rel.evidence AS sentence_id
 WITH DISTINCT r, type(rel) AS relation, t, sentence_id
 MATCH (s:Sentence {id: sentence_id})
-OPTIONAL MATCH (d:Document {doc_id: s.doc_id})
+OPTIONAL MATCH (d:Document {doc_key: s.doc_key})
 RETURN r.name AS region, relation, t.name AS target, d.name AS document, d.title AS title, d.date AS date,
        s.index AS sentence_index, s.text AS sentence
 ORDER BY document, sentence_index, relation

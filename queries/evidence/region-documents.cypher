@@ -5,5 +5,5 @@
 MATCH (d:Document)-[:REPORTS_ON]->(r:Region)
 WHERE r.key = $region OR r.name = $region
 RETURN r.name AS region, r.key AS region_key, d.name AS document, d.title AS title, d.date AS date,
-       COUNT { (s:Sentence) WHERE s.doc_id = d.doc_id } AS sentences
+       COUNT { (s:Sentence) WHERE s.doc_key = d.doc_key } AS sentences
 ORDER BY date DESC, document

@@ -9,6 +9,6 @@ YIELD node, score
 WITH node, score
 ORDER BY score DESC, node.id
 LIMIT $limit
-OPTIONAL MATCH (d:Document {doc_id: node.doc_id})
+OPTIONAL MATCH (d:Document {doc_key: node.doc_key})
 RETURN round(score, 3) AS score, d.name AS document, d.title AS title, d.date AS date,
        node.index AS sentence_index, node.text AS sentence

@@ -3,7 +3,7 @@
 // columns: document, region, quantities, redacted, share
 MATCH (d:Document)
 OPTIONAL MATCH (d)-[:REPORTS_ON]->(r:Region)-[q:MEASURES|IMPLEMENTS]->()
-WHERE q.key STARTS WITH d.doc_id + ':'
+WHERE q.doc_key = d.doc_key AND q.key <> ''
 WITH d, r, count(q) AS quantities, count(CASE WHEN q.redacted = true THEN 1 END) AS redacted
 RETURN d.name AS document, r.name AS region, quantities, redacted,
        CASE WHEN quantities = 0 THEN null ELSE round(toFloat(redacted) / quantities, 3) END AS share
