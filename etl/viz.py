@@ -81,7 +81,7 @@ _SIMILAR = {
 }
 _SENTENCES = """
 MATCH (s:Sentence) WHERE s.id IN $ids
-OPTIONAL MATCH (d:Document {doc_id: s.doc_id})
+OPTIONAL MATCH (d:Document {doc_key: s.doc_key})
 RETURN s.id AS id, s.text AS text, d.name AS doc
 """
 
