@@ -233,7 +233,9 @@ def adoption_years(mentions, sentences, document_year: int | None) -> dict[str, 
         sentence = starts.get(m.sentence)
         if m.type != "Mechanism" or sentence is None:
             continue
-        year = adoption_year(sentence.text, m.start - sentence.start, m.end - sentence.start, document_year)
+        # A mention may span the verb before the name (全面推行河长制): the rules read up to the name.
+        start = m.start + max(m.text.rfind(m.name), 0)
+        year = adoption_year(sentence.text, start - sentence.start, m.end - sentence.start, document_year)
         if year is not None and year < years.get(m.name, 10_000):
             years[m.name] = year
     return years
