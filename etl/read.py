@@ -45,8 +45,10 @@ MAX_DOCX_UNPACKED = 256 * MB  # all members of a .docx together, as its zip dire
 MAX_DOCX_XML = 32 * MB  # its XML members, which python-docx parses into trees
 MAX_CHARACTERS = 4_000_000  # characters of text per document (about 12 MB of UTF-8 Chinese)
 # A UTF-8 file with at most one bad byte per this many good non-ASCII characters is UTF-8 with
-# stray bytes (decoded, bad bytes counted); more, and it is some other encoding.
-STRAY_BYTE_RATIO = 100
+# stray bytes (decoded, bad bytes counted); more, and it is some other encoding. GBK or Big5
+# text read as UTF-8 has almost no good non-ASCII characters and about two bad bytes for each
+# of its characters, so the two are far apart.
+STRAY_BYTE_RATIO = 10
 # An HTML page whose extracted text is at least this share link text is a navigation or list
 # page, not an article.
 LINK_TEXT_SHARE = 0.7
@@ -190,6 +192,9 @@ def _fault(shown: str, exc: OSError, folder: bool = False) -> Fault:
         return Fault(shown, "SymlinkLoop", "symbolic link loop: too many levels of symbolic links")
     if exc.errno == errno.ENOENT:
         return Fault(shown, "FileNotFoundError", "no such file or folder (a broken symbolic link?)")
+    if exc.errno == errno.ENAMETOOLONG:
+        return Fault(shown, "OSError", "the path is longer than the system allows (File name too long); "
+                                       "move the folder nearer the root")
     what = "cannot list the folder" if folder else "cannot be opened"
     return Fault(shown, type(exc).__name__, f"{what} ({exc.strerror or exc})")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from etl import read
@@ -138,3 +140,164 @@ def test_find_sources_reads_folders_recursively_and_skips_hidden(tmp_path):
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in read.find_sources([tmp_path])]
     assert found == ["a/b/two.html", "a/one.txt", "z.docx"]
+
+
+# --- every input fault gets one honest line ------------------------------------------------
+
+def test_scan_identity_is_the_path_under_the_root(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/b/one.txt", "a/two.txt"):
+        (tmp_path / name).write_text(REPORT, encoding="utf-8")
+    found = read.scan([tmp_path / "a", tmp_path / "a" / "two.txt"])
+    assert [(s.rel, s.name) for s in found.sources] == [("b/one.txt", "one.txt"), ("two.txt", "two.txt"),
+                                                        ("two.txt", "two.txt")]
+    assert found.faults == []
+
+
+def test_a_symlink_loop_is_reported_and_the_rest_found(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text(REPORT, encoding="utf-8")
+    (tmp_path / "a" / "up").symlink_to("..")
+    (tmp_path / "self.txt").symlink_to("self.txt")
+    (tmp_path / "dangling.txt").symlink_to("nowhere.txt")
+    found = read.scan([tmp_path])
+    assert [s.rel for s in found.sources] == ["a/one.txt"]
+    assert found.faults == [
+        read.Fault(f"{tmp_path}/a/up", "SymlinkLoop", "symbolic link loop: it leads back to a folder it is in"),
+        read.Fault(f"{tmp_path}/dangling.txt", "FileNotFoundError",
+                   "no such file or folder (a broken symbolic link?)"),
+        read.Fault(f"{tmp_path}/self.txt", "SymlinkLoop", "symbolic link loop: too many levels of symbolic links"),
+    ]
+
+
+def test_a_folder_nested_300_deep_is_one_fault(tmp_path):
+    """Each level's name is 20 characters: past about 200 levels the path exceeds PATH_MAX (4096)."""
+    import os
+
+    (tmp_path / "top.txt").write_text(REPORT, encoding="utf-8")
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(300):  # relative to a folder descriptor: the whole path is never spelled out
+            os.mkdir("nested_folder_level_", dir_fd=fd)
+            inner = os.open("nested_folder_level_", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    found = read.scan([tmp_path])
+    assert [s.rel for s in found.sources] == ["top.txt"]
+    assert len(found.faults) == 1
+    assert (found.faults[0].kind, found.faults[0].reason) == (
+        "OSError", "the path is longer than the system allows (File name too long); move the folder nearer the root")
+    assert found.faults[0].shown.startswith(f"{tmp_path}/nested_folder_level_/")
+
+
+def test_a_pipe_is_not_read(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    found = read.scan([tmp_path])
+    assert found.sources == []
+    assert found.faults == [read.Fault(f"{tmp_path}/pipe.txt", "NotAFile",
+                                       "not a regular file (a pipe, socket or device)")]
+
+
+def test_an_unreadable_folder_is_reported(tmp_path):
+    """As root, permissions do not deny: the scan runs as the unprivileged user nobody."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from etl import config
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run the scan as another user")
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        (base / "open").mkdir()
+        (base / "open" / "a.txt").write_text(REPORT, encoding="utf-8")
+        (base / "locked").mkdir()
+        (base / "locked" / "b.txt").write_text(REPORT, encoding="utf-8")
+        (base / "locked").chmod(0)
+        script = ("import sys; from pathlib import Path; from etl import read; s = read.scan([Path(sys.argv[1])]); "
+                  "print([x.rel for x in s.sources]); print([(f.shown, f.kind, f.reason) for f in s.faults])")
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                               "-c", script, str(base)], capture_output=True, text=True, cwd=config.PROJECT_ROOT)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == [
+            "['open/a.txt']",
+            str([(f"{base}/locked", "PermissionError", "cannot list the folder (Permission denied)")])]
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("plain 河长制.txt", "plain 河长制.txt"),
+    ("two\nlines.txt", "two\\nlines.txt"),
+    ("tab\there.txt", "tab\\there.txt"),
+    (b"r\xff\xfe.txt".decode("utf-8", "surrogateescape"), "r\\xff\\xfe.txt"),
+    ("sep\u2028arator.txt", "sep\\u2028arator.txt"),
+])
+def test_names_are_escaped_onto_one_printable_line(name, shown):
+    assert read.escape_name(name) == shown
+    shown.encode("utf-8")
+
+
+def test_utf8_with_a_stray_byte_is_decoded_and_the_bad_bytes_counted(tmp_path):
+    data = REPORT.encode("utf-8")
+    cut = data.index("河长".encode()) + 3
+    path = write(tmp_path, "stray.txt", data[:cut] + b"\xff" + data[cut:])
+    doc = read.read_document(path)
+    assert doc.encoding == "utf_8"
+    assert doc.text == REPORT.replace("河长制工作", "河\ufffd长制工作", 1)
+    assert doc.warnings == ("1 byte(s) not valid utf_8 replaced by U+FFFD",)
+
+
+def test_gbk_is_not_taken_for_utf8_with_stray_bytes(tmp_path):
+    doc = read.read_document(write(tmp_path, "gbk.txt", REPORT.encode("gbk")))
+    assert (doc.text, doc.warnings) == (REPORT, ())
+
+
+NAVIGATION = ("<html><head><title>首页</title></head><body><div class='nav'>"
+              + "".join(f"<a href='/l{i}'>栏目{i}</a> " for i in range(30)) + "</div><ul>"
+              + "".join(f"<li><a href='/n{i}'>关于开展第{i}批河长制工作检查的通知</a> 2023-0{i % 9 + 1}-01</li>"
+                        for i in range(20))
+              + "</ul><footer>版权所有</footer></body></html>")
+
+
+def test_a_navigation_page_has_no_article_text(tmp_path):
+    path = write(tmp_path, "index.html", NAVIGATION.encode("utf-8"))
+    with pytest.raises(ReadError, match=r"no article text \(the page holds only navigation or links\)$"):
+        read.read_document(path)
+
+
+def test_an_article_with_a_list_of_related_links_is_kept(tmp_path):
+    links = "".join(f"<li><a href='/r{i}'>相关阅读{i}</a></li>" for i in range(8))
+    page = PAGE.replace("</article>", f"</article><ul class='related'>{links}</ul>")
+    doc = read.read_document(write(tmp_path, "page.html", page.encode("gbk")))
+    assert "淤地坝3座、谷坊26座" in doc.text
+
+
+def test_a_docx_bomb_is_refused_from_its_declared_sizes(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("[Content_Types].xml", "<Types/>")
+        with bomb.open("word/document.xml", "w", force_zip64=True) as member:
+            for _ in range(40):
+                member.write(b" " * read.MB)
+    with pytest.raises(ReadError, match=r"unpacks to 40 MB \(40 MB of XML\), over the limits of 256 MB "
+                                        r"\(32 MB of XML\) per .docx$"):
+        read.read_document(path)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(read, "MAX_HTML_BYTES", 1000)
+    path = write(tmp_path, "big.html", PAGE.encode("utf-8") * 2)
+    with pytest.raises(ReadError, match=r": 0\.0 MB, over the limit of 0 MB for a \.html file$"):
+        read.read_document(path)
