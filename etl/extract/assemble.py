@@ -18,6 +18,7 @@ import ahocorasick
 from spacy.tokens import Doc
 
 from etl import dates, resolve
+from etl.extract import candidates
 from etl.extract import lexicon as lexicon_data
 from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.quantities import QuantitySpan, standardize
@@ -163,6 +164,8 @@ class Assembler:
         self.target_achieved = re.compile(self.rules["target_achieved"])
         self.elision_lead = re.compile(self.rules["elision_lead"])
         self.light_verbs = frozenset(self.rules["light_verbs"])
+        self.kept_verbs = frozenset(self.rules["kept_verbs"])
+        self.event_verbs = frozenset(self.rules["event_verbs"])
         self.change = re.compile(self.rules["change"])
         self.standing = re.compile(self.rules["standing_actors"])
         self.policy_kinds = [(kind, re.compile("|".join(f"(?:{p})" for p in patterns)))
@@ -225,10 +228,11 @@ class Assembler:
         """One name per entity of a document, in the document's own words: the lexicon's canonical
         name groups the surfaces of one entity (河长办, 河长制办公室), and the group is named by its
         most frequent surface, as readers and annotators name it. A surface that only wraps the
-        canonical name in other words (全面推行河长制) is named by the canonical name."""
+        canonical name in other words (全面推行河长制) is named by the canonical name, and so is an
+        indicator: a metric has one name whatever the word order (治理水土流失面积 → 水土流失治理面积)."""
         surfaces: dict[tuple[str, str], collections.Counter] = defaultdict(collections.Counter)
         for m in mentions:
-            if m.type != "Region" and "+" not in m.name:
+            if m.type not in ("Region", "Indicator") and "+" not in m.name:
                 surfaces[m.type, m.name][self._surface_name(m)] += 1
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
         return [m.model_copy(update={"name": chosen[m.type, m.name]}) if (m.type, m.name) in chosen else m
@@ -238,7 +242,7 @@ class Assembler:
         surface = mention.text.translate(NO_QUOTES)
         if mention.name in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
             return mention.name
-        return surface
+        return candidates.without_tail(candidates.finder().grammar, mention.type, surface)
 
     def _group(self, label: str, name: str) -> str | None:
         """The lexicon category of an entity named as written (via the surface it was found by)."""
@@ -341,7 +345,7 @@ class Assembler:
                 if pair:
                     subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
             if not subjects and not change:
-                subject = self._subject(text, q, clause, mentions)
+                subject = self._event_count(text, q, clause) or self._subject(text, q, clause, mentions)
                 if subject:
                     subjects = [subject]
                 elif previous and previous[:2] == (index, q.unit) and self._verb_only(text, clause, q):
@@ -496,7 +500,30 @@ class Assembler:
                 return self._named(phrase, clause, mentions)
             if listed or not self._noun_phrase(noun):
                 return None
-        return self._named(noun, start, mentions)
+        return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
+
+    def _with_verb(self, named, phrase: str, verb_start: int, verb_end: int, noun: str, q: QuantitySpan,
+                   mentions: MentionIndex):
+        """What a removal or enforcement verb did is what is counted (清理非法采砂点442个, 拆除违法建筑
+        2.94万平方米): the verb stays with a noun that names no known entity. A count of patrols or
+        checks with 次 counts their number (巡河27.5万人次 → 巡河次数)."""
+        label, name, start, end = named
+        verb = phrase[verb_start:verb_end]
+        if label != "Indicator" or name != noun or verb_end != len(phrase) - len(noun):
+            return named
+        if verb in self.kept_verbs and self._noun_phrase(verb + noun):
+            return "Indicator", verb + noun, start - len(verb), end
+        return named
+
+    def _event_count(self, text: str, q: QuantitySpan, clause: int):
+        """巡河27.5万人次, 巡查不少于一次: a patrol or check counted in 次 is measured by its number."""
+        if not q.unit or not q.unit.endswith("次"):
+            return None
+        phrase = self.noun_lead.sub("", self.linking_tail.sub("", text[clause:q.start]))
+        verb = next((v for v in sorted(self.event_verbs, key=len, reverse=True) if phrase.endswith(v)), None)
+        if verb is None:
+            return None
+        return "Indicator", verb + "次数", q.start - len(verb), q.start
 
     def _changed(self, text: str, clause: int, change: int, mentions: MentionIndex):
         """The noun before a comparison (林草覆盖率比上年提高…), when the clause names one."""

@@ -45,6 +45,7 @@ class TypeGrammar:
     treatment_heads: frozenset[str] = frozenset()
     treatment_objects: re.Pattern[str] | None = None
     heads_are_names: bool = False
+    drop_tails: tuple[str, ...] = ()
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -110,7 +111,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
             needs, exclude, bool(spec.get("needs_place_tag")), dict(spec.get("examples") or {}),
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
-            bool(spec.get("heads_are_names")))
+            bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -304,6 +305,17 @@ class CandidateFinder:
         if not modifier:
             return grammar.heads_are_names and len(head) >= 2
         return not self.grammar.generic_modifiers.match(modifier)
+
+
+def without_tail(grammar: Grammar, label: str, name: str) -> str:
+    """A name without the generic tail its type drops (协同监管机制 → 协同监管), when what is left
+    is still a name: two characters or more, and not generic words alone (工作机制 stays)."""
+    spec = grammar.types.get(label)
+    for tail in spec.drop_tails if spec else ():
+        rest = name[:-len(tail)]
+        if name.endswith(tail) and len(rest) >= 2 and not grammar.generic_modifiers.match(rest):
+            return rest
+    return name
 
 
 @functools.cache

@@ -26,6 +26,7 @@ from spacy.vocab import Vocab
 
 from etl.extract import lexicon as lexicon_data
 from etl.extract import quantities
+from etl.extract.candidates import finder, without_tail
 from etl.resolve import find_region_mentions
 
 SPANS_KEY = "govgraph"
@@ -239,8 +240,6 @@ class CandidatesComponent:
     (etl/extract/candidates.py); the lexicon names and types what it knows."""
 
     def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, tails=()) -> None:
-        from etl.extract.candidates import finder
-
         self.finder = finder()
         self.table = dict(table or {})
         self.tails = tuple(sorted(tails, key=len, reverse=True))
@@ -256,7 +255,7 @@ class CandidatesComponent:
                 hit = self.table.get(phrase[:-len(tail)])
                 if hit and hit[0] == label:
                     return hit
-        return label, phrase
+        return label, without_tail(self.finder.grammar, label, phrase)
 
     def __call__(self, doc: Doc) -> Doc:
         from etl.extract.analyser import analyse
