@@ -435,7 +435,9 @@ def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path 
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        from etl import files
+
+        files.write_text(out, text)
     except OSError as exc:
         raise GovgraphError(f"cannot write {out}: {exc.strerror}") from None
     typer.echo(f"{len(rows)} rows written to {out}")

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import config, queries
+from etl import config, files, queries
 from etl.errors import ReportError
+from etl.files import atomic_write
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html"
 # Characters every report label set contains; a font must draw all of them.
@@ -100,14 +101,14 @@ def draw_heatmap(rows: list[str], columns: list[str], matrix: list[list[float]],
         ax.set_title(title, fontsize=11)
         fig.colorbar(image, ax=ax, shrink=0.6, label="句数 (supporting sentences)")
         fig.tight_layout()
-        fig.savefig(path)
+        with atomic_write(path, "wb") as handle:
+            fig.savefig(handle, format=path.suffix.lstrip(".") or "png")
         plt.close(fig)
     return path
 
 
 def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], path: Path) -> Path:
-    path.write_text(queries.format_rows(rows, columns, "csv"), encoding="utf-8")
-    return path
+    return files.write_text(path, queries.format_rows(rows, columns, "csv"))
 
 
 def html_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
@@ -149,5 +150,5 @@ def build_report(driver: neo4j.Driver, out: Path, database: str = config.DEFAULT
     page = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         regions=len(regions), mechanisms=len(mechanisms), cap=MAX_ROWS, **sections
     )
-    report.html.write_text(page, encoding="utf-8")
+    files.write_text(report.html, page)
     return report

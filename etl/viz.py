@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import config, db, records
+from etl import config, db, files, records
 from etl.errors import DataFileError, VizError
 
 LABELS = ("Document", "Sentence", *records.LABELS)
@@ -333,7 +333,7 @@ def write_page(graph: VizGraph, out: Path) -> VizPage:
     html = render_html(graph)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
+        files.write_text(out, html)
     except OSError as exc:
         raise VizError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
     return VizPage(path=out, nodes=len(graph.nodes), edges=len(graph.edges), truncated=graph.truncated)

@@ -35,6 +35,7 @@ import networkx as nx
 import neo4j
 from etl import config, load
 from etl.errors import ExportError
+from etl.files import atomic_write
 from etl.graph import KEY, OWNED_TYPES, doc_key, document_path
 from etl.load import DEFAULT_BATCH, iter_records, record_hash
 from etl.records import LABELS, RELATION_TYPES, DocumentRecord
@@ -406,7 +407,7 @@ def _write_graphml(g: nx.Graph, path: Path) -> None:
     def attr(value: Any) -> str:
         return quoteattr(_NOT_XML.sub("", str(value)))
 
-    with path.open("w", encoding="utf-8") as out:
+    with atomic_write(path) as out:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
                   'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation='
                   '"http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
@@ -437,10 +438,11 @@ def write_graph(g: nx.Graph, path: Path, fmt: str) -> Path:
         if fmt == "graphml":
             _write_graphml(g, path)
         elif fmt == "gexf":
-            nx.write_gexf(file_graph(g, fmt), path, encoding="utf-8")
+            with atomic_write(path, "wb") as handle:
+                nx.write_gexf(file_graph(g, fmt), handle, encoding="utf-8")
         else:
             data = nx.node_link_data(file_graph(g, fmt), edges="edges")
-            with path.open("w", encoding="utf-8") as handle:
+            with atomic_write(path) as handle:
                 json.dump(data, handle, ensure_ascii=False, default=str)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}; choose another --out") from None

@@ -22,6 +22,7 @@ import networkx as nx
 
 from etl.errors import ExportError
 from etl.export.graph import graph_from_records
+from etl.files import atomic_write
 from etl.graph import KEY
 from etl.records import DocumentRecord
 
@@ -100,7 +101,7 @@ def _write_csv(path: Path, ids: list[str], id_fields: list[str], rows: list[dict
     """
     props = sorted({k for row in rows for k in row} - set(id_fields))
     header = ids + [f"{p}{_type_of(row.get(p) for row in rows)}" for p in props]
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_write(path, newline="") as handle:
         handle.write(",".join(header) + "\n")
         for row in rows:
             handle.write(",".join(_field(row.get(c)) for c in id_fields + props) + "\n")
