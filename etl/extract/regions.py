@@ -348,6 +348,10 @@ class Gazetteer:
         return [child for child in self.children.get(code, []) if child in self.subtrees]
 
     @functools.lru_cache(maxsize=2048)  # noqa: B019 - one Gazetteer a process, kept for its life
+    def place_index(self, county: str) -> tuple[dict[str, frozenset[int]], dict[str, str]]:
+        return _place_index(self.places(county))
+
+    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one Gazetteer a process, kept for its life
     def places(self, county: str) -> dict[str, RegionInfo]:
         """Towns and villages of one county → their RegionInfo (level, ancestors). A village name
         found under two towns keeps only the county's line of ancestors."""
@@ -379,6 +383,18 @@ class Gazetteer:
             if found[name].level in VILLAGE_LEVELS:
                 found[name] = replace(found[name], within=above)
         return found
+
+
+def _place_index(places: dict[str, RegionInfo]) -> tuple[dict[str, frozenset[int]], dict[str, str]]:
+    """Of one county's towns and villages: the name lengths behind each last character, and
+    the names by stem (杜家沟 → 杜家沟村; stems of two characters or more)."""
+    lengths: dict[str, set[int]] = {}
+    stems: dict[str, str] = {}
+    for name, info in places.items():
+        lengths.setdefault(name[-1], set()).add(len(name))
+        if name.endswith(info.level) and len(name) - len(info.level) >= 2:
+            stems.setdefault(name[:-len(info.level)], name)
+    return {ch: frozenset(n) for ch, n in lengths.items()}, stems
 
 
 def _level_by_ending(name: str, levels: dict[str, str]) -> str | None:
@@ -607,11 +623,12 @@ def find_region_mentions(text: str) -> list[RegionMention]:
         name = re.sub(r"[xＸ×]", "X", match.group(0))
         found.add(match.start(), match.end(), RegionInfo(name, match["suffix"], None, True))
     held = _full_names(found, rules)
-    scope = _Scope(found, text, held)
+    short = short_name_region(text)
+    scope = _Scope(found, short, held)
     _gazetteer_places(found, scope, rules)
     _take_held(found, held)
     _short_names(found, rules)
-    scope = _Scope(found, text, held)
+    scope = _Scope(found, short, held)
     _gazetteer_places(found, scope, rules)
     _bare_places(found, scope)
     _suffix_places(found, rules, scope)
@@ -651,34 +668,39 @@ def _take_held(found: _Found, held: list[tuple[int, int, RegionInfo]]) -> None:
 
 class _Scope:
     """Towns and villages of the counties and cities the text names (and of the county a 我县
-    report speaks of): the only ones it is searched for, name → the candidates."""
+    report speaks of): the only ones it is searched for. The counties' tables are looked up
+    in turn rather than merged: merging a city's few thousand names cost more than the search."""
 
-    def __init__(self, found: _Found, text: str, held: list[tuple[int, int, RegionInfo]]) -> None:
+    def __init__(self, found: _Found, short: RegionInfo | None, held: list[tuple[int, int, RegionInfo]]) -> None:
         table = load_gazetteer()
-        regions = [m.region for m in found.mentions] + [info for _, _, info in held]
-        short = short_name_region(text)
-        if short:
-            regions.append(short)
+        regions = [m.region for m in found.mentions] + [info for _, _, info in held] + ([short] if short else [])
         self.named = {r.name for r in regions}
         codes: set[str] = set()
         for region in regions:
             if region.adcode and region.adcode in table.by_code:
                 codes.update(table.counties_under(region.adcode))
-        self.places: dict[str, list[RegionInfo]] = {}
-        for code in sorted(codes):
-            for name, info in table.places(code).items():
-                self.places.setdefault(name, []).append(info)
+        self.tables = [table.places(code) for code in sorted(codes)]
+        indexes = [table.place_index(code) for code in sorted(codes)]
+        self.stems = [stems for _, stems in indexes]
+        self.lengths: dict[str, set[int]] = {}
+        for endings, _ in indexes:
+            for ch, found_lengths in endings.items():
+                self.lengths.setdefault(ch, set()).update(found_lengths)
 
     def __bool__(self) -> bool:
-        return bool(self.places)
+        return bool(self.tables)
 
     def __contains__(self, name: str) -> bool:
-        return name in self.places
+        return any(name in places for places in self.tables)
+
+    def by_stem(self, stem: str) -> str | None:
+        """The full name of a town or village written without its level word (杜家沟 → 杜家沟村)."""
+        return next((stems[stem] for stems in self.stems if stem in stems), None)
 
     def pick(self, name: str, before: RegionInfo | None = None) -> RegionInfo:
         """The place of that name: the one under the region written right before it, else the
         one under a named region, else (城关镇 of two named counties) what they share."""
-        candidates = self.places[name]
+        candidates = [places[name] for places in self.tables if name in places]
         if len(candidates) > 1 and before:
             candidates = [c for c in candidates if before.name in c.within] or candidates
         if len(candidates) > 1:
@@ -694,9 +716,7 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
     if not scope:
         return
     text = found.text
-    lengths: dict[str, set[int]] = {}
-    for name in scope.places:
-        lengths.setdefault(name[-1], set()).add(len(name))
+    lengths = scope.lengths
     ending = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
     for match in ending.finditer(text):
         end = match.end()
@@ -844,26 +864,21 @@ def _provinces(hits, accepted: dict, text: str, rules: RegionRules) -> None:
 
 def _bare_places(found: _Found, scope: _Scope) -> None:
     """Towns and villages of the scope written without their level word right after the region
-    the gazetteer puts them under (青云镇杜家沟 → 杜家沟村)."""
+    the gazetteer puts them under, and before a boundary (青云镇杜家沟、… → 杜家沟村)."""
     if not scope:
         return
     text = found.text
-    stems: dict[str, RegionInfo] = {}
-    for name, infos in scope.places.items():
-        info = infos[0]
-        for level in (*TOWN_LEVELS, *VILLAGE_LEVELS):
-            if info.level == level and name.endswith(level) and len(name) - len(level) >= 2:
-                stems.setdefault(name[:-len(level)], info)
+    boundary = load_region_rules().name_boundary
     for mention in list(found.mentions):
         at = mention.end
         for length in (5, 4, 3, 2):
             stem = text[at:at + length]
-            info = stems.get(stem)
             after = text[at + length:at + length + 1]
-            if after and _is_han(after) and after not in load_region_rules().name_boundary:
+            if len(stem) < length or (after and _is_han(after) and after not in boundary):
                 continue  # 长汀县三洲湿地公园: the stem names a park, not the town
-            if info and len(stem) == length and found.free(at, at + length):
-                info = scope.pick(info.name, mention.region)
+            name = scope.by_stem(stem)
+            if name and found.free(at, at + length):
+                info = scope.pick(name, mention.region)
                 if mention.region.name in info.within[:1]:
                     found.add(at, at + length, info)
                     break
