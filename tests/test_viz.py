@@ -1,26 +1,15 @@
 """govgraph viz against the real Neo4j loaded with the sample corpus, and the pages as a person sees them.
 
 The pages are opened in headless Chromium (Debian's chromium package, installed by bin/setup),
-driven over the DevTools protocol on a pipe (--remote-debugging-pipe, no extra package): the test
+driven over the DevTools protocol on a pipe by tests/chromium.py (no extra package): the test
 waits in real time until the network is laid out, collects every exception and console error the
 page raised, reads the page's own error box, takes a screenshot, and moves the mouse onto an edge
-to read its tooltip. Fixed --virtual-time-budget runs proved flaky here: Chromium sometimes ran the
-page's timers only after the budget was spent.
+to read its tooltip.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import json
-import os
 import re
-import selectors
-import shutil
-import subprocess
-import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -30,6 +19,7 @@ from etl import config, db, viz
 from etl.cli import app
 from etl.extract import extract_corpus
 from etl.load import load_records
+from tests.chromium import Tab, browser_fixture
 from tests.conftest import wipe
 
 runner = CliRunner()
@@ -38,7 +28,6 @@ WINDOW = (1200, 900)
 HEADER_PX = 60  # the page's header (title and legend, 56 px) is not part of the network canvas
 REMOTE = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//"
                     r"|url\(\s*[\"']?(?:https?:)?//|@import\s+[\"']?(?:https?:)?//", re.IGNORECASE)
-INSTALL_CHROMIUM = "Chromium is not installed: run bin/setup, or: sudo apt-get install -y chromium"
 
 
 @pytest.fixture(scope="module")
@@ -63,148 +52,7 @@ def hex_rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on fds 3 and 4 (messages end with NUL)."""
-
-    def __init__(self, executable: str, profile: Path, log: Path):
-        to_child, self._send = os.pipe()
-        self._receive, from_child = os.pipe()
-
-        def wire() -> None:  # in the child: Chromium reads commands on fd 3 and answers on fd 4
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
-
-        # The background-networking flags keep Chromium from calling home on a machine with a closed network.
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(
-            [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}", "--remote-debugging-pipe",
-             "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
-        os.close(to_child)
-        os.close(from_child)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._receive, selectors.EVENT_READ)
-        self._buffer, self._next_id = b"", 0
-        self.events: list[dict[str, Any]] = []
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._selector.select(left):
-                raise TimeoutError("Chromium did not answer over the DevTools pipe")
-            chunk = os.read(self._receive, 1 << 16)
-            if not chunk:
-                raise RuntimeError(f"Chromium exited ({self.process.poll()})")
-            self._buffer += chunk
-        message, _, self._buffer = self._buffer.partition(b"\0")
-        return json.loads(message)
-
-    def call(self, method: str, session: str | None = None, timeout: float = 30.0, **params: Any) -> dict[str, Any]:
-        """Send one command and return its result; events that arrive meanwhile are kept in self.events."""
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self._send, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._message(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self.events.append(reply)
-
-    def open(self, page: Path) -> Tab:
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        tab = Tab(self, self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"])
-        for domain in ("Page", "Runtime"):
-            tab.call(f"{domain}.enable")
-        tab.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1,
-                 mobile=False)
-        tab.call("Page.bringToFront")  # a background tab's timers are throttled to one a second
-        tab.call("Page.navigate", url=page.as_uri())
-        tab.wait_for("document.readyState === 'complete'")
-        return tab
-
-    def close(self) -> None:
-        try:
-            self.call("Browser.close", timeout=10)
-        except (OSError, RuntimeError, TimeoutError):
-            pass
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._send)
-        os.close(self._receive)
-        self._log.close()
-
-
-class Tab:
-    """One page in Chromium: evaluate JavaScript, wait for a condition, screenshot, errors raised."""
-
-    def __init__(self, browser: Chromium, session: str):
-        self.browser, self.session = browser, session
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        return self.browser.call(method, session=self.session, **params)
-
-    def evaluate(self, expression: str, await_promise: bool = False) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"the page never satisfied: {expression}")
-
-    def screenshot(self) -> Image.Image:
-        # Two animation frames: the canvas has painted what the last layout step placed.
-        self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))", True)
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
-
-    def errors(self) -> list[str]:
-        """Uncaught exceptions and console.error calls of this page, and what its own error box shows."""
-        found = []
-        for event in self.browser.events:
-            if event.get("sessionId") != self.session:
-                continue
-            params = event.get("params", {})
-            if event["method"] == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                found.append(details.get("exception", {}).get("description") or details.get("text", "?"))
-            elif event["method"] == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                found.append(" ".join(str(arg.get("value", arg.get("description"))) for arg in params["args"]))
-        box = self.evaluate("document.getElementById('js-errors').textContent")
-        return found + ([f"error box: {box}"] if box else [])
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory):
-    """Open pages in one headless Chromium for the module; a test that uses it fails when Chromium is missing."""
-    started: list[Chromium] = []
-    folder = tmp_path_factory.mktemp("chromium")
-
-    def open_page(page: Path) -> Tab:
-        if not started:
-            executable = shutil.which("chromium") or shutil.which("chromium-browser")
-            if executable is None:
-                pytest.fail(INSTALL_CHROMIUM)
-            started.append(Chromium(executable, folder / "profile", folder / "chromium.log"))
-        return started[0].open(page)
-
-    yield open_page
-    for browser in started:
-        browser.close()
+chromium = browser_fixture(WINDOW)
 
 
 def laid_out(tab: Tab) -> Tab:
