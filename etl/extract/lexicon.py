@@ -30,6 +30,8 @@ class Entry:
 class Lexicon:
     version: str
     entries: tuple[Entry, ...]
+    # Canonical names that are activities, named only when a system word follows (建立资金投入机制).
+    activities: frozenset[str] = frozenset()
 
     @functools.cached_property
     def by_surface(self) -> dict[str, tuple[str, str]]:
@@ -45,7 +47,7 @@ class Lexicon:
         return {(e.label, e.name): e.group for e in self.entries}
 
 
-def _parse_file(path: Path) -> tuple[str, list[Entry]]:
+def _parse_file(path: Path) -> tuple[str, list[Entry], list[str]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -63,21 +65,29 @@ def _parse_file(path: Path) -> tuple[str, list[Entry]]:
             if not names:
                 raise DataFileError(f"{path}: empty entry in group {group!r}")
             entries.append(Entry(label, names[0], tuple(names[1:]), str(group)))
-    return str(data.get("version", "")), entries
+    activities = data.get("activities") or []
+    if not isinstance(activities, list):
+        raise DataFileError(f"{path}:1: 'activities' is a list of canonical names")
+    return str(data.get("version", "")), entries, [str(a) for a in activities]
 
 
 @functools.cache
 def load_lexicon(folder: Path | None = None) -> Lexicon:
     """Read every lexicon file of the folder (default schema/lexicon)."""
     folder = folder or config.schema_dir() / "lexicon"
-    versions, entries = [], []
+    versions, entries, activities = [], [], []
     for path in sorted(folder.glob("*.yaml")):
-        version, found = _parse_file(path)
+        version, found, listed = _parse_file(path)
         versions.append(version)
         entries.extend(found)
+        activities.extend(listed)
     if not entries:
         raise DataFileError(f"{folder}: no lexicon files (*.yaml); set GOVGRAPH_SCHEMA to the schema/ folder")
-    return Lexicon(max(versions), tuple(entries))
+    names = {e.name for e in entries}
+    unknown = sorted(set(activities) - names)
+    if unknown:
+        raise DataFileError(f"{folder}: 'activities' names {unknown}, which no lexicon entry has")
+    return Lexicon(max(versions), tuple(entries), frozenset(activities))
 
 
 @functools.cache

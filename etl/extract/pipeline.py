@@ -30,6 +30,8 @@ from etl.extract.candidates import finder, without_tail
 from etl.resolve import find_region_mentions
 
 SPANS_KEY = "govgraph"
+# What makes an activity a named system (资金投入机制, 协调配合工作制度).
+SYSTEM_WORD = re.compile(r"[”\"]?的?(?:工作|长效|协调|联动)?(?:机制|制度|体系|模式|办法)")
 _GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
 _ASCII_PART = re.compile(r"[A-Za-z0-9.%²³]")
 
@@ -135,16 +137,20 @@ class LexiconComponent:
     def __init__(self) -> None:
         self.table: dict[str, tuple[str, str]] = {}
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, activities=()) -> None:
         self.table = dict(table or {})
+        self.activities = frozenset(activities)
 
     def __call__(self, doc: Doc) -> Doc:
         candidates = doc.user_data.get("lexicon_tokens")
         if candidates is None:  # a Doc from another tokenizer: every token may be a term
             candidates = [(token.i, token.text) for token in doc]
+        text = doc_text(doc)
         spans = []
         for i, surface in candidates:
             hit = self.table.get(surface)
+            if hit and hit[1] in self.activities and not SYSTEM_WORD.match(text, doc[i].idx + len(surface)):
+                continue  # 加大资金投入 is an activity; 建立资金投入机制 names a mechanism
             if hit:
                 spans.append(Span(doc, i, i + 1, label=hit[0], span_id=hit[1]))
         _add_spans(doc, spans)
@@ -302,7 +308,7 @@ def build_nlp() -> Language:
     nlp.add_pipe("govgraph_rules")
     nlp.add_pipe("govgraph_candidates")
     nlp.add_pipe("govgraph_quantities")
-    nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface)
+    nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface, activities=lex.activities)
     nlp.get_pipe("govgraph_rules").initialize(rules=lexicon_data.load_rules(), table=lex.by_surface)
     nlp.get_pipe("govgraph_candidates").initialize(table=lex.by_surface,
                                                    tails=lexicon_data.load_rules()["generic_tails"])
