@@ -56,3 +56,18 @@ def write(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = Non
         cypher, params or {}, database_=database, routing_=neo4j.RoutingControl.WRITE
     )
     return summary
+
+
+def empty_graph(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE, batch: int = 10_000) -> int:
+    """Delete every node and relationship but the migration records; return the documents removed.
+
+    In batches of ``batch`` rows, each its own transaction: one transaction deleting a large
+    graph exceeds the server's transaction memory. Constraints, indexes and the record of
+    applied migrations stay, so the next load needs no schema work.
+    """
+    documents = read(driver, "MATCH (d:Document) RETURN count(d) AS n", database=database)[0]["n"]
+    with driver.session(database=database) as session:
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF $batch ROWS", batch=batch).consume()
+        session.run("MATCH (n) WHERE NOT n:Migration CALL (n) { DELETE n } IN TRANSACTIONS OF $batch ROWS",
+                    batch=batch).consume()
+    return documents
