@@ -240,7 +240,8 @@ def test_a_long_text_is_extracted_and_one_over_the_limit_is_one_line(tmp_path):
     too_long = root / "too_long.txt"
     too_long.write_text("河长制。" * (read.MAX_CHARACTERS // 4 + 1), encoding="utf-8")
     assert long.stat().st_size > 3_500_000 and len(long.read_text(encoding="utf-8")) > 1_000_000
-    summary = extract_corpus([root], tmp_path / "out")
+    # Generous: this checks the length limits, not speed (a loaded machine is slow on 1.2 M characters).
+    summary = extract_corpus([root], tmp_path / "out", seconds=3600)
     assert summary.failures == [
         f"{too_long}: read: ReadError: {read.MAX_CHARACTERS + 4:,} characters, over the limit of "
         f"{read.MAX_CHARACTERS:,} per document; split the file"]
@@ -327,3 +328,50 @@ def test_kill_9_while_writing_leaves_the_previous_records_and_the_next_run_clean
     second = extract_corpus([root], out)
     assert second.documents == len(GOOD)
     assert sorted(p.name for p in out.iterdir()) == ["records.jsonl"]
+
+
+def test_atomic_write_keeps_the_previous_file_on_an_exception_and_its_mode(tmp_path):
+    from etl import files
+
+    target = tmp_path / "out.csv"
+    files.write_text(target, "old\n")
+    target.chmod(0o640)
+    with pytest.raises(RuntimeError), files.atomic_write(target) as handle:
+        handle.write("half")
+        raise RuntimeError("stopped mid-write")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    files.write_bytes(target, b"new\n")
+    assert (target.read_bytes(), target.stat().st_mode & 0o777) == (b"new\n", 0o640)
+
+
+def test_a_temporary_left_by_a_dead_process_is_removed_and_a_live_ones_kept(tmp_path):
+    from etl import files
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".report.html.{dead.stdout.strip()}.abc123.tmp"
+    live = tmp_path / f".report.html.{os.getppid()}.def456.tmp"
+    stale.write_text("cut")
+    live.write_text("being written")
+    files.write_text(tmp_path / "report.html", "<html></html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "report.html"]
+
+
+def test_an_export_on_a_full_disk_keeps_the_previous_file(small_disk):
+    import networkx as nx
+
+    from etl.errors import OutputError
+    from etl.export.graph import write_graph
+
+    small = nx.MultiDiGraph()
+    small.add_edge("梧州市", "河长制", key="ADOPTS")
+    write_graph(small, small_disk / "graph.json", "json")
+    before = (small_disk / "graph.json").read_bytes()
+    big = nx.MultiDiGraph()
+    big.add_edges_from((f"地区{i}", f"机制{i}", "ADOPTS") for i in range(5000))
+    with pytest.raises(OutputError) as info:
+        write_graph(big, small_disk / "graph.json", "json")
+    assert str(info.value) == (f"{small_disk / 'graph.json'}: could not be written (no space left on the device); "
+                               "the previous file is unchanged")
+    assert (small_disk / "graph.json").read_bytes() == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["graph.json"]
