@@ -288,12 +288,20 @@ def _confirm(yes: bool):
     return confirm
 
 
+CorrectionsOption = Annotated[
+    Path | None,
+    typer.Option("--corrections", help="A corrections file (YAML) applied before loading; default: "
+                 "corrections.yaml beside the records or corpus, if there is one."),
+]
+
+
 @app.command("load")
 @user_errors
 def load(
     source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 200,
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
+    corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -303,14 +311,19 @@ def load(
     when any failed. A graph holds one corpus: when it holds documents that are not in these
     records, the load stops unless --fresh (empty it first) or --append says what to do.
 
-    Example: govgraph load build/records.jsonl
+    --corrections (or corrections.yaml beside the records) is applied to the records first; a
+    correction whose target is gone is reported as one path:line line.
+
+    Example: govgraph load build/records.jsonl --corrections corrections.yaml
     """
     from rich.console import Console
     from rich.progress import Progress
 
+    from etl.corrections import corrected_source
     from etl.load import load_records
     from etl.run import corpus_of_records, prepare_graph
 
+    records, corrector = corrected_source(source, corrections)
     corpus = corpus_of_records(source)
     mode = _mode(fresh, append)
     driver, database = _driver(uri, user, password, database)
@@ -320,10 +333,14 @@ def load(
                    + (f"; emptied first ({emptied} removed)" if emptied else ""))
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("loading", total=None)
-            stats = load_records(driver, source, database, batch_size,
+            stats = load_records(driver, records, database, batch_size,
                                  lambda done: progress.update(task, completed=done))
+    if corrector:  # records the corrector read and could not parse are failures of this load too
+        stats.failures[:0] = corrector.failures
     for failure in stats.failures:
         typer.echo(f"failed: {failure}", err=True)
+    for line in corrector.stale() if corrector else ():
+        typer.echo(line, err=True)
     rate = stats.relationships_created / stats.seconds if stats.seconds else 0
     typer.echo(
         f"loaded {stats.documents} documents ({stats.replaced} replaced, {stats.unchanged} unchanged) "
@@ -467,10 +484,39 @@ def report(
     for path in result.files:
         typer.echo(f"  {path}")
 
+@app.command("review")
+@user_errors
+def review(
+    source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")] = Path("build"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for review.csv and review.html.")] = Path("build/review"),
+) -> None:
+    """List what most needs a human look, with the correction to paste into corrections.yaml.
+
+    Near-duplicate names of one type, entities outside the lexicon, names seen once, relations
+    resting on one sentence: review.csv (one row an item, most urgent first) and review.html.
+
+    Example: govgraph review build/records.jsonl --out build/review
+    """
+    from collections import Counter
+
+    from etl.load import iter_records, records_path
+    from etl.review import review as find_items
+    from etl.review import write_review
+
+    path = records_path(source)
+    failures: list[str] = []
+    items = find_items(iter_records(path, failures))
+    for failure in failures:
+        typer.echo(f"skipped: {failure}", err=True)
+    csv_path, html_path = write_review(items, out, str(path))
+    counts = Counter(item.kind for item in items)
+    typer.echo(f"{len(items)} items: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()))
+    typer.echo(f"review: {csv_path}, {html_path}")
+
 # --- export and viz -------------------------------------------------------------------------
 
 
-EXPORT_FORMATS = ("graphml", "gexf", "json", "neo4j-import")
+EXPORT_FORMATS = ("graphml", "gexf", "json", "neo4j-import", "qdpx")
 EXPORT_PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
 
 
@@ -485,7 +531,8 @@ def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
 @user_errors
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write (a folder for neo4j-import).")],
-    fmt: Annotated[str, typer.Option("--format", help="graphml, gexf, json or neo4j-import.")] = "graphml",
+    fmt: Annotated[str, typer.Option("--format", help="graphml, gexf, json, neo4j-import or qdpx (REFI-QDA, "
+                                     "for NVivo, ATLAS.ti, MAXQDA).")] = "graphml",
     projection: Annotated[str, typer.Option("--projection", help="full, region-mechanism (Region–Mechanism), "
                                             "actors (Actor–Actor) or regions (Region–Region).")] = "full",
     records: Annotated[Path | None, typer.Option("--records", help="Build from records.jsonl (or its folder) "
@@ -496,9 +543,13 @@ def export(
 ) -> None:
     """Export the graph or a projection of it as GraphML, GEXF or node-link JSON, or neo4j-admin import files.
 
-    Reads Neo4j unless --records names a records.jsonl, which needs no database.
+    Reads Neo4j unless --records names a records.jsonl, which needs no database. --format qdpx
+    writes a REFI-QDA project from records.jsonl: the documents' texts, a codebook of mechanism
+    categories, mechanisms, actors and measures, and a coded selection for every evidence sentence.
 
     Example: govgraph export --format graphml --projection region-mechanism --out build/regions.graphml
+
+    Example: govgraph export --format qdpx --records build/records.jsonl --out build/govgraph.qdpx
     """
     from etl.errors import ExportError
     from etl.load import records_path
@@ -513,6 +564,20 @@ def export(
 
         result = write_import(records_path(records), out)
         typer.echo(result.command)
+        return
+    if fmt == "qdpx":
+        if records is None or projection != "full":
+            raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
+                              "pass --records build/records.jsonl and no --projection")
+        from etl.export.qdpx import write_qdpx
+        from etl.load import iter_records
+
+        failures = []
+        summary = write_qdpx(iter_records(records_path(records), failures), out)
+        for failure in failures:
+            typer.echo(f"skipped: {failure}", err=True)
+        typer.echo(f"wrote {summary.path} (REFI-QDA): {summary.sources} sources, {summary.codes} codes, "
+                   f"{summary.selections} coded selections, {summary.codings} codings")
         return
     from etl.export import graph
 
@@ -595,6 +660,7 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
     workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Extraction processes.")] = 1,
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
+    corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -613,7 +679,7 @@ def run(
     result = run_corpus(
         corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
         confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
-        say=typer.echo, warn=lambda line: typer.echo(line, err=True),
+        say=typer.echo, warn=lambda line: typer.echo(line, err=True), corrections=corrections,
     )
     report = result.report
     typer.echo(f"compare pack: {len(report.tables)} queries, results as CSV in {report.folder}")

@@ -63,8 +63,14 @@ NODE_PROPERTIES: dict[str, dict[str, tuple[type, ...]]] = {
     "Indicator": {"unit": (str,), "unit_group": (str,)},
     "Policy": {"kind": (str,)},
 }
+# Which corrections made or changed a node or relation ("corrections.yaml:12"; etl.corrections).
+CORRECTED_BY = "corrected_by"
+for _allowed in NODE_PROPERTIES.values():
+    _allowed[CORRECTED_BY] = (str,)
 # What a relation of the record may carry besides its evidence (records.RelationProps).
-RELATION_PROPERTIES: dict[str, frozenset[str]] = {rtype: frozenset({"year", "count"}) for rtype in OWNED_TYPES}
+RELATION_PROPERTIES: dict[str, frozenset[str]] = {
+    rtype: frozenset({"year", "count", CORRECTED_BY}) for rtype in OWNED_TYPES
+}
 # What a quantity puts on its MEASURES / IMPLEMENTS relationship.
 QUANTITY_PROPERTIES = ("value", "unit", "year", "kind", "redacted", "approx", "value_std", "unit_std", "text")
 # Properties only the loader sets: keys, names, ownership.

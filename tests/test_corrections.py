@@ -1,0 +1,187 @@
+"""Corrections that survive re-extraction (etl/corrections.py): validation with path:line, each
+operation on the sample's records, stale corrections, and the CLI against the real Neo4j."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from etl import config
+from etl.cli import app
+from etl.corrections import Corrector, read_corrections
+from etl.errors import DataFileError
+from etl.records import read_records
+
+SENTENCE = "近日,市政府办公室印发了《忻州市加强新时代水土保持工作实施方案》"
+# A merge, a reject and an add, on the sample; line 7 is stale (no document names 不存在的机制).
+CORRECTIONS = f"""\
+# corrections of the sample
+corrections:
+  - merge: {{type: Mechanism, from: 目标责任书, into: 目标管理责任书}}
+  - reject: {{type: Mechanism, name: 双下降}}
+  - add: {{relation: [忻州市, ADOPTS, 协调推进机制], doc: 002_94f629d2cccb45b0.txt,
+          sentence: "{SENTENCE}", year: 2024}}
+  - reject: {{type: Mechanism, name: 不存在的机制}}
+"""
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    from etl.extract import extract_corpus
+
+    summary = extract_corpus([config.sample_corpus_dir()], tmp_path_factory.mktemp("sample"))
+    assert summary.documents == 5, summary.failures
+    return summary.out
+
+
+@pytest.fixture
+def corrections_file(tmp_path) -> Path:
+    path = tmp_path / "corrections.yaml"
+    path.write_text(CORRECTIONS, encoding="utf-8")
+    return path
+
+
+def _by_doc(records) -> dict:
+    return {r.doc[:3]: r for r in records}
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("corrections:\n  - merge: {type: Mechanism, from: a}\n", r":2: merge needs into$"),
+    ("corrections:\n  - fold: {type: Mechanism}\n", r":2: unknown operation 'fold'; use one of merge, rename"),
+    ("corrections:\n  - rename: {type: Mechanism, from: a, to: b}\n  - retype: {name: x, from: Mechanism, to: Tool}\n",
+     r":3: to 'Tool' is not a label"),
+    ("corrections:\n  - reject: {relation: [a, USES, b]}\n", r":2: relation type 'USES' is not one of"),
+    ("corrections:\n  - reject: {name: a}\n", r":2: reject takes exactly one of \{type, name\} or \{relation\}"),
+    ("corrections:\n  - add: {relation: [a, ADOPTS, b], doc: x.txt}\n", r":2: add needs sentence$"),
+    ("corrections:\n  - add: {relation: [a, ADOPTS, b], doc: x.txt, sentence: s, year: soon}\n",
+     r":2: year must be a whole number"),
+    ("corrections: [\n", r":2: not valid YAML"),
+])
+def test_a_bad_file_is_one_path_line_error(tmp_path, text, message):
+    path = tmp_path / "corrections.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFileError, match=rf"^{path}{message}"):
+        read_corrections(path)
+
+
+def test_entries_keep_their_lines(corrections_file):
+    found = read_corrections(corrections_file)
+    assert [(c.op, c.line) for c in found] == [("merge", 3), ("reject", 4), ("add", 5), ("reject", 7)]
+    assert found[0].tag == "corrections.yaml:3"
+
+
+# --- applying them ------------------------------------------------------------------------------
+
+
+def test_merge_reject_add_on_the_sample(sample, corrections_file):
+    before = _by_doc(read_records(sample))
+    corrector = Corrector.from_file(corrections_file)
+    after = _by_doc(corrector.apply(r) for r in read_records(sample))
+
+    assert "目标责任书" in before["003"].entities["Mechanism"]
+    assert "目标责任书" not in after["003"].entities["Mechanism"]
+    assert "目标管理责任书" in after["003"].entities["Mechanism"]
+    merged = [r for r in after["003"].relations if r.tail == "目标管理责任书"]
+    assert merged and all(r.props.corrected_by == "corrections.yaml:3" for r in merged)
+    assert after["003"].properties["Mechanism"]["目标管理责任书"]["corrected_by"] == "corrections.yaml:3"
+    assert {m.name for m in after["003"].mentions} >= {"目标管理责任书"}
+
+    assert "双下降" in before["002"].entities["Mechanism"]
+    assert "双下降" not in after["002"].entities["Mechanism"]
+    assert not [r for r in after["002"].relations if "双下降" in (r.head, r.tail)]
+
+    added = [r for r in after["002"].relations if (r.head, r.type, r.tail) == ("忻州市", "ADOPTS", "协调推进机制")]
+    assert len(added) == 1
+    evidence = added[0].props.evidence
+    assert [after["002"].sentences[i].text.startswith(SENTENCE) for i in evidence] == [True]
+    assert (added[0].props.year, added[0].props.corrected_by) == (2024, "corrections.yaml:5")
+
+    # Nothing else changed: the other documents are the records as extracted.
+    for key in ("000", "001", "004"):
+        assert after[key] == before[key]
+    untouched = [r for r in before["002"].relations if "双下降" not in (r.head, r.tail)]
+    assert [r for r in after["002"].relations if r.props.corrected_by is None] == untouched
+
+    stale = corrector.stale()
+    assert stale == [f"{corrections_file}:7: stale correction, nothing to reject: type=Mechanism, name=不存在的机制"]
+
+
+def test_applying_is_deterministic_and_idempotent(sample, corrections_file):
+    once = [Corrector.from_file(corrections_file).apply(r).to_json() for r in read_records(sample)]
+    again = [Corrector.from_file(corrections_file).apply(r).to_json() for r in read_records(sample)]
+    assert once == again
+    corrector = Corrector.from_file(corrections_file)
+    twice = [corrector.apply(r).to_json() for r in (corrector.apply(r) for r in read_records(sample))]
+    assert [json.loads(line)["entities"] for line in twice] == [json.loads(line)["entities"] for line in once]
+
+
+def test_retype_and_rename(sample, tmp_path):
+    path = tmp_path / "corrections.yaml"
+    path.write_text("corrections:\n"
+                    "  - retype: {name: 以奖代补, from: Mechanism, to: Measure, doc: 000_76febfaaf7d9c594.txt}\n"
+                    "  - rename: {type: Region, from: 忻州市, to: 忻州市(晋)}\n", encoding="utf-8")
+    after = _by_doc(Corrector.from_file(path).apply(r) for r in read_records(sample))
+    assert "以奖代补" in after["000"].entities["Measure"]
+    assert [r.type for r in after["000"].relations if r.tail == "以奖代补"] == ["IMPLEMENTS"]
+    assert after["002"].region.name == "忻州市(晋)"
+    assert not [r for r in after["002"].relations if "忻州市" in (r.head, r.tail)]
+
+
+# --- the CLI and the graph -----------------------------------------------------------------------
+
+
+def _cli(conn, *args: str):
+    options = ["--uri", conn.uri, "--user", conn.user, "--password", conn.password, "--database", conn.database]
+    return CliRunner().invoke(app, [*args, *options])
+
+
+def _graph_changes(driver) -> dict:
+    rows, _, _ = driver.execute_query(
+        "OPTIONAL MATCH (:Region {name: '会同县'})-[m:ADOPTS]->(:Mechanism {name: '目标管理责任书'}) "
+        "WITH collect(m.corrected_by) AS merged "
+        "OPTIONAL MATCH (old:Mechanism {name: '目标责任书'})<-[:ADOPTS]-() WITH merged, count(old) AS old "
+        "OPTIONAL MATCH (:Region)-[r:ADOPTS]->(:Mechanism {name: '双下降'}) WITH merged, old, count(r) AS rejected "
+        "OPTIONAL MATCH (:Region {name: '忻州市'})-[a:ADOPTS]->(:Mechanism {name: '协调推进机制'}) "
+        "RETURN merged, old, rejected, collect([a.year, a.corrected_by]) AS added")
+    return dict(rows[0])
+
+
+def test_corrections_survive_extracting_and_loading_again(neo4j_conn, neo4j_driver, sample, tmp_path):
+    from etl.extract import extract_corpus
+
+    fixes = tmp_path / "fixes.yaml"
+    fixes.write_text(CORRECTIONS, encoding="utf-8")
+    first = _cli(neo4j_conn, "load", str(sample), "--corrections", str(fixes), "--fresh", "--yes")
+    assert first.exit_code == 0, first.output
+    # The stale correction is one path:line line, and the only one about corrections.
+    assert [line for line in first.stderr.splitlines() if "fixes.yaml" in line] == [
+        f"{fixes}:7: stale correction, nothing to reject: type=Mechanism, name=不存在的机制"]
+    expected = {"merged": ["fixes.yaml:3"], "old": 0, "rejected": 0, "added": [[2024, "fixes.yaml:5"]]}
+    assert _graph_changes(neo4j_driver) == expected
+
+    # Extract the corpus again (the records know nothing of the corrections) and load it again.
+    again = extract_corpus([config.sample_corpus_dir()], tmp_path / "again").out
+    assert "目标责任书" in again.read_text(encoding="utf-8")
+    second = _cli(neo4j_conn, "load", str(again), "--corrections", str(fixes))
+    assert second.exit_code == 0, second.output
+    assert _graph_changes(neo4j_driver) == expected
+
+    # corrections.yaml beside the records is found without --corrections.
+    (again.parent / "corrections.yaml").write_text(CORRECTIONS, encoding="utf-8")
+    third = _cli(neo4j_conn, "load", str(again))
+    assert third.exit_code == 0, third.output
+    assert f"{again.parent / 'corrections.yaml'}:7: stale correction" in third.stderr
+
+
+def test_a_bad_corrections_file_loads_nothing(neo4j_conn, sample, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("corrections:\n  - merge: {type: Mechanism, from: a}\n", encoding="utf-8")
+    result = _cli(neo4j_conn, "load", str(sample), "--corrections", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {bad}:2: merge needs into"
