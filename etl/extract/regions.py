@@ -262,6 +262,7 @@ class Gazetteer:
         self.by_name: dict[str, list[Division]] = {}
         self.old_names: dict[str, Division] = {}
         self.renamed_shorts: set[str] = set()
+        self.town_names: frozenset[str] = frozenset()
         self.by_short: dict[str, list[Division]] = {}
         self.children: dict[str, list[str]] = {}
         self.subtrees: dict[str, tuple[int, int]] = {}
@@ -293,6 +294,8 @@ class Gazetteer:
                 open_county = (code, match.end() + 1)
         if open_county:
             self.subtrees[open_county[0]] = (open_county[1], len(self.table))
+        # Every town's name, for telling a township's own report (石门乡…工作总结) from a word.
+        self.town_names = frozenset(re.findall(r"^\t\t\t([^\t\n]+?(?:镇|乡|街道))$", self.table, re.M))
 
     def _read_changes(self, changes: str) -> None:
         """Old full and short names (宁乡县, 襄樊) → the current division, when unambiguous and
@@ -405,7 +408,7 @@ def _level_by_ending(name: str, levels: dict[str, str]) -> str | None:
 
 
 # Bump when Gazetteer's attributes change, so an old cache file is not read as a new one.
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 
 
 @functools.cache
@@ -897,8 +900,9 @@ def _suffix_places(found: _Found, rules: RegionRules, scope: _Scope) -> None:
         if name.endswith(rules.generic_place_endings) and not (
                 _place_word(name[:-1]) and not _frequent(text[start - 1:start + 1])):
             continue  # 美丽山村 is a kind of village; 鹊山村 is named after 鹊山, a place
-        if _common_word(name[:-1]):
-            continue
+        if _common_word(name[:-1]) and not (
+                name in load_gazetteer().town_names and (start == 0 or text[start - 1] in rules.sentence_starts)):
+            continue  # 指导镇村: a word; 石门乡 opening a title is a township that exists
         found.add(start, match.end(), scope.pick(name) if name in scope else RegionInfo(name, match.group(0)))
 
 
@@ -917,15 +921,22 @@ def _town_start(text: str, suffix_at: int, rules: RegionRules) -> int | None:
             continue
         if length == 3 and stem[1] in rules.function_characters:
             continue  # 关于宁乡: a function word runs into the name
-        if length == 3 and (word_tag(stem[:2]) or "").startswith("v") and \
-                int(_jieba_words()[0].get(stem[:2], 0)) >= rules.clause_verb_frequency:
+        if length == 3 and _clause_verb(stem[:2], rules):
             return None  # 共治理宋村: a common verb opens the clause, no name does (大成桥镇 does)
+        if length == 2 and _clause_verb(text[start - 1:start + 1], rules):
+            return None  # 组织治理宋村: the verb runs into the stem
         if stem[-1] in rules.stem_end_stops or (length == 2 and stem[-1] in rules.function_characters):
             return None  # 我县, 各乡; 也为村里: a function word before the suffix
         if stem[-1] in rules.level_characters and text[suffix_at + 1:suffix_at + 2] in rules.level_list_followers:
             return None  # 建立县镇村三级网络: a list of levels, not a town
         return start
     return None
+
+
+def _clause_verb(word: str, rules: RegionRules) -> bool:
+    """A verb as common as 治理 or 开展 (jieba's tag and frequency)."""
+    return (word_tag(word) or "").startswith("v") and \
+        int(_jieba_words()[0].get(word, 0)) >= rules.clause_verb_frequency
 
 
 def _nest_as_written(mentions: list[RegionMention], rules: RegionRules) -> list[RegionMention]:

@@ -1,0 +1,198 @@
+"""Region resolution on jionlp's 2025 divisions: full, old and short names, towns and villages
+under the regions a text names, nesting as written, the reporting region, the word lists as a
+checked data file, and reports that speak of 我乡/我镇 (which once stopped a whole run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from etl import config, resolve
+from etl.errors import DataFileError
+from etl.extract import extract_text_document, regions
+
+
+def found(text: str) -> dict[str, regions.RegionInfo]:
+    return {m.region.name: m.region for m in resolve.find_region_mentions(text)}
+
+
+def nesting(text: str, reporting: str | None = None) -> set[tuple[str, str]]:
+    mentions = resolve.resolve_regions(resolve.find_region_mentions(text))
+    infos = list(dict.fromkeys(m.region for m in mentions))
+    chosen = next((i for i in infos if i.name == reporting), None) if reporting else None
+    return set(resolve.part_of(infos, chosen))
+
+
+# --- divisions: current names, old names, adcodes ------------------------------------------
+
+def test_current_divisions_carry_adcodes_and_levels():
+    names = resolve.gazetteer()
+    assert names["临平区"][0].adcode == "330113", "a district created in 2021 is there under its own name"
+    assert names["宁乡市"][0].level == "县", "a county-level city is a county"
+    assert names["怀化市"][0].level == "市" and names["湖南省"][0].level == "省"
+    assert "宁乡县" not in names, "gazetteer() holds current names only"
+
+
+def test_an_old_name_is_the_current_division_under_the_name_written():
+    old = found("2009年襄樊市启动水土保持示范区建设")
+    assert old["襄樊市"].adcode == resolve.gazetteer()["襄阳市"][0].adcode
+    assert old["襄樊市"].level == "市"
+
+
+# --- towns and villages --------------------------------------------------------------------
+
+def test_a_town_is_taken_from_the_county_the_text_names():
+    town = found("会同县林城镇完成坡耕地治理。")["林城镇"]
+    assert town.within[:1] == ("会同县",), "林城镇 also exists in 长兴县; the named county's is meant"
+    assert nesting("会同县林城镇完成坡耕地治理。") == {("林城镇", "会同县")}
+
+
+def test_village_and_town_nest_as_written_and_as_the_table_confirms():
+    text = "宁乡市大成桥镇鹊山村建成生态清洁小流域，大成桥镇另有两个村完成改厕。"
+    assert nesting(text) == {("大成桥镇", "宁乡市"), ("鹊山村", "大成桥镇")}
+
+
+def test_a_town_of_a_named_county_nests_in_it_though_written_apart():
+    text = "会同县召开河长会议。林城镇、团河镇开展河道保洁。"
+    assert nesting(text) >= {("林城镇", "会同县"), ("团河镇", "会同县")}
+
+
+def test_a_town_the_table_lacks_is_still_found_by_its_suffix_and_nests_in_the_reporting_county():
+    text = "某县石门坎镇组织清河行动。"
+    mentions = resolve.find_region_mentions(text)
+    assert "石门坎镇" in {m.region.name for m in mentions}
+    infos = list(dict.fromkeys(m.region for m in mentions))
+    reporting = next(i for i in infos if i.name == "某县")
+    assert ("石门坎镇", "某县") in resolve.part_of(infos, reporting)
+
+
+def test_a_village_stem_needs_a_clear_left_edge():
+    names = set(found("会同县坚持治理中村落环境，城中村改造完成"))
+    assert names == {"会同县"}, "中村 of 城中村 or 村落 is no village even if a village of that name exists"
+
+
+def test_a_bare_town_name_after_its_county_counts_only_before_a_boundary():
+    assert "林城镇" in found("会同县林城、团河等乡镇")
+    assert "林城镇" not in found("会同县林城湿地公园开园"), "the stem names a park here"
+
+
+def test_lists_of_levels_and_verbs_are_not_towns():
+    assert set(found("建立县镇村三级河长体系")) == set()
+    assert set(found("共治理宋村、石门等小流域")) == set(), "a common verb opens no name"
+    assert set(found("组织治理宋村小流域")) == set(), "nor runs into one"
+
+
+# --- short names ----------------------------------------------------------------------------
+
+def test_short_names_count_where_the_prose_marks_them_as_places():
+    assert set(found("十堰郧阳区推进小流域综合治理")) == {"十堰市", "郧阳区"}
+    assert nesting("十堰郧阳区推进小流域综合治理") == {("郧阳区", "十堰市")}
+    listed = found("怀化市沅陵、辰溪、溆浦三县开展清河行动")
+    assert {"沅陵县", "辰溪县", "溆浦县"} <= set(listed)
+    assert nesting("怀化市沅陵、辰溪、溆浦三县开展清河行动") >= {("辰溪县", "怀化市"), ("溆浦县", "怀化市")}
+    assert set(found("湖南、湖北两省签订协议")) == {"湖南省", "湖北省"}
+    assert set(found("襄阳出台河湖长制考核办法")) == {"襄阳市"}, "a prefecture city opening a sentence"
+
+
+def test_short_names_without_a_marker_are_words():
+    assert found("县水利局会同生态环境局开展联合执法") == {}, "会同 is 'together with' here"
+    assert found("沿汾河北岸和泰山东麓栽植水保林，青海湖畔禁牧") == {}
+    assert found("大力弘扬平安、和谐、文明新风") == {}
+
+
+def test_a_short_name_that_outlived_a_rename_keeps_the_name_as_written():
+    names = found("长治市屯留、潞城、平顺三县区开展淤地坝安全度汛检查")
+    assert {"屯留", "潞城", "平顺县"} <= set(names), "屯留 was 屯留县 until 2018: which full name is meant is unknown"
+    assert names["屯留"].adcode == resolve.gazetteer()["屯留区"][0].adcode
+
+
+# --- the reporting region ------------------------------------------------------------------
+
+def test_the_reporting_region_is_the_innermost_of_a_nested_title():
+    region = resolve.reporting_region("2022年湖南省怀化市水土保持公报", "", [])
+    assert region is not None and region.name == "怀化市"
+
+
+def test_without_a_named_title_a_county_outranks_a_village_mentioned_more_often():
+    text = "余家坝村位于会同县。余家坝村修建塘坝，余家坝村完成清淤。会同县验收。"
+    region = resolve.reporting_region("工作动态", "工作动态", resolve.find_region_mentions(text), text)
+    assert region is not None and region.name == "会同县"
+
+
+def test_a_stem_inside_a_longer_word_is_not_the_reporting_county():
+    text = "我县贯彻《中华人民共和国水土保持法》，依照共和国法律，会同经验在会同推广。"
+    assert resolve.short_name_region(text).name == "会同县", "共和 of 共和国 is no 共和县"
+
+
+# --- 我乡 / 我镇 reports --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["我乡共清理河道5条。", "我镇建成护岸2公里，该镇河长巡河30次。"])
+def test_a_township_speaking_of_itself_has_no_short_name_county(text):
+    assert resolve.short_name_region(text) is None
+
+
+def test_a_traditional_township_report_is_extracted(tmp_path):
+    path = tmp_path / "township.txt"
+    path.write_text(
+        "石門鄉2023年河長制工作總結\n"
+        "今年以來，我鄉深入推進河長制，全鄉設立鄉級河長5名、村級河長12名。"
+        "我鄉共清理河道8條，該鎮協同開展聯合巡河。\n", encoding="utf-8")
+    record = extract_text_document(path)
+    assert record.region is not None and record.region.name == "石门乡"
+    assert "河长制" in record.entities.get("Mechanism", [])
+
+
+# --- the word lists as data ----------------------------------------------------------------
+
+def _rules_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = (config.schema_dir() / "regions.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "regions.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, start: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.startswith(start))
+
+
+def test_region_word_lists_are_checked_with_their_line(tmp_path):
+    path = _rules_with(tmp_path, "common_word_frequency: 100", "common_word_frequency: many")
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'common_word_frequency')}: "
+                                            r"common_word_frequency must be a int"):
+        regions.load_region_rules(path)
+    path = _rules_with(tmp_path, "enumeration_separators: 、", "enumeration_separator: 、")
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_separator:')}: unknown key"):
+        regions.load_region_rules(path)
+    path = _rules_with(tmp_path, 'enumeration_count: "^', 'enumeration_count: "^(')
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_count')}: .* no regex"):
+        regions.load_region_rules(path)
+    path = _rules_with(tmp_path, "landform_heads: 河湖江山海", "landform_heads: [河, '']")
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'landform_heads')}: landform_heads must"):
+        regions.load_region_rules(path)
+
+
+def test_the_shipped_word_lists_load():
+    rules = regions.load_region_rules(config.schema_dir() / "regions.yaml")
+    assert "乡镇" in rules.not_regions and rules.common_word_frequency > 0
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def test_the_gazetteer_cache_holds_the_same_table(tmp_path):
+    built = regions.build_gazetteer()
+    cached = regions.load_gazetteer()
+    assert cached.by_code.keys() == built.by_code.keys() and cached.old_names == built.old_names
+    assert cached.places("431225") == built.places("431225")
+    assert any(config.cache_dir().joinpath("gazetteer").glob(f"jionlp-{regions.gazetteer_version()}-*.pickle"))
+
+
+def test_region_finding_does_not_import_jionlp():
+    code = ("import sys; from etl.extract import regions; regions.load_tables(); "
+            "regions.find_region_mentions('会同县林城镇'); print('jionlp' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=config.PROJECT_ROOT)
+    assert result.stdout.strip() == "False"
