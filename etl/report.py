@@ -364,7 +364,7 @@ def _run_section(driver: neo4j.Driver, query: queries.Query, report: Report, dat
                            notes=[f"This query needs parameters the report cannot choose; run: {command}"])
         params = example
         shown = ", ".join(f"{k} = {v}" for k, v in example.items())
-        notes.append(f"Run for {shown} (the most frequent in the graph); for another, run: {command}")
+        notes.append(f"Run for {shown} (the one with the most adoptions in the graph); for another, run: {command}")
     rows = queries.run_query(driver, query, params, database=database)
     columns = query.columns or tuple(rows[0].keys() if rows else ())
     report.tables[query.name] = rows

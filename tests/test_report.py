@@ -324,6 +324,15 @@ def test_the_page_in_chromium(built, chromium, tmp_path):
     assert tab.errors() == []
 
 
+def test_a_page_wider_than_the_window_is_caught(built, chromium):
+    """The overflow check can fail: one element wider than the window makes the page scroll sideways."""
+    wide = built.folder / "wide.html"
+    wide.write_text(built.html.read_text(encoding="utf-8").replace(
+        "<body>", '<body><div style="width: 1500px; height: 1px"></div>'), encoding="utf-8")
+    with pytest.raises(AssertionError, match="px wide, more than the 1280 px window"):
+        look_at(chromium(wide), built, config.queries_dir())
+
+
 def test_the_adoption_chart_in_chromium(loaded, chromium, tmp_path):
     folder = queries_with_diffusion(tmp_path / "queries", ADOPTIONS)
     built = build(loaded, tmp_path / "out", query_folder=folder)
