@@ -81,6 +81,7 @@ def test_a_bare_town_name_after_its_county_counts_only_before_a_boundary():
 
 def test_lists_of_levels_and_verbs_are_not_towns():
     assert set(found("建立县镇村三级河长体系")) == set()
+    assert set(found("坚持山水田林路村舍统一规划")) == set(), "村舍 is a word"
     assert set(found("共治理宋村、石门等小流域")) == set(), "a common verb opens no name"
     assert set(found("组织治理宋村小流域")) == set(), "nor runs into one"
 
@@ -101,6 +102,8 @@ def test_short_names_without_a_marker_are_words():
     assert found("县水利局会同生态环境局开展联合执法") == {}, "会同 is 'together with' here"
     assert found("沿汾河北岸和泰山东麓栽植水保林，青海湖畔禁牧") == {}
     assert found("大力弘扬平安、和谐、文明新风") == {}
+    assert found("新华社北京3月5日电 黑龙江流域和海南岛的生态保护") == {}, "a dateline, a river, an island"
+    assert set(found("北京、天津、河北协同治理永定河")) == {"北京市", "天津市", "河北省"}
 
 
 def test_a_short_name_that_outlived_a_rename_keeps_the_name_as_written():

@@ -76,7 +76,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "city_not_before": str, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
     "level_characters": str, "level_list_followers": str, "province_not_before": str, "landform_heads": str,
-    "clause_verb_frequency": int,
+    "clause_verb_frequency": int, "dateline": str,
 }
 
 
@@ -110,6 +110,7 @@ class RegionRules:
     province_not_before: frozenset[str]
     landform_heads: frozenset[str]
     clause_verb_frequency: int
+    dateline: re.Pattern[str]
 
 
 class _KeyLines(dict):
@@ -175,10 +176,11 @@ def _check_rules(path: Path, text: str, data) -> None:
                 bad = not isinstance(item, str | int) or item == ""
             if bad:
                 raise DataFileError(f"{path}:{lines[key]}: {key} holds an empty or non-text entry: {item!r}")
-    try:
-        re.compile(data["enumeration_count"])
-    except re.error as exc:
-        raise DataFileError(f"{path}:{lines['enumeration_count']}: enumeration_count is no regex ({exc})") from None
+    for key in ("enumeration_count", "dateline"):
+        try:
+            re.compile(data[key])
+        except re.error as exc:
+            raise DataFileError(f"{path}:{lines[key]}: {key} is no regex ({exc})") from None
 
 
 def _compile_rules(data: dict) -> RegionRules:
@@ -213,6 +215,7 @@ def _compile_rules(data: dict) -> RegionRules:
         province_not_before=frozenset(data["province_not_before"]),
         landform_heads=frozenset(data["landform_heads"]),
         clause_verb_frequency=data["clause_verb_frequency"],
+        dateline=re.compile(data["dateline"]),
     )
 
 
@@ -858,8 +861,8 @@ def _provinces(hits, accepted: dict, text: str, rules: RegionRules) -> None:
         if (start, end) in accepted or len(divisions) != 1 or divisions[0].level != "省":
             continue
         before, after = text[start - 1:start] if start else "", text[end:end + 1]
-        if after in rules.province_not_before or _inside_word(text, start, end):
-            continue
+        if after in rules.province_not_before or _inside_word(text, start, end) or rules.dateline.match(text, end):
+            continue  # 黑龙江流域, 海南岛; 新华社北京3月5日电 is where a report was filed
         if short[0] in rules.landform_heads and before and _is_han(before) and before not in rules.name_boundary:
             continue
         accepted[(start, end)] = divisions[0]
