@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from etl import config
+from etl import config, files
 from etl.errors import GovgraphError
 from etl.records import DocumentRecord
 
@@ -177,11 +177,11 @@ def write_review(items: list[ReviewItem], out: Path, source: str = "") -> tuple[
     try:
         out.mkdir(parents=True, exist_ok=True)
         csv_path, html_path = out / "review.csv", out / "review.html"
-        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8 then
+        with files.atomic_write(csv_path, encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8 then
             writer = csv.DictWriter(handle, COLUMNS)
             writer.writeheader()
             writer.writerows(item.row() for item in items)
-        html_path.write_text(_page(items, source), encoding="utf-8")
+        files.write_text(html_path, _page(items, source))
     except OSError as exc:
         raise GovgraphError(f"cannot write the review into {out}: {exc.strerror}") from None
     return csv_path, html_path

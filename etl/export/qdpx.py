@@ -27,6 +27,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from etl.errors import ExportError
+from etl.files import atomic_write
 from etl.records import DocumentRecord
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -186,7 +187,8 @@ def write_qdpx(records: Iterable[DocumentRecord], out: Path, name: str = "govgra
         project.root.remove(project.sources)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with atomic_write(out, "wb") as handle, \
+                zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("project.qde", ET.tostring(project.root, encoding="utf-8", xml_declaration=True))
             for text_guid, text in texts:
                 archive.writestr(f"sources/{text_guid}.txt", text.encode("utf-8"))
