@@ -37,6 +37,7 @@ class DatePatterns:
     lines_after_title: int
     lines_before_title: int
     lines_for_signing_date: int
+    national_subject: re.Pattern[str]
     adoption_rules: tuple[AdoptionRule, ...]
     data: dict
 
@@ -88,6 +89,7 @@ def load_patterns(path: Path | None = None) -> DatePatterns:
         lines_after_title=int(data.get("lines_after_title", 6)),
         lines_before_title=int(data.get("lines_before_title", 3)),
         lines_for_signing_date=int(data.get("lines_for_signing_date", 25)),
+        national_subject=_compile(data.get("national_subject", "(?!)"), f"{path}:{_line_of(text, 'national_subject')}"),
         adoption_rules=tuple(rules),
         data=data,
     )
@@ -214,6 +216,9 @@ def adoption_year(sentence_text: str, mention_start: int, mention_end: int,
         match = rule.regex.search(before) if rule.where == "before" else rule.regex.match(after)
         if not match:
             continue
+        between = before[match.start():] if rule.where == "before" else after[:match.end()]
+        if patterns.national_subject.search(between):
+            return None  # the nation's year (国家建立…), not the region's
         year = int(match["year"])
         if document_year is not None and year > document_year:
             return None
