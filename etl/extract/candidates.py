@@ -29,6 +29,8 @@ TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure
 ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
 CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
 NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
+# A body named by its level (县人民政府, 县委): the level is part of the name.
+LEVEL_BODY = re.compile(r"(?:人民)?政府$|委$|人民政府办公室$")
 REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
 
 
@@ -46,6 +48,8 @@ class TypeGrammar:
     treatment_objects: re.Pattern[str] | None = None
     heads_are_names: bool = False
     drop_tails: tuple[str, ...] = ()
+    joined_heads: tuple[str, ...] = ()
+    strip_region: bool = False
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -111,14 +115,15 @@ def load_grammar(path: Path | None = None) -> Grammar:
             needs, exclude, bool(spec.get("needs_place_tag")), dict(spec.get("examples") or {}),
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
-            bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)))
+            bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
+            tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
     if unknown:
         raise DataFileError(f"{path}:{_line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
     enumeration = re.compile(
-        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
+        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
         + "|".join(map(re.escape, sorted(heads, key=len, reverse=True))) + ")") if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
@@ -226,8 +231,10 @@ class CandidateFinder:
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
         if grammar.label == "Mechanism" and text[start - 1:start] in ("”", "》"):
             return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
-        if grammar.label == "Actor":
+        if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
+        if phrase.startswith(("某", "X", "x")):
+            return None  # a redacted body or place (某学校) names nothing
         if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar):
             return None
         return start, end, grammar.label, phrase
@@ -248,7 +255,12 @@ class CandidateFinder:
         while j > 0:
             prev = words[j - 1]
             prev_text = text[prev.start:prev.end]
-            if prev_text in g.governing_verbs or words[i].end - prev.start > grammar.max_length:
+            if words[i].end - prev.start > grammar.max_length:
+                break
+            if self._joined_bureau(text, words, j, i, grammar):
+                j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
+                continue
+            if prev_text in g.governing_verbs:
                 break
             if prev.tag in g.nominal_tags:
                 j -= 1
@@ -260,6 +272,14 @@ class CandidateFinder:
                     continue
             break
         return j
+
+    def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:
+        """A 和 inside a bureau's name: one short noun before it, the bureau's head word after it."""
+        if grammar.label != "Actor" or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] != "和":
+            return False
+        before = words[j - 2]
+        return (before.tag in self.grammar.nominal_tags and before.end - before.start <= 4
+                and text[words[i].start:words[i].end].endswith(grammar.joined_heads))
 
     def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int) -> int | None:
         """Where the name begins once lead words (全县, 各级, a verb) are dropped."""
@@ -287,7 +307,7 @@ class CandidateFinder:
     def _without_region(phrase: str, start: int) -> tuple[str, int]:
         """An actor without the region before it (县河长办 → 河长办, 商城县林业局 → 林业局)."""
         match = REGION_PREFIX.match(phrase)
-        if match and len(phrase) - match.end() >= 2:
+        if match and len(phrase) - match.end() >= 2 and not (len(match.group()) == 1 and LEVEL_BODY.match(phrase, 1)):
             return phrase[match.end():], start + match.end()
         return phrase, start
 
