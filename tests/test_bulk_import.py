@@ -16,18 +16,20 @@ from tests.test_load import dump
 
 @pytest.fixture(scope="module")
 def sample_records(tmp_path_factory):
-    return SAMPLE_RECORDS
+    path = tmp_path_factory.mktemp("records") / "records.jsonl"
+    path.write_bytes(SAMPLE_RECORDS.read_bytes())
+    return path
 
 
 def test_files_have_typed_headers_and_ids(sample_records, tmp_path):
     files = write_import(sample_records, tmp_path)
     regions = dict(files.nodes)["Region"].read_text(encoding="utf-8").splitlines()
-    assert regions[0] == "key:ID(Region),adcode,anonymized:boolean,doc_id,level,name"
+    assert regions[0] == "key:ID(Region),adcode,anonymized:boolean,doc_key,level,name"
     assert '"忻州市","140900","false",,"市","忻州市"' in regions
     targets = [path for rtype, path in files.relationships if rtype == "MEASURES"][0]
     header = targets.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:2] == [":START_ID(Region)", ":END_ID(Indicator)"]
-    assert {"evidence:string[]", "docs:string[]", "value:double", "year:long", "redacted:boolean"} <= set(header)
+    assert {"evidence:string[]", "doc_key", "value:double", "year:long", "redacted:boolean"} <= set(header)
     assert files.command.startswith("neo4j-admin database import full neo4j --nodes=Document=")
     assert files.command.endswith("\ngovgraph schema apply")
     again = ImportFiles.from_folder(tmp_path)
@@ -50,7 +52,7 @@ def test_import_gives_the_graph_a_load_gives(neo4j_driver, sample_records, tmp_p
         password = config.read_password_file(config.password_file(home))
         conn = config.Connection(info.bolt_uri, config.DEFAULT_USER, password, config.DEFAULT_DATABASE)
         with db.connect(conn) as driver:
-            assert [m.id for m in migrations.apply(driver)] == ["0001", "0002", "0003"]
+            assert [m.id for m in migrations.apply(driver)] == ["0001", "0002", "0003", "0004"]
             imported = dump(driver)
             again = load_records(driver, sample_records)
             assert (again.nodes_created, again.relationships_created) == (0, 0), "a load after the import adds nothing"

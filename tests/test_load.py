@@ -18,7 +18,9 @@ from tests.query_answers import SAMPLE_RECORDS
 
 @pytest.fixture(scope="module")
 def sample_records(tmp_path_factory):
-    return SAMPLE_RECORDS
+    path = tmp_path_factory.mktemp("records") / "records.jsonl"
+    path.write_bytes(SAMPLE_RECORDS.read_bytes())
+    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from etl.cli import app
 from etl.errors import QueryError
 from etl.extract import extract_corpus
 from etl.load import load_records
-from tests.conftest import REPO, wipe
+from tests.conftest import wipe
 from tests.query_answers import SAMPLE_RECORDS, answers
 
 SHIPPED = queries.load_packs()
@@ -27,7 +27,7 @@ def _params(query: queries.Query) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def sample_records(tmp_path_factory):
-    return SAMPLE_RECORDS
+    return extract_corpus([config.sample_corpus_dir()], tmp_path_factory.mktemp("records")).out
 
 
 @pytest.fixture
@@ -77,11 +77,10 @@ def test_every_query_returns_its_declared_columns_on_the_sample(loaded, name):
 
 def test_answers_are_those_before_documents_owned_their_relationships(neo4j_driver):
     """The frozen sample records give the answers frozen before migration 0004 (sorted rows)."""
-    data = REPO / "tests" / "data"
     wipe(neo4j_driver)
-    stats = load_records(neo4j_driver, data / "sample_records.jsonl")
+    stats = load_records(neo4j_driver, SAMPLE_RECORDS)
     assert (stats.documents, stats.failures) == (5, [])
-    frozen = json.loads((data / "sample_answers.json").read_text(encoding="utf-8"))
+    frozen = json.loads((SAMPLE_RECORDS.parent / "sample_answers.json").read_text(encoding="utf-8"))
     now = answers(neo4j_driver)
     wipe(neo4j_driver)
     assert {label: now.get(label) for label in frozen} == frozen
