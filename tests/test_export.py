@@ -252,7 +252,8 @@ def test_export_command_writes_neo4j_import_files(sample_records, tmp_path):
 def test_export_command_refuses_bad_options(tmp_path):
     runner = CliRunner()
     bad = runner.invoke(app, ["export", "--format", "xml", "--out", str(tmp_path / "g.xml"), "--records", "x"])
-    assert (bad.exit_code, bad.output) == (1, "Error: --format 'xml' is not one of graphml, gexf, json, neo4j-import, qdpx\n")
+    assert (bad.exit_code, bad.output) == (
+        1, "Error: --format 'xml' is not one of graphml, gexf, json, neo4j-import, qdpx\n")
     towns = runner.invoke(app, ["export", "--projection", "towns", "--out", str(tmp_path / "g.graphml")])
     assert (towns.exit_code, towns.output) == (
         1, "Error: --projection 'towns' is not one of full, region-mechanism, actors, regions\n")
