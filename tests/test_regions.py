@@ -79,6 +79,13 @@ def test_a_bare_town_name_after_its_county_counts_only_before_a_boundary():
     assert "林城镇" not in found("会同县林城湿地公园开园"), "the stem names a park here"
 
 
+def test_towns_listed_without_their_level_word_count_with_a_count_or_a_full_sibling():
+    names = found("会同县召开会议。林城、团河等乡镇开展清河，坪村镇、高椅、若水完成治理。")
+    assert {"林城镇", "团河镇", "坪村镇", "高椅乡"} <= set(names)
+    assert names["坪村镇"].level == "镇", "the town 坪村镇, not its village 坪村 and a stray 镇"
+    assert set(found("会同县召开会议。推进林城、团河建设")) == {"会同县"}, "a bare list with no count is words"
+
+
 def test_lists_of_levels_and_verbs_are_not_towns():
     assert set(found("建立县镇村三级河长体系")) == set()
     assert set(found("坚持山水田林路村舍统一规划")) == set(), "村舍 is a word"
@@ -123,6 +130,12 @@ def test_without_a_named_title_a_county_outranks_a_village_mentioned_more_often(
     text = "余家坝村位于会同县。余家坝村修建塘坝，余家坝村完成清淤。会同县验收。"
     region = resolve.reporting_region("工作动态", "工作动态", resolve.find_region_mentions(text), text)
     assert region is not None and region.name == "会同县"
+
+
+def test_equally_named_regions_yield_to_the_higher_level():
+    text = "XX市组织开展检查。平顺、黎城两县完成治理。XX市通报，平顺、黎城两县整改。"
+    region = resolve.reporting_region("", "", resolve.find_region_mentions(text), text)
+    assert region is not None and region.name == "XX市"
 
 
 def test_a_stem_inside_a_longer_word_is_not_the_reporting_county():
@@ -170,7 +183,7 @@ def test_region_word_lists_are_checked_with_their_line(tmp_path):
     path = _rules_with(tmp_path, "enumeration_separators: 、", "enumeration_separator: 、")
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_separator:')}: unknown key"):
         regions.load_region_rules(path)
-    path = _rules_with(tmp_path, 'enumeration_count: "^', 'enumeration_count: "^(')
+    path = _rules_with(tmp_path, 'enumeration_count: "(?:', 'enumeration_count: "((?:')
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_count')}: .* no regex"):
         regions.load_region_rules(path)
     path = _rules_with(tmp_path, "landform_heads: 河湖江山海", "landform_heads: [河, '']")

@@ -637,6 +637,7 @@ def find_region_mentions(text: str) -> list[RegionMention]:
     scope = _Scope(found, short, held)
     _gazetteer_places(found, scope, rules)
     _bare_places(found, scope)
+    _place_lists(found, scope, rules)
     _suffix_places(found, rules, scope)
     _take_held(found, held)
     return _nest_as_written(sorted(found.mentions, key=lambda m: m.start), rules)
@@ -724,6 +725,7 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
     text = found.text
     lengths = scope.lengths
     ending = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
+    candidates = []
     for match in ending.finditer(text):
         end = match.end()
         for length in sorted(lengths[match.group()], reverse=True):
@@ -739,9 +741,19 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
             stops = next((s for suffix, s in rules.town_suffixes.items() if name.endswith(suffix)), "")
             if _common_word(name[:-1]) and text[end:end + 1] in stops.replace("委", ""):
                 break  # 联合村民 is 联合 + 村民, though some county has a 联合村
-            before = next((m.region for m in found.mentions if m.end == start), None)
-            found.add(start, end, scope.pick(name, before))
+            candidates.append((start, end, name))
             break
+    # Longest first: 坪村镇 is the town, not its village 坪村 and a stray 镇; then in text order,
+    # so that each knows the region written right before it (青云镇杜家沟村).
+    taken: set[int] = set()
+    chosen = []
+    for start, end, name in sorted(candidates, key=lambda c: (c[0] - c[1], c[0])):
+        if not taken.intersection(range(start, end)):
+            taken.update(range(start, end))
+            chosen.append((start, end, name))
+    for start, end, name in sorted(chosen):
+        before = next((m.region for m in found.mentions if m.end == start), None)
+        found.add(start, end, scope.pick(name, before))
 
 
 def _short_names(found: _Found, rules: RegionRules) -> None:
@@ -888,6 +900,54 @@ def _bare_places(found: _Found, scope: _Scope) -> None:
                 if mention.region.name in info.within[:1]:
                     found.add(at, at + length, info)
                     break
+
+
+def _place_lists(found: _Found, scope: _Scope, rules: RegionRules) -> None:
+    """Towns or villages of one parent listed without their level word (林城、团河等乡镇;
+    林城镇、团河、坪村): taken when a count of places follows the list or one of them is written
+    in full, all of one level under one parent in the gazetteer."""
+    if not scope:
+        return
+    text = found.text
+    tokens: dict[int, tuple[int, RegionInfo, bool]] = {m.start: (m.end, m.region, False) for m in found.mentions}
+    for at, ch in enumerate(text):
+        if ch not in rules.enumeration_separators:
+            continue
+        for length in (5, 4, 3, 2):  # the item before the separator
+            name = scope.by_stem(text[at - length:at]) if at >= length else None
+            if name and at - length not in tokens and found.free(at - length, at):
+                tokens[at - length] = (at, scope.pick(name), True)
+                break
+        for length in (5, 4, 3, 2):  # the item after it
+            stem, after = text[at + 1:at + 1 + length], at + 1 + length
+            name = scope.by_stem(stem) if len(stem) == length else None
+            ends_item = text[after:after + 1] in rules.enumeration_separators or rules.enumeration_count.match(text, after)
+            if name and ends_item and at + 1 not in tokens and found.free(at + 1, after):
+                tokens[at + 1] = (after, scope.pick(name), True)
+                break
+    run: list[tuple[int, int, RegionInfo, bool]] = []
+    for start in sorted(tokens):
+        end, info, bare = tokens[start]
+        if run and not (run[-1][1] + 1 == start and text[run[-1][1]] in rules.enumeration_separators):
+            _take_place_list(found, run, rules)
+            run = []
+        run.append((start, end, info, bare))
+    _take_place_list(found, run, rules)
+
+
+def _take_place_list(found: _Found, run: list[tuple[int, int, RegionInfo, bool]], rules: RegionRules) -> None:
+    if len(run) < 2 or not any(bare for *_, bare in run):
+        return
+    kinds = {info.level in TOWN_LEVELS for _, _, info, _ in run}
+    parents = {info.within[:1] for _, _, info, _ in run}
+    if len(kinds) != 1 or len(parents) != 1 or parents == {()} or any(
+            info.level not in (*TOWN_LEVELS, *VILLAGE_LEVELS) for _, _, info, _ in run):
+        return
+    if not (rules.enumeration_count.match(found.text, run[-1][1]) or not all(bare for *_, bare in run)):
+        return
+    for start, end, info, bare in run:
+        if bare:
+            found.add(start, end, info)
 
 
 def _suffix_places(found: _Found, rules: RegionRules, scope: _Scope) -> None:
@@ -1049,11 +1109,15 @@ def reporting_region(title: str, opening: str, mentions: list[RegionMention],
     if short:
         return short
     counted: dict[RegionInfo, int] = {}
+    first: dict[RegionInfo, int] = {}
     for mention in mentions:
         counted[mention.region] = counted.get(mention.region, 0) + 1
+        first.setdefault(mention.region, mention.start)
     divisions = {r: n for r, n in counted.items() if r.level in DIVISION_LEVELS}
     counted = divisions or counted
-    return max(counted, key=lambda r: (counted[r], r.name)) if counted else None
+    ranks = load_region_rules().level_ranks
+    # Equally often: the higher level (it holds the others), then the first named.
+    return max(counted, key=lambda r: (counted[r], -ranks.get(r.level, 9), -first[r])) if counted else None
 
 
 def _usual_placeholder(region: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
