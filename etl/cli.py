@@ -73,31 +73,51 @@ HomeOption = Annotated[
     typer.Option("--home", envvar="GOVGRAPH_HOME", help="Working folder for data, logs and password."),
 ]
 BoltPortOption = Annotated[
-    int, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT", help="Bolt port on 127.0.0.1.")
+    int | None, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT",
+                             help=f"Bolt port on 127.0.0.1 (default {config.DEFAULT_BOLT_PORT}).")
 ]
-HttpPortOption = Annotated[int, typer.Option("--http-port", help="HTTP port for Neo4j Browser.")]
+HttpPortOption = Annotated[
+    int | None, typer.Option("--http-port", help=f"HTTP port for Neo4j Browser (default {config.DEFAULT_HTTP_PORT}).")
+]
 
 
 @neo4j_app.command("install")
 @user_errors
 def neo4j_install() -> None:
-    """Resolve the Neo4j artifacts from Maven Central into the cache.
+    """Resolve the Neo4j artifacts from Maven Central into the cache, with a progress line.
 
     Example: govgraph neo4j install
     """
+    import time
+
     from etl import server
 
-    typer.echo(f"Neo4j artifacts in {server.install()}")
+    if server.installed():
+        typer.echo(f"Neo4j artifacts in {server.lib_dir()}")
+        return
+    typer.echo("Downloading Neo4j from Maven Central into the cache (about 160 MB, first time only)…", err=True)
+    shown = [0.0]
+
+    def progress(files: int, size: float) -> None:
+        # One line every few seconds: a terminal and a CI log both show the download moving.
+        if time.monotonic() - shown[0] >= 3:
+            shown[0] = time.monotonic()
+            typer.echo(f"  {files} files, {size / 1e6:.0f} MB downloaded", err=True)
+
+    typer.echo(f"Neo4j artifacts in {server.install(progress)}")
 
 
 @neo4j_app.command("start")
 @user_errors
 def neo4j_start(
     home: HomeOption = None,
-    bolt_port: BoltPortOption = config.DEFAULT_BOLT_PORT,
-    http_port: HttpPortOption = config.DEFAULT_HTTP_PORT,
+    bolt_port: BoltPortOption = None,
+    http_port: HttpPortOption = None,
 ) -> None:
     """Start the embedded Neo4j and wait until Bolt answers.
+
+    A server already running for this working folder is reused when it listens on the ports
+    asked for; other ports are an error (stop it first to change them).
 
     Example: govgraph neo4j start --bolt-port 7687 --http-port 7474
     """
@@ -126,7 +146,8 @@ def neo4j_stop(home: HomeOption = None) -> None:
 @neo4j_app.command("status")
 @user_errors
 def neo4j_status(home: HomeOption = None) -> None:
-    """Say whether the embedded Neo4j runs, and where; exit status 3 when it does not.
+    """Say whether the embedded Neo4j runs, and where; exit status 3 when it does not, 1 when
+    it runs without its store (deleted under it).
 
     Example: govgraph neo4j status
     """
@@ -136,6 +157,7 @@ def neo4j_status(home: HomeOption = None) -> None:
     if info is None:
         typer.echo(f"Neo4j is not running (working folder {home or config.home_dir()})")
         raise typer.Exit(code=3)
+    server.check_store(info)
     typer.echo(f"Neo4j is running (pid {info.pid}, data in {info.home})")
     typer.echo(f"Bolt:    {info.bolt_uri}")
     typer.echo(f"Browser: {info.browser_url}")

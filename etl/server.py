@@ -2,9 +2,13 @@
 
 Takes a working folder (etl.config.home_dir()) and ports; returns ServerInfo. ``install``
 resolves the artifacts of neo4j/pom.xml into the cache with Maven; ``start`` writes a
-neo4j.conf, runs Neo4j's own entry point through neo4j/Launcher.java, waits until Bolt
-answers and sets the password; ``stop`` shuts it down cleanly; ``status`` says whether it
-runs. Java 17 and Maven are the only prerequisites.
+neo4j.conf, sets the password of a new store with Neo4j's own ``neo4j-admin dbms
+set-initial-password`` before the server first listens (so neo4j/neo4j is never accepted),
+runs Neo4j's own entry point through neo4j/Launcher.java and waits until Bolt answers with
+that password; a start that fails stops the java process it launched. ``stop`` shuts down
+only a process that is verifiably the server it started (its command line names this
+working folder and its start time is the one recorded); ``status`` says whether it runs and
+whether its store is still there. Java 17 and Maven are the only prerequisites.
 
 Layout of the working folder::
 
@@ -12,18 +16,21 @@ Layout of the working folder::
     <home>/neo4j/conf/neo4j.conf  written at every start from the options
     <home>/neo4j/data/            the store; kept between starts
     <home>/neo4j/logs/            neo4j.log, console.log
-    <home>/neo4j/server.json      pid and ports of the running server
+    <home>/neo4j/server.json      pid, start time and ports of the running server
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,9 +38,9 @@ import neo4j
 from etl import config
 from etl.errors import ServerError
 
-START_TIMEOUT = 120.0
+# A first start on a busy two-core machine has taken more than two minutes.
+START_TIMEOUT = 300.0
 STOP_TIMEOUT = 60.0
-INITIAL_PASSWORD = "neo4j"
 # Servers started with exit_with_parent keep their stdin pipe open only while the Popen
 # object lives, so this process holds on to them.
 _CHILDREN: dict[int, subprocess.Popen] = {}
@@ -58,6 +65,9 @@ class ServerInfo:
     http_port: int
     home: str
     already_running: bool = False
+    # The process's start time in clock ticks since boot (/proc/<pid>/stat, field 22): a pid
+    # reused by another process after a reboot or a crash has another start time.
+    started: int = 0
 
     @property
     def bolt_uri(self) -> str:
@@ -96,8 +106,22 @@ def _pom_version() -> str:
     return text.split("<neo4j.version>")[1].split("</neo4j.version>")[0].strip()
 
 
-def install() -> Path:
-    """Resolve the Neo4j artifacts into the cache (once); return the lib folder."""
+# Maven's batch-mode line for each file it fetched: "Downloaded from central: URL (1.2 MB at 3 MB/s)".
+_DOWNLOADED = re.compile(r"^Downloaded from \S+: \S+ \((\d+(?:\.\d+)?) (B|kB|MB|GB) at")
+_UNIT = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+
+
+def installed() -> bool:
+    """Whether the Neo4j artifacts of neo4j/pom.xml are in the cache already."""
+    return (lib_dir() / f".complete-{_pom_version()}").exists()
+
+
+def install(progress: Callable[[int, float], None] | None = None) -> Path:
+    """Resolve the Neo4j artifacts into the cache (once); return the lib folder.
+
+    ``progress`` is called with the number of files and bytes Maven has downloaded so far, as
+    it goes: the first resolution fetches about 160 MB, which takes a minute or more.
+    """
     lib = lib_dir()
     marker = lib / f".complete-{_pom_version()}"
     if marker.exists():
@@ -107,16 +131,24 @@ def install() -> Path:
     if lib.exists():
         shutil.rmtree(lib)
     command = [
-        mvn, "-q", "-B",
+        mvn, "-B",
         "-f", str(config.neo4j_dir() / "pom.xml"),
         f"-Dmaven.repo.local={config.cache_dir() / 'm2'}",
         "dependency:copy-dependencies",
         f"-DoutputDirectory={lib}",
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise ServerError(f"Maven could not resolve the Neo4j artifacts of neo4j/pom.xml:\n{tail}")
+    tail: deque[str] = deque(maxlen=15)
+    files, size = 0, 0.0
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace") as maven:
+        for line in maven.stdout:
+            tail.append(line.rstrip())
+            if match := _DOWNLOADED.match(line):
+                files, size = files + 1, size + float(match.group(1)) * _UNIT[match.group(2)]
+                if progress:
+                    progress(files, size)
+    if maven.returncode != 0:
+        raise ServerError("Maven could not resolve the Neo4j artifacts of neo4j/pom.xml:\n" + "\n".join(tail))
     marker.write_text("")
     return lib
 
@@ -129,6 +161,33 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _proc_start_time(pid: int) -> int | None:
+    """The start time of a process in clock ticks since boot, or None when there is no such process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # Fields after the parenthesized command name start at field 3; the start time is field 22.
+    return int(fields[19])
+
+
+def _is_our_server(info: ServerInfo) -> bool:
+    """Whether the recorded pid is still the server started for this working folder: same start
+    time, and a command line that runs the launcher on this folder."""
+    if not _pid_alive(info.pid) or _proc_start_time(info.pid) != info.started:
+        return False
+    try:
+        argv = Path(f"/proc/{info.pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return False
+    return "Launcher.java" in " ".join(argv) and f"--home-dir={_server_dir(Path(info.home))}" in argv
+
+
+def store_dir(home: Path) -> Path:
+    """The store of the neo4j database in a working folder."""
+    return _server_dir(home) / "data" / "databases" / "neo4j"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -195,12 +254,21 @@ def _read_state(home: Path) -> ServerInfo | None:
 
 
 def status(home: Path | None = None) -> ServerInfo | None:
-    """The running server of this working folder, or None."""
-    home = home or config.home_dir()
+    """The running server of this working folder, or None (also when server.json names a
+    process that is not that server any more)."""
+    home = (home or config.home_dir()).resolve()
     info = _read_state(home)
-    if info and _pid_alive(info.pid):
+    if info and _is_our_server(info):
         return info
     return None
+
+
+def check_store(info: ServerInfo) -> None:
+    """Refuse a running server whose store was deleted under it: every write would fail."""
+    store = store_dir(Path(info.home))
+    if not store.is_dir():
+        raise ServerError(f"Neo4j (pid {info.pid}) is running but its store {store} is gone; "
+                          "stop it (govgraph neo4j stop) and start it again for an empty store")
 
 
 def _launch(home: Path, bolt_port: int, http_port: int, exit_with_parent: bool) -> subprocess.Popen:
@@ -277,8 +345,29 @@ def _wait_for_bolt(process: subprocess.Popen, home: Path, bolt_port: int, timeou
     )
 
 
-def _set_password(uri: str, password: str) -> None:
-    """Replace the initial password at first start; later starts find it already set."""
+def _set_initial_password(home: Path, password: str) -> None:
+    """Give a store that does not exist yet its password, before the server first listens.
+
+    Neo4j's own ``neo4j-admin dbms set-initial-password`` writes it where the new system
+    database picks it up, so the default neo4j/neo4j is never accepted, not even locally for
+    the seconds a first start takes. A store that exists already has its password.
+    """
+    if (_server_dir(home) / "data" / "databases" / "system").exists():
+        return
+    lib = install()
+    java = _require("java", "openjdk-17-jre-headless")
+    conf_dir = _write_conf(home, config.DEFAULT_BOLT_PORT, config.DEFAULT_HTTP_PORT)
+    env = dict(os.environ, NEO4J_HOME=str(_server_dir(home)), NEO4J_CONF=str(conf_dir))
+    command = [java, "-Xmx256m", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool",
+               "dbms", "set-initial-password", password]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:]).replace(password, "***")
+        raise ServerError(f"neo4j-admin dbms set-initial-password failed (status {result.returncode}):\n{tail}")
+
+
+def _check_password(uri: str, password: str) -> None:
+    """Wait until Bolt answers with the configured password; a store made with another is an error."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -286,41 +375,63 @@ def _set_password(uri: str, password: str) -> None:
                 driver.verify_connectivity()
                 return
         except neo4j.exceptions.AuthError:
-            break
+            raise ServerError(
+                "the embedded Neo4j rejects the password: its store was created with another one. "
+                "Set NEO4J_PASSWORD to that one, or remove the data folder to start afresh"
+            ) from None
         except neo4j.exceptions.ServiceUnavailable:
             if time.monotonic() > deadline:
                 raise ServerError(f"Neo4j at {uri} accepts connections but does not answer Bolt") from None
             time.sleep(0.5)
-    try:
-        with neo4j.GraphDatabase.driver(uri, auth=(config.DEFAULT_USER, INITIAL_PASSWORD)) as driver:
-            with driver.session(database="system") as session:
-                session.run(
-                    "ALTER CURRENT USER SET PASSWORD FROM $old TO $new", old=INITIAL_PASSWORD, new=password
-                ).consume()
-    except neo4j.exceptions.AuthError:
-        raise ServerError(
-            "the embedded Neo4j rejects the password: it was created with another one. "
-            "Set NEO4J_PASSWORD to that one, or remove the data folder to start afresh"
-        ) from None
+
+
+def _end(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
+    """Stop a server this process launched (cleanly, then by force) and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _running(running: ServerInfo, bolt_port: int | None, http_port: int | None) -> ServerInfo:
+    """The server already running, if it answers on the ports asked for (None: any) and has its store."""
+    asked = {"Bolt": (bolt_port, running.bolt_port), "HTTP": (http_port, running.http_port)}
+    differ = [f"{name} port {now}, not {wanted}" for name, (wanted, now) in asked.items()
+              if wanted is not None and wanted != now]
+    if differ:
+        raise ServerError(f"Neo4j (pid {running.pid}) already runs on {' and '.join(differ)}; "
+                          "to change ports stop it first: govgraph neo4j stop")
+    check_store(running)
+    return ServerInfo(**{**asdict(running), "already_running": True})
 
 
 def start(
     home: Path | None = None,
-    bolt_port: int = config.DEFAULT_BOLT_PORT,
-    http_port: int = config.DEFAULT_HTTP_PORT,
+    bolt_port: int | None = None,
+    http_port: int | None = None,
     *,
     exit_with_parent: bool = False,
     timeout: float = START_TIMEOUT,
 ) -> ServerInfo:
     """Start the embedded server and return once Bolt answers with the configured password.
 
+    Ports left None are the running server's, or the defaults (7687, 7474) for a new start;
+    a running server on other ports than those asked for is an error, not silently reused.
     With ``exit_with_parent`` the server stops when this process ends (tests use it);
-    otherwise it runs detached until ``stop``.
+    otherwise it runs detached until ``stop``. A start that fails stops what it launched.
     """
     home = (home or config.home_dir()).resolve()
+    for name, port in (("bolt", bolt_port), ("http", http_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise ServerError(f"--{name}-port {port} is not a port; use 1 to 65535")
     running = status(home)
     if running:
-        return ServerInfo(**{**asdict(running), "already_running": True})
+        return _running(running, bolt_port, http_port)
+    bolt_port = bolt_port or config.DEFAULT_BOLT_PORT
+    http_port = http_port or config.DEFAULT_HTTP_PORT
     if len(password := config.ensure_password(home)) < 8:
         raise ServerError("NEO4J_PASSWORD must have at least 8 characters (Neo4j's own minimum)")
     for name, port in (("Bolt", bolt_port), ("HTTP", http_port)):
@@ -329,18 +440,28 @@ def start(
                 f"port {port} ({name}) is already in use by another program; "
                 f"choose another with --{name.lower()}-port or stop that program"
             )
+    _set_initial_password(home, password)
     process = _launch(home, bolt_port, http_port, exit_with_parent)
-    _wait_for_bolt(process, home, bolt_port, timeout)
-    _set_password(f"bolt://127.0.0.1:{bolt_port}", password)
+    try:
+        _wait_for_bolt(process, home, bolt_port, timeout)
+        _check_password(f"bolt://127.0.0.1:{bolt_port}", password)
+        info = ServerInfo(pid=process.pid, bolt_port=bolt_port, http_port=http_port, home=str(home),
+                          started=_proc_start_time(process.pid) or 0)
+        _state_file(home).write_text(json.dumps(asdict(info)), encoding="utf-8")
+    except BaseException:
+        _end(process)
+        raise
     if exit_with_parent:
         _CHILDREN[process.pid] = process
-    info = ServerInfo(pid=process.pid, bolt_port=bolt_port, http_port=http_port, home=str(home))
-    _state_file(home).write_text(json.dumps(asdict(info)), encoding="utf-8")
     return info
 
 
 def stop(home: Path | None = None, timeout: float = STOP_TIMEOUT) -> ServerInfo | None:
-    """Shut the server down cleanly and wait for it to exit; return what was stopped, or None."""
+    """Shut the server down cleanly and wait for it to exit; return what was stopped, or None.
+
+    Only a process that is verifiably the server started for this folder gets a signal: a
+    server.json left behind, whose pid now belongs to another process, is removed, not obeyed.
+    """
     home = (home or config.home_dir()).resolve()
     info = status(home)
     _state_file(home).unlink(missing_ok=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 import stat
+import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -118,3 +122,102 @@ def test_password_file_readable_by_others_is_refused(tmp_path):
     path.chmod(0o644)
     with pytest.raises(ConfigError, match=f"run: chmod 600 {path}"):
         config.read_password_file(path)
+
+
+def launched_for(home) -> list[int]:
+    """Pids of processes whose command line runs a server on this working folder."""
+    marker = f"--home-dir={home / 'neo4j'}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes().split(b"\0"):
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_server_safety_on_one_real_server(cli_home):
+    """First start, a second start on other ports, a wrong password, a store deleted while running."""
+    home, bolt, http = cli_home
+    args = ["neo4j", "start", "--home", str(home), "--bolt-port", str(bolt), "--http-port", str(http)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    password = config.read_password_file(config.password_file(home))
+    uri = f"bolt://127.0.0.1:{bolt}"
+
+    # The password was set before the server listened: the default one never works.
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", "neo4j")) as driver:
+        with pytest.raises(neo4j.exceptions.AuthError):
+            driver.verify_connectivity()
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+        assert driver.execute_query("RETURN 1 AS one").records[0]["one"] == 1
+    pid = server.status(home).pid
+
+    other = free_port()
+    moved = runner.invoke(app, ["neo4j", "start", "--home", str(home), "--bolt-port", str(other)])
+    assert (moved.exit_code, moved.output) == (
+        1, f"Error: Neo4j (pid {pid}) already runs on Bolt port {bolt}, not {other}; "
+           "to change ports stop it first: govgraph neo4j stop\n")
+    same = runner.invoke(app, ["neo4j", "start", "--home", str(home)])
+    assert same.exit_code == 0 and same.output.startswith(f"Neo4j already running (pid {pid}")
+    assert runner.invoke(app, ["neo4j", "stop", "--home", str(home)]).exit_code == 0
+    assert launched_for(home) == []
+
+    # A store made with another password: the start fails and leaves no java behind.
+    wrong = runner.invoke(app, args, env={"NEO4J_PASSWORD": "not-the-password-1"})
+    assert (wrong.exit_code, wrong.output) == (
+        1, "Error: the embedded Neo4j rejects the password: its store was created with another one. "
+           "Set NEO4J_PASSWORD to that one, or remove the data folder to start afresh\n")
+    assert launched_for(home) == []
+    assert server.status(home) is None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", bolt)) != 0
+
+    # The store deleted under a running server: status says so instead of "running".
+    assert runner.invoke(app, args).exit_code == 0
+    pid = server.status(home).pid
+    shutil.rmtree(server.store_dir(home))
+    gone = runner.invoke(app, ["neo4j", "status", "--home", str(home)])
+    assert (gone.exit_code, gone.output) == (
+        1, f"Error: Neo4j (pid {pid}) is running but its store {server.store_dir(home)} is gone; "
+           "stop it (govgraph neo4j stop) and start it again for an empty store\n")
+    assert runner.invoke(app, args).exit_code == 1
+    stopped = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
+    assert stopped.output == f"Neo4j stopped (pid {pid})\n"
+    assert launched_for(home) == []
+
+
+def test_stale_server_json_never_kills_another_process(tmp_path):
+    home = tmp_path / "home"
+    (home / "neo4j").mkdir(parents=True)
+    bystander = subprocess.Popen(["sleep", "300"])
+    try:
+        started = server._proc_start_time(bystander.pid)
+        for recorded in (0, started):  # a stale start time, and the bystander's own
+            state = {"pid": bystander.pid, "bolt_port": 7687, "http_port": 7474, "home": str(home.resolve()),
+                     "started": recorded}
+            (home / "neo4j" / "server.json").write_text(json.dumps(state), encoding="utf-8")
+            assert runner.invoke(app, ["neo4j", "status", "--home", str(home)]).exit_code == 3
+            result = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
+            assert (result.exit_code, result.output) == (0, "Neo4j is not running\n")
+            assert bystander.poll() is None
+            assert not (home / "neo4j" / "server.json").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "99999999999999999999"])
+def test_port_out_of_range_is_one_error_line(tmp_path, port):
+    result = runner.invoke(app, ["neo4j", "start", "--home", str(tmp_path), "--bolt-port", port])
+    assert (result.exit_code, result.output) == (1, f"Error: --bolt-port {port} is not a port; use 1 to 65535\n")
+
+
+def test_maven_download_lines_feed_the_progress_line():
+    line = ("Downloaded from central: https://repo.maven.apache.org/maven2/org/neo4j/neo4j-kernel/5.26.31/"
+            "neo4j-kernel-5.26.31.jar (12.5 MB at 3.1 MB/s)\n")
+    match = server._DOWNLOADED.match(line)
+    assert match and float(match.group(1)) * server._UNIT[match.group(2)] == 12.5e6
+    assert server._DOWNLOADED.match("Downloading from central: https://repo.maven.apache.org/x.jar\n") is None
