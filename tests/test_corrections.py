@@ -21,7 +21,7 @@ CORRECTIONS = f"""\
 # corrections of the sample
 corrections:
   - merge: {{type: Mechanism, from: 目标责任书, into: 目标管理责任书}}
-  - reject: {{type: Mechanism, name: 双下降}}
+  - reject: {{type: Mechanism, name: 信用评价, doc: 002_94f629d2cccb45b0.txt}}
   - add: {{relation: [忻州市, ADOPTS, 协调推进机制], doc: 002_94f629d2cccb45b0.txt,
           sentence: "{SENTENCE}", year: 2024}}
   - reject: {{type: Mechanism, name: 不存在的机制}}
@@ -92,9 +92,10 @@ def test_merge_reject_add_on_the_sample(sample, corrections_file):
     assert after["003"].properties["Mechanism"]["目标管理责任书"]["corrected_by"] == "corrections.yaml:3"
     assert {m.name for m in after["003"].mentions} >= {"目标管理责任书"}
 
-    assert "双下降" in before["002"].entities["Mechanism"]
-    assert "双下降" not in after["002"].entities["Mechanism"]
-    assert not [r for r in after["002"].relations if "双下降" in (r.head, r.tail)]
+    assert "信用评价" in before["002"].entities["Mechanism"]
+    assert "信用评价" not in after["002"].entities["Mechanism"]
+    assert not [r for r in after["002"].relations if "信用评价" in (r.head, r.tail)]
+    assert not [m for m in after["002"].mentions if m.name == "信用评价"]
 
     added = [r for r in after["002"].relations if (r.head, r.type, r.tail) == ("忻州市", "ADOPTS", "协调推进机制")]
     assert len(added) == 1
@@ -105,7 +106,7 @@ def test_merge_reject_add_on_the_sample(sample, corrections_file):
     # Nothing else changed: the other documents are the records as extracted.
     for key in ("000", "001", "004"):
         assert after[key] == before[key]
-    untouched = [r for r in before["002"].relations if "双下降" not in (r.head, r.tail)]
+    untouched = [r for r in before["002"].relations if "信用评价" not in (r.head, r.tail)]
     assert [r for r in after["002"].relations if r.props.corrected_by is None] == untouched
 
     stale = corrector.stale()
@@ -146,7 +147,8 @@ def _graph_changes(driver) -> dict:
         "OPTIONAL MATCH (:Region {name: '会同县'})-[m:ADOPTS]->(:Mechanism {name: '目标管理责任书'}) "
         "WITH collect(m.corrected_by) AS merged "
         "OPTIONAL MATCH (old:Mechanism {name: '目标责任书'})<-[:ADOPTS]-() WITH merged, count(old) AS old "
-        "OPTIONAL MATCH (:Region)-[r:ADOPTS]->(:Mechanism {name: '双下降'}) WITH merged, old, count(r) AS rejected "
+        "OPTIONAL MATCH (:Region {name: '忻州市'})-[r:ADOPTS]->(:Mechanism {name: '信用评价'}) "
+        "WITH merged, old, count(r) AS rejected "
         "OPTIONAL MATCH (:Region {name: '忻州市'})-[a:ADOPTS]->(:Mechanism {name: '协调推进机制'}) "
         "RETURN merged, old, rejected, collect([a.year, a.corrected_by]) AS added")
     return dict(rows[0])
@@ -185,3 +187,28 @@ def test_a_bad_corrections_file_loads_nothing(neo4j_conn, sample, tmp_path):
     result = _cli(neo4j_conn, "load", str(sample), "--corrections", str(bad))
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {bad}:2: merge needs into"
+
+
+# --- review: what to correct ----------------------------------------------------------------------
+
+
+def test_review_lists_what_needs_a_look_with_its_correction(sample, tmp_path):
+    import csv
+
+    result = CliRunner().invoke(app, ["review", str(sample), "--out", str(tmp_path / "review")])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "review" / "review.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    kinds = [row["kind"] for row in rows]
+    assert set(kinds) == {"near-duplicate", "outside-lexicon", "seen-once", "single-sentence"}
+    assert kinds == sorted(kinds, key=["near-duplicate", "outside-lexicon", "seen-once", "single-sentence"].index)
+    pairs = {(row["label"], row["name"], row["other"]) for row in rows if row["kind"] == "near-duplicate"}
+    assert ("Measure", "生态清洁小流域", "生态清洁型小流域") in pairs
+    # A level prefix makes another role, and two canonical names of the lexicon are never a pair.
+    assert not [p for p in pairs if {p[1], p[2]} & {"河长", "总河长", "村级河长", "区级河长"}]
+    # Every suggested correction is a valid entry of a corrections file.
+    fixes = tmp_path / "corrections.yaml"
+    fixes.write_text("corrections:\n" + "".join(f"  {row['correction']}\n" for row in rows), encoding="utf-8")
+    assert len(read_corrections(fixes)) == len(rows)
+    page = (tmp_path / "review" / "review.html").read_text(encoding="utf-8")
+    assert "生态清洁型小流域" in page and page.count("<tr") == len(rows) + 1

@@ -157,7 +157,7 @@ def _diffusion(conn, mechanism: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def test_diffusion_on_the_sample_and_a_generated_corpus(neo4j_conn, tmp_path):
+def test_diffusion_on_the_sample_and_a_generated_corpus(neo4j_conn, neo4j_driver, tmp_path):
     from etl import config
     from etl.extract import extract_corpus
 
@@ -179,3 +179,11 @@ def test_diffusion_on_the_sample_and_a_generated_corpus(neo4j_conn, tmp_path):
     everything = _diffusion(neo4j_conn, "null")
     chief = [r["regions"] for r in everything if r["mechanism"] == "河长制"]
     assert chief == [1, 3, 4]
+
+    # The report draws the query's cumulative counts as the adoption chart.
+    from etl.report import build_report
+
+    result = build_report(neo4j_driver, tmp_path / "report", neo4j_conn.database)
+    chart = tmp_path / "report" / "diffusion.png"
+    assert chart in result.files and chart.stat().st_size > 5_000
+    assert 'src="diffusion.png"' in result.html.read_text(encoding="utf-8")
