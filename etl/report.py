@@ -286,15 +286,19 @@ def adoption_lines(rows: list[dict[str, Any]], count: int = ADOPTION_LINES) -> d
 
 
 def draw_adoption(lines: dict[str, list[tuple[int, int]]], path: Path) -> Path:
-    """Cumulative number of adopting regions by year, one step line a mechanism."""
+    """Cumulative number of adopting regions by year, one line a mechanism."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     with plt.rc_context({"font.family": [cjk_font()], "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(11, 5.2), dpi=DPI)
+        last = max(year for points in lines.values() for year, _ in points)
         for mechanism, points in lines.items():
-            years, counts = zip(*points, strict=True)
-            ax.step(years, counts, where="post", marker="o", markersize=4, linewidth=2, label=_short(mechanism))
+            # A point a year-end: a count holds through years without a new region, up to the chart's last year.
+            by_year, years, counts = dict(points), list(range(points[0][0], last + 1)), []
+            for year in years:
+                counts.append(by_year.get(year, counts[-1] if counts else 0))
+            ax.plot(years, counts, marker="o", markersize=4, linewidth=2, label=_short(mechanism))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("年份 (year)")
