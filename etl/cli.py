@@ -560,6 +560,7 @@ def export(
     records: Annotated[Path | None, typer.Option("--records", help="Build from records.jsonl (or its folder) "
                                                   "instead of reading Neo4j.")] = None,
     sentences: Annotated[bool, typer.Option("--sentences", help="Include Sentence nodes and MENTIONS.")] = False,
+    corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -567,7 +568,8 @@ def export(
 
     Reads Neo4j unless --records names a records.jsonl, which needs no database. --format qdpx
     writes a REFI-QDA project from records.jsonl: the documents' texts, a codebook of mechanism
-    categories, mechanisms, actors and measures, and a coded selection for every evidence sentence.
+    categories, mechanisms, actors and measures, and a coded selection for every evidence sentence,
+    with --corrections (or corrections.yaml beside the records) applied as govgraph load does.
 
     Example: govgraph export --format graphml --projection region-mechanism --out build/regions.graphml
 
@@ -591,13 +593,18 @@ def export(
         if records is None or projection != "full":
             raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
                               "pass --records build/records.jsonl and no --projection")
+        from etl.corrections import corrected_source
         from etl.export.qdpx import write_qdpx
         from etl.load import iter_records
 
-        failures = []
-        summary = write_qdpx(iter_records(records_path(records), failures), out)
-        for failure in failures:
+        # The records as loaded: with --corrections (or corrections.yaml beside them) applied.
+        failures: list[str] = []
+        source, corrector = corrected_source(records_path(records), corrections)
+        summary = write_qdpx(iter_records(source, failures) if corrector is None else source, out)
+        for failure in (corrector.failures if corrector else failures):
             typer.echo(f"skipped: {failure}", err=True)
+        for line in corrector.stale() if corrector else ():
+            typer.echo(line, err=True)
         typer.echo(f"wrote {summary.path} (REFI-QDA): {summary.sources} sources, {summary.codes} codes, "
                    f"{summary.selections} coded selections, {summary.codings} codings")
         return

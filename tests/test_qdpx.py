@@ -114,3 +114,17 @@ def test_qdpx_needs_records_and_a_writable_file(sample, tmp_path):
     assert result.stderr.strip().startswith("Error: --format qdpx")
     with pytest.raises(ExportError, match="no records to export"):
         write_qdpx([], tmp_path / "empty.qdpx")
+
+
+def test_export_applies_the_corrections(sample, tmp_path):
+    fixes = tmp_path / "corrections.yaml"
+    fixes.write_text("corrections:\n  - merge: {type: Mechanism, from: 目标责任书, into: 目标管理责任书}\n"
+                     "  - reject: {type: Actor, name: 不存在的行动者}\n", encoding="utf-8")
+    out = tmp_path / "corrected.qdpx"
+    result = CliRunner().invoke(app, ["export", "--format", "qdpx", "--records", str(sample), "--out", str(out),
+                                      "--corrections", str(fixes)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"{fixes}:3: stale correction, nothing to reject: type=Actor, name=不存在的行动者"
+    root = etree.fromstring(zipfile.ZipFile(out).read("project.qde"))
+    names = {c.get("name") for c in root.iterfind(".//q:Code", NS)}
+    assert "目标管理责任书" in names and "目标责任书" not in names
