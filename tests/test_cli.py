@@ -69,3 +69,22 @@ def test_query_list_fits_the_terminal(columns):
     lines = result.output.splitlines()
     assert max(cells(line) for line in lines) <= columns
     assert any("region-similarity" in line for line in lines)
+
+
+def test_tables_fit_and_csv_json_keep_every_character(tmp_path, neo4j_conn):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "long.cypher").write_text(
+        "// name: long\n// description: d\n// columns: region, text\n"
+        "UNWIND range(1, 3) AS n RETURN '忻州市' + n AS region, reduce(s = '', i IN range(1, 60) | s + '河长制') AS text\n",
+        encoding="utf-8")
+    env = {"GOVGRAPH_QUERIES": str(tmp_path), "COLUMNS": "60"}
+    base = ["query", "run", "long", "--uri", neo4j_conn.uri, "--password", neo4j_conn.password]
+    table = runner.invoke(app, base, env=env)
+    assert table.exit_code == 0, table.output
+    assert max(cells(line) for line in table.output.splitlines()) <= 60
+    assert "…" in table.output and "忻州市1" in table.output
+    full = "河长制" * 60
+    csv_text = runner.invoke(app, [*base, "-f", "csv"], env=env).output
+    assert csv_text.splitlines() == ["region,text", f"忻州市1,{full}", f"忻州市2,{full}", f"忻州市3,{full}"]
+    json_text = runner.invoke(app, [*base, "-f", "json"], env=env).output
+    assert json_text.count(full) == 3
