@@ -98,6 +98,28 @@ class ClauseMarks:
         return positions[i] if i >= 0 else -1
 
 
+class WordIndex:
+    """The analyser's words of a document, for "is this phrase a noun" asked of counted things."""
+
+    def __init__(self, words, breaking_tags: frozenset[str]) -> None:
+        self.words = words
+        self.starts = [w.start for w in words]
+        self.breaking_tags = breaking_tags
+
+    def nominal(self, start: int, end: int) -> bool:
+        """The phrase holds no preposition, particle, adverb or pronoun, nor a conjunction at its
+        edge (工程一共分, 企业环境违法事实以, 广阔和 are no nouns). True without words."""
+        if not self.words:
+            return True
+        first = bisect.bisect_left(self.starts, start)
+        last = bisect.bisect_left(self.starts, end)
+        inside = [w for w in self.words[first:last] if w.end <= end]
+        for k, w in enumerate(inside):
+            if w.tag in self.breaking_tags and not (w.tag == "c" and 0 < k < len(inside) - 1):
+                return False  # 和 joins two names inside a subject (新闻稿件和水土保持论文), not at its edge
+        return True
+
+
 class MentionIndex:
     """A document's mentions in start order, for the quantity rules' many "which mentions stand
     between here and there" questions (one bisection instead of a scan of every mention)."""
@@ -143,6 +165,7 @@ class Assembler:
         self.lexicon = lexicon_data.load_lexicon()
         self.rules = lexicon_data.load_rules()
         self.units = lexicon_data.load_units()
+        self.breaking_tags = frozenset(self.rules["breaking_tags"])
         self.clause_marks = set(self.rules["clause_marks"])
         words = self.rules["not_quantity_subjects"] + self.rules["not_noun_parts"] + self.rules["off_topic_subjects"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
@@ -189,7 +212,8 @@ class Assembler:
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})
         quantities, extra_mentions = self._quantities(norm.text, sentences, doc._.quantities or [], mentions,
-                                                      _document_year(norm))
+                                                      _document_year(norm),
+                                                      WordIndex(doc._.words or [], self.breaking_tags))
         mentions.extend(extra_mentions)
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
@@ -319,7 +343,8 @@ class Assembler:
             i -= 1
         return i
 
-    def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention], doc_year: int | None):
+    def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention], doc_year: int | None,
+                    words: WordIndex):
         starts = [s.start for s in sentences]
         mentions = MentionIndex(found)
         out: list[Quantity] = []
@@ -355,6 +380,8 @@ class Assembler:
             for label, name, start, end in subjects:
                 if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
+                if label == "Indicator" and name not in self.lexicon.by_surface and not words.nominal(start, end):
+                    continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY),
                 # named as written: 审批水土保持方案X份 counts 水土保持方案, not the approval.
                 if label == "Mechanism":
