@@ -190,8 +190,8 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
-    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=86400,
-                                              help="Seconds one document may take.")] = 300.0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=1, max=86400, help="Seconds one document may take [default: 600].")] = None,
 ) -> None:
     """Extract actors, mechanisms, measures, regions and quantities into OUT/records.jsonl.
 

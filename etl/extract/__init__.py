@@ -32,9 +32,10 @@ from etl.records import DocumentRecord
 
 # Stages a document goes through, named in failure lines.
 STAGES = ("read", "normalize", "segment", "extract", "serialize")
-# Wall-clock seconds one document may take in a worker before it is killed and reported. The
-# longest document the limits of etl.read allow (MAX_CHARACTERS) takes about a minute.
-DOCUMENT_SECONDS = 300.0
+# Wall-clock seconds one document may take in a worker before it is killed and reported: about
+# four times what a million characters took on an idle core when this was set (150 s), room for
+# a busy machine; a document near MAX_CHARACTERS needs a higher --time-limit.
+DOCUMENT_SECONDS = 600.0
 # A failure line's message is cut here: a message can carry a whole document.
 MAX_MESSAGE = 500
 
@@ -303,7 +304,7 @@ def extract_corpus(
     out: Path,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
-    seconds: float = DOCUMENT_SECONDS,
+    seconds: float | None = None,
 ) -> ExtractSummary:
     """Extract every file under ``paths`` into ``out``/records.jsonl; return a summary.
 
@@ -331,7 +332,7 @@ def extract_corpus(
         if progress:
             progress(len(results) + len(summary.failures) - len(found.faults), len(found.sources))
 
-    _run_isolated(found.sources, max(1, workers), seconds, on_result)
+    _run_isolated(found.sources, max(1, workers), seconds or DOCUMENT_SECONDS, on_result)
     summary.warnings.extend(_warnings(found.sources, results))
     try:
         summary.out.parent.mkdir(parents=True, exist_ok=True)
