@@ -212,3 +212,21 @@ def test_review_lists_what_needs_a_look_with_its_correction(sample, tmp_path):
     assert len(read_corrections(fixes)) == len(rows)
     page = (tmp_path / "review" / "review.html").read_text(encoding="utf-8")
     assert "生态清洁型小流域" in page and page.count("<tr") == len(rows) + 1
+
+
+def test_run_finds_corrections_beside_the_corpus(neo4j_conn, neo4j_driver, tmp_path):
+    import shutil
+
+    from etl.run import run_corpus
+
+    corpus = tmp_path / "corpus" / "sample"
+    shutil.copytree(config.sample_corpus_dir(), corpus)
+    (corpus.parent / "corrections.yaml").write_text(CORRECTIONS, encoding="utf-8")
+    warnings: list[str] = []
+    result = run_corpus([corpus], tmp_path / "build", mode="fresh", uri=neo4j_conn.uri, user=neo4j_conn.user,
+                        password=neo4j_conn.password, database=neo4j_conn.database, warn=warnings.append)
+    assert result.failures == []
+    assert warnings == [f"{corpus.parent / 'corrections.yaml'}:7: stale correction, nothing to reject: "
+                        "type=Mechanism, name=不存在的机制"]
+    assert _graph_changes(neo4j_driver) == {"merged": ["corrections.yaml:3"], "old": 0, "rejected": 0,
+                                            "added": [[2024, "corrections.yaml:5"]]}
