@@ -132,6 +132,12 @@ def test_without_a_named_title_a_county_outranks_a_village_mentioned_more_often(
     assert region is not None and region.name == "会同县"
 
 
+def test_a_township_title_names_the_reporting_region():
+    text = "高椅乡2023年河长制工作总结\n会同县河长办督导，高椅乡完成河道清障。"
+    region = resolve.reporting_region("高椅乡2023年河长制工作总结", "", resolve.find_region_mentions(text), text)
+    assert region is not None and region.name == "高椅乡" and region.level == "乡"
+
+
 def test_equally_named_regions_yield_to_the_higher_level():
     text = "XX市组织开展检查。平顺、黎城两县完成治理。XX市通报，平顺、黎城两县整改。"
     region = resolve.reporting_region("", "", resolve.find_region_mentions(text), text)

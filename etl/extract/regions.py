@@ -1101,8 +1101,8 @@ def reporting_region(title: str, opening: str, mentions: list[RegionMention],
                      text: str = "") -> RegionInfo | None:
     """The region whose work the document reports: named in the title, else the first region
     the opening names as the actor (XX区聚焦…), the innermost where the text nests names
-    (山东省泰安市 → 泰安市); else a short name with 我县/我区; else the province, city or county
-    mentioned most, else the place mentioned most."""
+    (山东省泰安市 → 泰安市); else a town the title names; else a short name with 我县/我区; else
+    the province, city or county mentioned most, else the place mentioned most."""
     for part in (title, opening):
         named = [m for m in find_region_mentions(part) if m.region.level in DIVISION_LEVELS]
         if named:
@@ -1114,6 +1114,9 @@ def reporting_region(title: str, opening: str, mentions: list[RegionMention],
                     break
                 chosen = following
             return _usual_placeholder(chosen.region, mentions)
+    towns = [m for m in find_region_mentions(title) if m.region.level in TOWN_LEVELS]
+    if towns:
+        return towns[0].region  # 石门乡2023年工作总结: a township's own report
     short = short_name_region(text) if text else None
     if short:
         return short
