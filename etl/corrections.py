@@ -32,16 +32,10 @@ import yaml
 
 from etl import config
 from etl.errors import DataFileError
+from etl.graph import RELATION_ENDS
 from etl.records import LABELS, RELATION_TYPES, DocumentRecord
 
 FILE_NAME = "corrections.yaml"
-
-# Which labels each relationship type joins (the ontology's; etl.records kept them before the
-# graph model moved them, so they are read from wherever they live now).
-try:
-    from etl.graph import RELATION_ENDS
-except ImportError:  # pragma: no cover - the older tree
-    from etl.records import RELATION_ENDS  # type: ignore[attr-defined,no-redef]
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,11 @@ class Correction:
         return doc is None or doc in (record.path, record.doc)
 
     def describe(self) -> str:
-        return f"{self.op} " + ", ".join(f"{k}={v}" for k, v in self.fields.items())
+        """The operation and its fields as one line (relation=[忻州市, ADOPTS, 河长制])."""
+        def shown(value: Any) -> str:
+            return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
+
+        return f"{self.op} " + ", ".join(f"{k}={shown(v)}" for k, v in self.fields.items())
 
 
 @functools.cache

@@ -230,3 +230,20 @@ def test_run_finds_corrections_beside_the_corpus(neo4j_conn, neo4j_driver, tmp_p
                         "type=Mechanism, name=不存在的机制"]
     assert _graph_changes(neo4j_driver) == {"merged": ["corrections.yaml:3"], "old": 0, "rejected": 0,
                                             "added": [[2024, "corrections.yaml:5"]]}
+
+
+def test_reject_a_relation_in_one_document_and_a_stale_add(sample, tmp_path):
+    records = list(read_records(sample))
+    target = next(r for r in _by_doc(records)["004"].relations if r.type == "ADOPTS")
+    path = tmp_path / "corrections.yaml"
+    path.write_text("corrections:\n"
+                    f"  - reject: {{relation: [{target.head}, ADOPTS, {target.tail}], doc: 004_afd50eb96374d14b.txt}}\n"
+                    "  - add: {relation: [忻州市, ADOPTS, 河长制], doc: 002_94f629d2cccb45b0.txt, sentence: 没有这句话}\n",
+                    encoding="utf-8")
+    corrector = Corrector.from_file(path)
+    after = _by_doc(corrector.apply(r) for r in records)
+    assert (target.head, target.type, target.tail) not in {(r.head, r.type, r.tail) for r in after["004"].relations}
+    assert target.tail in after["004"].entities["Mechanism"], "the entity stays; only the relation goes"
+    assert after["002"] == _by_doc(records)["002"]
+    assert corrector.stale() == [f"{path}:3: stale correction, nothing to add: relation=[忻州市, ADOPTS, 河长制], "
+                                 "doc=002_94f629d2cccb45b0.txt, sentence=没有这句话"]

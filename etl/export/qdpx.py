@@ -75,12 +75,8 @@ def _category(record: DocumentRecord, label: str, name: str) -> str:
 
 def _evidence_codes(record: DocumentRecord) -> dict[int, set[tuple[str, str]]]:
     """Per evidence sentence, the (label, name) of the entities its relations and quantities join."""
+    from etl.graph import RELATION_ENDS
     from etl.load import label_of
-
-    try:
-        from etl.graph import RELATION_ENDS
-    except ImportError:  # pragma: no cover - the older tree
-        from etl.records import RELATION_ENDS  # type: ignore[attr-defined,no-redef]
 
     codes: dict[int, set[tuple[str, str]]] = {}
     for rel in record.relations:
