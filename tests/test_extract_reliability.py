@@ -90,8 +90,28 @@ def test_a_worker_killed_in_a_document_is_one_line_and_the_run_goes_on(tmp_path,
     provoke(monkeypatch, "etl.read", "read_document", bad.name, lambda: os.kill(os.getpid(), signal.SIGKILL))
     summary = extract_corpus([root], tmp_path / "out", workers=workers)
     assert summary.failures == [
-        f"{bad}: read: WorkerDied: the worker process was killed by signal 9 (SIGKILL)"]
+        f"{bad}: read: WorkerDied: the worker process was killed by signal 9 (SIGKILL), twice (the second time "
+        "in a fresh worker)"]
     assert summary.out.read_bytes() == baseline
+
+
+def test_a_worker_killed_once_from_outside_costs_no_document(tmp_path, monkeypatch, baseline):
+    """The first worker to read the document is killed (as an out-of-memory killer might pick it);
+    the document is tried once more in a fresh worker and extracted."""
+    root, bad = with_bad(tmp_path, "d100-first.txt")
+    marker = tmp_path / "killed-once"
+
+    def kill_the_first_time():
+        if not marker.exists():
+            marker.write_text("")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    provoke(monkeypatch, "etl.read", "read_document", bad.name, kill_the_first_time)
+    summary = extract_corpus([root], tmp_path / "out", workers=2)
+    assert (summary.failures, summary.documents) == ([], len(GOOD) + 1)
+    lines = summary.out.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert json.loads(lines[0])["path"] == bad.name
+    assert "".join(lines[1:]).encode() == baseline
 
 
 def test_a_memory_error_is_one_line_and_a_fresh_worker_takes_the_rest(tmp_path, monkeypatch, baseline):

@@ -247,11 +247,30 @@ def _run_isolated(sources: list[Source], workers: int, seconds: float,
     context = multiprocessing.get_context("fork")
     queue = deque(enumerate(sources))
     pool: list[_Worker] = []
+    retried: set[int] = set()
+
+    def assign(worker: _Worker | None) -> None:
+        """Give the next document to ``worker``, or to a new one if it is gone (None, or dead idle)."""
+        for _ in range(3):
+            if worker is None:
+                worker = _Worker(context)
+                pool.append(worker)
+            try:
+                worker.give(queue[0], seconds)
+            except OSError:  # it died between documents: nothing of a document is lost
+                worker.job = None
+                worker.kill()
+                pool.remove(worker)
+                worker = None
+                continue
+            queue.popleft()
+            return
+        index, source = queue.popleft()
+        on_result(index, None, failure_line(source.shown, STAGES[0], "WorkerDied", "no worker process would start"))
+
     try:
         for _ in range(min(workers, len(sources))):
-            worker = _Worker(context)
-            pool.append(worker)
-            worker.give(queue.popleft(), seconds)
+            assign(None)
         while any(w.job for w in pool):
             busy = [w for w in pool if w.job]
             timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
@@ -261,19 +280,26 @@ def _run_isolated(sources: list[Source], workers: int, seconds: float,
                 if result is None:
                     continue
                 index, extracted, failure, keep_going = result
-                on_result(index, extracted, failure)
+                if failure and failure.endswith(_AGAIN) and index not in retried:
+                    # Another process's memory, an operator's kill: a death is not proof against the
+                    # document, so it gets one more worker before it is reported.
+                    retried.add(index)
+                    queue.appendleft(worker.job)
+                else:
+                    on_result(index, extracted, failure)
                 worker.job = None
                 if not keep_going:  # dead, killed, or leaving after a MemoryError: replace it
                     worker.stop()
                     pool.remove(worker)
-                    if queue:
-                        worker = _Worker(context)
-                        pool.append(worker)
                 if queue:
-                    worker.give(queue.popleft(), seconds)
+                    assign(worker if keep_going else None)
     finally:
         for worker in pool:  # busy ones only on an exception (Ctrl-C): they need not finish
             worker.stop() if worker.job is None else worker.kill()
+
+
+# Said of a worker that died on a document twice: the second time in a fresh worker.
+_AGAIN = ", twice (the second time in a fresh worker)"
 
 
 def _poll(worker: _Worker, ready: set) -> tuple[int, _Extracted | None, str | None, bool] | None:
@@ -289,7 +315,7 @@ def _poll(worker: _Worker, ready: set) -> tuple[int, _Extracted | None, str | No
         if worker.process.is_alive():  # a readable pipe with nothing to read: not a result yet
             return None
         stage = STAGES[worker.stage.value]
-        return index, None, failure_line(source.shown, stage, "WorkerDied", worker.death()), False
+        return index, None, failure_line(source.shown, stage, "WorkerDied", worker.death() + _AGAIN), False
     if time.monotonic() >= worker.deadline:
         stage = STAGES[worker.stage.value]
         worker.kill()
