@@ -244,7 +244,7 @@ def test_a_lake_chief_report(tmp_path):
     entities = record.entities
     assert {"湖长制", "清四乱", "述职制度", "检察建议", "公益诉讼", "湖长+检察长+警长"} <= set(entities["Mechanism"])
     assert {"民间湖长", "巡查员", "湖长制办公室", "总湖长", "水利局"} <= set(entities["Actor"])
-    assert {"湿地修复", "退田还湖"} <= set(entities["Measure"])
+    assert {"湿地生态修复", "退田还湖"} <= set(entities["Measure"]), "a work named as written, without its place"
     established = {r.tail: r.props.count for r in record.relations if r.type == "ESTABLISHES"}
     assert established["民间湖长"] == 56 and established["巡查员"] == 320 and established["村级湖长"] == 236
     assert not {"县委书记", "县长", "水利局", "乡镇", "检察长", "警长"} & set(established), \
@@ -285,7 +285,7 @@ def test_targets_are_told_from_what_was_done(tmp_path):
     assert kinds[("森林覆盖率", 58.1)] == ("actual", None)
     assert kinds[("淤地坝", 120.0)] == ("actual", None), "截至 looks back"
     assert kinds[("水土流失治理面积", 310.0)] == ("actual", None), "already done, and 2023 is before the report"
-    assert kinds[("水保林", 2.0)] == ("target", None) and kinds[("水保林", 2.4)] == ("actual", None)
+    assert kinds[("水土保持林", 2.0)] == ("target", None) and kinds[("水土保持林", 2.4)] == ("actual", None)
     assert kinds[("水土保持率", 80.0)] == ("target", 2030)
     assert kinds[("生态清洁小流域", 12.0)] == ("target", 2030)
     assert kinds[("梯田", 5.0)][0] == "target"

@@ -380,7 +380,8 @@ class Assembler:
             for label, name, start, end in subjects:
                 if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
                     continue
-                if label == "Indicator" and name not in self.lexicon.by_surface and not words.nominal(start, end):
+                if label == "Indicator" and name == text[start:end] and name not in self.lexicon.by_surface \
+                        and not words.nominal(start, end):
                     continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY),
                 # named as written: 审批水土保持方案X份 counts 水土保持方案, not the approval.

@@ -253,6 +253,9 @@ class CandidateFinder:
             return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
         if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
+        if grammar.label == "Measure":
+            start = self._without_place(words, start_word, i, start, end - len(head))
+            phrase = text[start:end]
         if phrase.startswith(("某", "X", "x")):
             return None  # a redacted body or place (某学校) names nothing
         if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar):
@@ -322,6 +325,19 @@ class CandidateFinder:
         name after them (自林长制…以来)."""
         verbs = [v + "了" for v in self.grammar.governing_verbs] + list(self.grammar.governing_verbs)
         return tuple(sorted(set(verbs) | set(self.grammar.leading_words) | {"了", "自", "从"}, key=len, reverse=True))
+
+    @staticmethod
+    def _without_place(words: list[Word], j: int, i: int, start: int, head_start: int) -> int:
+        """A work without the place it is at (鄱阳湖湿地生态修复 → 湿地生态修复): leading words the
+        analyser tags as places, while a modifier is left before the head."""
+        for word in words[j:i]:
+            if word.end <= start:
+                continue
+            if word.start == start and word.tag == "LOC" and word.end < head_start:
+                start = word.end
+            else:
+                break
+        return start
 
     @staticmethod
     def _without_region(phrase: str, start: int) -> tuple[str, int]:

@@ -273,6 +273,7 @@ class Gazetteer:
         self.subtrees: dict[str, tuple[int, int]] = {}
         self._read_table()
         self._read_changes(changes)
+        self._add_short_forms()
 
     def _read_table(self) -> None:
         stack: list[Division | None] = [None, None, None]
@@ -320,6 +321,16 @@ class Gazetteer:
                 self.old_names[old_name] = current
             if len(old_short) >= 2 and old_short not in self.by_short and old_short not in self.by_name:
                 self.by_short[old_short] = [current]
+
+    def _add_short_forms(self) -> None:
+        """Autonomous prefectures and counties as prose writes them: the short name and the level
+        word (湘西州 for 湘西土家族苗族自治州, 石柱县 for 石柱土家族自治县)."""
+        for divisions in list(self.by_name.values()):
+            for division in divisions:
+                form = division.short + division.name[-1]
+                if "自治" in division.name and division.name[-1] in "州县旗" and len(form) >= 3 \
+                        and form not in self.by_name and form not in self.old_names:
+                    self.old_names[form] = division
 
     def _find_path(self, names: list[str]) -> Division | None:
         for division in self.by_name.get(names[-1], []):
@@ -413,7 +424,7 @@ def _level_by_ending(name: str, levels: dict[str, str]) -> str | None:
 
 
 # Bump when Gazetteer's attributes change, so an old cache file is not read as a new one.
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 
 
 @functools.cache
@@ -470,8 +481,9 @@ def gazetteer() -> dict[str, list[RegionInfo]]:
 
 @functools.cache
 def region_names() -> dict[str, list[RegionInfo]]:
-    """The full names the text is searched for: the current ones and the old ones of the rename
-    list (宁乡县 → the division 宁乡市 now is: its adcode, the text's name)."""
+    """The full names the text is searched for: the current ones, the old ones of the rename
+    list (宁乡县 → the division 宁乡市 now is: its adcode, the text's name) and the short forms
+    of autonomous prefectures and counties (湘西州, 石柱县)."""
     table = load_gazetteer()
     names = dict(gazetteer())
     for old, division in table.old_names.items():
@@ -653,6 +665,7 @@ def find_region_mentions(text: str) -> list[RegionMention]:
     _place_lists(found, scope, rules)
     _suffix_places(found, rules, scope)
     _take_held(found, held)
+    _by_places(found)
     return _nest_as_written(sorted(found.mentions, key=lambda m: m.start), rules)
 
 
@@ -677,6 +690,23 @@ def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, Regio
     return held
 
 
+def _by_places(found: _Found) -> None:
+    """A division whose name is found in several places (鼓楼区 of 南京, 福州, 徐州, 开封) is the one
+    that holds the towns and villages the text names (鼓东街道 → 福州's)."""
+    names = region_names()
+    held = [m.region.within for m in found.mentions if not m.region.adcode and m.region.within]
+    for i, mention in enumerate(found.mentions):
+        candidates = names.get(mention.region.name, []) if mention.region.adcode else []
+        if len(candidates) < 2:
+            continue
+        for candidate in candidates:
+            parent = candidate.within[:1]
+            if any(mention.region.name in within and within[within.index(mention.region.name) + 1:][:1] == parent
+                   for within in held):
+                found.mentions[i] = RegionMention(mention.start, mention.end, mention.text, candidate)
+                break
+
+
 def _take_held(found: _Found, held: list[tuple[int, int, RegionInfo]]) -> None:
     """Full names held back for the character after them (梧州市长…) where a region's name
     starts right there (梧州市长洲镇)."""
@@ -696,9 +726,14 @@ class _Scope:
         regions = [m.region for m in found.mentions] + [info for _, _, info in held] + ([short] if short else [])
         self.named = {r.name for r in regions}
         codes: set[str] = set()
+        names = region_names()
         for region in regions:
-            if region.adcode and region.adcode in table.by_code:
-                codes.update(table.counties_under(region.adcode))
+            # A name found in several places (鼓楼区) lends all of them: the towns it is
+            # written with tell which one is meant (_by_places).
+            candidates = names.get(region.name, [region]) if region.adcode else [region]
+            for candidate in candidates:
+                if candidate.adcode and candidate.adcode in table.by_code:
+                    codes.update(table.counties_under(candidate.adcode))
         self.tables = [table.places(code) for code in sorted(codes)]
         indexes = [table.place_index(code) for code in sorted(codes)]
         self.stems = [stems for _, stems in indexes]
