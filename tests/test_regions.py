@@ -36,6 +36,18 @@ def test_current_divisions_carry_adcodes_and_levels():
     assert "宁乡县" not in names, "gazetteer() holds current names only"
 
 
+def test_autonomous_prefectures_and_counties_by_their_usual_short_form():
+    names = found("湘西州、凉山州和长阳县推进坡耕地治理")
+    assert names["湘西州"].adcode == resolve.gazetteer()["湘西土家族苗族自治州"][0].adcode
+    assert names["长阳县"].level == "县" and names["长阳县"].adcode.startswith("4205")
+
+
+def test_a_district_name_found_in_several_cities_is_the_one_holding_the_town_named():
+    names = found("鼓楼区鼓东街道开展河道保洁")
+    assert names["鼓楼区"].adcode.startswith("3501"), "鼓东街道 is in 福州's 鼓楼区, not 南京's"
+    assert nesting("鼓楼区鼓东街道开展河道保洁") == {("鼓东街道", "鼓楼区")}
+
+
 def test_an_old_name_is_the_current_division_under_the_name_written():
     old = found("2009年襄樊市启动水土保持示范区建设")
     assert old["襄樊市"].adcode == resolve.gazetteer()["襄阳市"][0].adcode
