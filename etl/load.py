@@ -186,9 +186,23 @@ def entity_key(record: DocumentRecord, label: str, name: str) -> str:
     return graph.region_key(name, is_anonymized(record, name), graph.doc_key(graph.document_path(record)))
 
 
+_HASHES: dict[int, tuple[DocumentRecord, str]] = {}
+
+
 def record_hash(record: DocumentRecord) -> str:
-    """What tells two loads of one path apart: a hash of the whole record (a re-extraction changes it)."""
-    return hashlib.sha256(record.to_json().encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    """What tells two loads of one path apart: a hash of the whole record (a re-extraction changes it).
+
+    Remembered for the records of the batch in hand (by identity), since the rows and the
+    transaction both ask for it.
+    """
+    known = _HASHES.get(id(record))
+    if known and known[0] is record:
+        return known[1]
+    digest = hashlib.sha256(record.to_json().encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    if len(_HASHES) > 4 * DEFAULT_BATCH:
+        _HASHES.clear()
+    _HASHES[id(record)] = (record, digest)
+    return digest
 
 
 # --- the graph rows of records: what every sink (Neo4j, bulk CSV, NetworkX) writes -------------

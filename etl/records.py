@@ -179,6 +179,12 @@ class DocumentRecord(Model):
 def parse_record(line: str, *, where: str = "<string>") -> DocumentRecord:
     """Validate one records.jsonl line; raise RecordError naming ``where`` and the reason."""
     try:
+        # pydantic-core's own JSON parser is the fast path; a line it refuses is parsed again
+        # below, so that the reason comes out in the words of json and of the model.
+        return DocumentRecord.model_validate_json(line)
+    except ValidationError:
+        pass
+    try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise RecordError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None

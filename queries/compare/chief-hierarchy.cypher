@@ -1,6 +1,7 @@
 // name: chief-hierarchy
-// description: Per region, the river, lake and forest chiefs it established, by level (总/省级/市级/县级/区级/乡镇级/村级), with their counts where the text gives them.
+// description: Per region, the river, lake and forest chiefs it established, by level (总/省级/市级/县级/区级/乡镇级/村级), with their counts where the text gives them; limit = -1 returns every row.
 // param: region: string = null
+// param: limit: int = 500
 // param: chiefs: list = 河长,湖长,河湖长,林长,田长,湾长,滩长
 // param: levels: list = 总,副总,第一,省级,市级,县级,区级,乡镇级,乡级,镇级,村级
 // columns: region, region_key, chief, level, count, sentences
@@ -16,3 +17,4 @@ WITH r, a, count, sentences, level,
 RETURN r.name AS region, r.key AS region_key, a.name AS chief, level,
        count, sentences
 ORDER BY region_key, rank[0], chief
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END

@@ -1,7 +1,8 @@
 // name: measures
-// description: Per region, the measures it implements with their quantities standardized (area in 公顷, money in 元); redacted quantities counted apart.
+// description: Per region, the measures it implements with their quantities standardized (area in 公顷, money in 元); redacted quantities counted apart; limit = -1 returns every row.
 // param: region: string = null
 // param: category: string = null
+// param: limit: int = 500
 // columns: region, region_key, measure, category, kind, year, unit, total, reported, redacted, sentences
 MATCH (r:Region)-[i:IMPLEMENTS]->(m:Measure)
 WHERE ($region IS NULL OR r.key = $region OR r.name = $region)
@@ -18,3 +19,4 @@ RETURN r.name AS region, r.key AS region_key, m.name AS measure, coalesce(m.cate
        kind, year, unit, CASE WHEN reported = 0 THEN null ELSE round(total, 2) END AS total,
        reported, redacted, sentences
 ORDER BY region_key, category, measure, kind, year
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END

@@ -1,5 +1,5 @@
 // name: region-similarity
-// description: Pairs of regions ranked by the Jaccard similarity of their mechanism sets, with the shared and the differing mechanisms.
+// description: Pairs of regions ranked by the Jaccard similarity of their mechanism sets, with the shared and the differing mechanisms; limit = -1 returns every pair.
 // param: region: string = null
 // param: min_shared: int = 1
 // param: min_mechanisms: int = 1
@@ -24,7 +24,7 @@ WHERE size(shared) >= $min_shared
 WITH ga, gb, same, shared,
      toFloat(size(shared)) / (size(ga.mechanisms) + size(gb.mechanisms) - size(shared)) AS jaccard
 ORDER BY jaccard DESC, size(shared) DESC
-LIMIT $limit
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END
 UNWIND range(0, size(ga.members) - 1) AS x
 UNWIND CASE WHEN same THEN range(x + 1, size(gb.members) - 1) ELSE range(0, size(gb.members) - 1) END AS y
 WITH ga, gb, shared, jaccard, ga.members[x] AS p, gb.members[y] AS q
@@ -33,7 +33,7 @@ WITH CASE WHEN p.key < q.key THEN [p, q, ga.mechanisms, gb.mechanisms] ELSE [q, 
      shared, jaccard
 WITH pair[0] AS a, pair[1] AS b, pair[2] AS set_a, pair[3] AS set_b, shared, jaccard
 ORDER BY jaccard DESC, size(shared) DESC, a.key, b.key
-LIMIT $limit
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END
 RETURN a.name AS region_a, a.key AS key_a, b.name AS region_b, b.key AS key_b,
        round(jaccard, 3) AS jaccard, shared,
        [x IN set_a WHERE NOT x IN shared] AS only_a,
