@@ -84,13 +84,24 @@ def test_an_exception_in_one_document_leaves_the_others_byte_identical(tmp_path,
     assert summary.out.read_bytes() == baseline
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_worker_killed_in_a_document_is_one_line_and_the_run_goes_on(tmp_path, monkeypatch, baseline, workers):
+def segfault() -> None:
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+
+@pytest.mark.parametrize(("workers", "death", "signalled"), [
+    (1, lambda: os.kill(os.getpid(), signal.SIGKILL), "signal 9 (SIGKILL)"),
+    (2, lambda: os.kill(os.getpid(), signal.SIGKILL), "signal 9 (SIGKILL)"),
+    (2, segfault, "signal 11 (SIGSEGV)"),
+], ids=["kill-1-worker", "kill-2-workers", "segfault-2-workers"])
+def test_a_worker_killed_in_a_document_is_one_line_and_the_run_goes_on(tmp_path, monkeypatch, baseline, workers,
+                                                                        death, signalled):
     root, bad = with_bad(tmp_path, "d100-first.txt")  # first in the order: the rest follows its death
-    provoke(monkeypatch, "etl.read", "read_document", bad.name, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    provoke(monkeypatch, "etl.read", "read_document", bad.name, death)
     summary = extract_corpus([root], tmp_path / "out", workers=workers)
     assert summary.failures == [
-        f"{bad}: read: WorkerDied: the worker process was killed by signal 9 (SIGKILL), twice (the second time "
+        f"{bad}: read: WorkerDied: the worker process was killed by {signalled}, twice (the second time "
         "in a fresh worker)"]
     assert summary.out.read_bytes() == baseline
 
