@@ -101,6 +101,8 @@ def test_towns_listed_without_their_level_word_count_with_a_count_or_a_full_sibl
 def test_lists_of_levels_and_verbs_are_not_towns():
     assert set(found("建立县镇村三级河长体系")) == set()
     assert set(found("坚持山水田林路村舍统一规划")) == set(), "村舍 is a word"
+    assert set(found("加强指导，指导镇村工作。打造江南水乡、鱼米之乡")) == set()
+    assert set(found("开展河湖清四乱，东城区域内无违建")) == set(), "区域 is a word"
     assert set(found("共治理宋村、石门等小流域")) == set(), "a common verb opens no name"
     assert set(found("组织治理宋村小流域")) == set(), "nor runs into one"
 

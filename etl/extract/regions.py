@@ -73,7 +73,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "town_suffixes": dict, "name_boundary": str, "function_characters": str, "stem_end_stops": str,
     "common_word_frequency": int, "placeholders": list, "placeholder_levels": list,
     "placeholder_not_before": str, "first_person": list, "implied_parent": dict, "name_not_before": str,
-    "city_not_before": str, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
+    "word_after_level": dict, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
     "level_characters": str, "level_list_followers": str, "province_not_before": str, "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str,
@@ -98,7 +98,7 @@ class RegionRules:
     first_person: re.Pattern[str]
     implied_parent: dict[str, re.Pattern[str]]
     name_not_before: frozenset[str]
-    city_not_before: frozenset[str]
+    word_after_level: dict[str, str]
     town_levels: dict[str, str]
     village_levels: dict[str, str]
     level_ranks: dict[str, int]
@@ -204,7 +204,7 @@ def _compile_rules(data: dict) -> RegionRules:
         first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>省|市|县|区|镇|乡)"),
         implied_parent={level: re.compile(_alternation(words)) for level, words in data["implied_parent"].items()},
         name_not_before=frozenset(data["name_not_before"]),
-        city_not_before=frozenset(data["city_not_before"]),
+        word_after_level=dict(data["word_after_level"]),
         town_levels=dict(data["town_levels"]),
         village_levels=dict(data["village_levels"]),
         level_ranks={str(k): int(v) for k, v in data["level_ranks"].items()},
@@ -677,8 +677,8 @@ def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, Regio
     for start, end, name in sorted(gazetteer_hits(text), key=lambda h: (h[1] - h[0], -h[0]), reverse=True):
         after = text[end:end + 1]
         before = text[start - 1:start] if start else ""
-        if name in rules.not_regions or (after in rules.city_not_before and name.endswith("市")):
-            continue  # 会同市场 is a market
+        if name in rules.not_regions or after in rules.word_after_level.get(name[-1], ""):
+            continue  # 会同市场 is a market, 东城区域 an area
         # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
         # only where no Chinese character runs into them from the left.
         if len(name) == 2 and before and _is_han(before) and before not in "省市":
@@ -1034,8 +1034,10 @@ def _town_start(text: str, suffix_at: int, rules: RegionRules) -> int | None:
             return None  # 共治理宋村: a common verb opens the clause, no name does (大成桥镇 does)
         if length == 2 and _clause_verb(text[start - 1:start + 1], rules):
             return None  # 组织治理宋村: the verb runs into the stem
-        if stem[-1] in rules.stem_end_stops or (length == 2 and stem[-1] in rules.function_characters):
-            return None  # 我县, 各乡; 也为村里: a function word before the suffix
+        if stem[-1] in rules.stem_end_stops or stem[-1] in rules.function_characters:
+            return None  # 我县, 各乡; 也为村里, 鱼米之乡: a function word before the suffix
+        if length == 3 and stem[-1] in rules.level_characters and _common_word(stem[:2]):
+            return None  # 指导镇村工作: a word, then 镇村
         if stem[-1] in rules.level_characters and text[suffix_at + 1:suffix_at + 2] in rules.level_list_followers:
             return None  # 建立县镇村三级网络: a list of levels, not a town
         return start
