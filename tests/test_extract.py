@@ -367,15 +367,30 @@ def _scorer():
 
 @pytest.mark.skipif(not (SHARED / "gold" / "seeds.jsonl").exists(), reason="shared/ is not beside the repo")
 def test_seed_scores_do_not_fall(tmp_path):
-    """Floors at the scores reached when this test was written; raise them as rules improve."""
+    """Floors at the scores reached on the revised seed gold when this test was written; raise them
+    as rules improve. The seeds were read while writing rules, so they overstate unseen reports."""
     summary = extract_corpus([config.sample_corpus_dir()], tmp_path)
     score = _scorer()
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.94
-    assert result["relations"]["f1"] >= 0.86
-    assert result["quantities"]["f1"] >= 0.90
+    assert result["entities_all"]["f1"] >= 0.90
+    assert result["relations"]["f1"] >= 0.84
+    assert result["quantities"]["f1"] >= 0.89
+
+
+@pytest.mark.skipif(not (SHARED / "gold" / "dev.jsonl").exists(), reason="shared/ is not beside the repo")
+def test_dev_scores_do_not_fall(tmp_path):
+    """The fifteen dev reports, as scraped, annotated by people who never saw our output: floors at
+    the scores reached when this test was written (the issue's bars are 0.80 / 0.65 / 0.60)."""
+    summary = extract_corpus([SHARED / "dev" / "raw"], tmp_path)
+    assert summary.failures == []
+    score = _scorer()
+    result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "dev.jsonl"), score.read_jsonl(summary.out))
+    assert missing == []
+    assert result["entities_all"]["f1"] >= 0.71
+    assert result["relations"]["f1"] >= 0.61
+    assert result["quantities"]["f1"] >= 0.54
 
 
 @pytest.mark.parametrize(("phrase", "is_noun"), [

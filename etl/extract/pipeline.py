@@ -30,6 +30,7 @@ from etl.extract.candidates import finder, without_tail
 from etl.resolve import find_region_mentions
 
 SPANS_KEY = "govgraph"
+TITLE = re.compile(r"《[^《》]{1,80}》")
 # What makes an activity a named system (资金投入机制, 协调配合工作制度).
 SYSTEM_WORD = re.compile(r"[”\"]?的?(?:工作|长效|协调|联动)?(?:机制|制度|体系|模式|办法)")
 _GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
@@ -245,10 +246,23 @@ class CandidatesComponent:
     """Open-vocabulary names: the analyser's words through the head-noun grammars
     (etl/extract/candidates.py); the lexicon names and types what it knows."""
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, tails=()) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, tails=(),
+                   bodies=()) -> None:
         self.finder = finder()
         self.table = dict(table or {})
+        self.bodies = frozenset(bodies)
         self.tails = tuple(sorted(tails, key=len, reverse=True))
+
+    def without_actor(self, label: str, start: int, phrase: str) -> tuple[int, str]:
+        """A mechanism or work without the body that runs it (地方政府水土保持目标责任制 → 水土保持
+        目标责任制, 行业主管部门协同监管 → 协同监管): the longest body the lexicon knows that opens
+        the phrase, when three characters or more are left. A role stays (河长履职办法)."""
+        if label not in ("Mechanism", "Measure"):
+            return start, phrase
+        for cut in range(len(phrase) - 3, 1, -1):
+            if phrase[:cut] in self.bodies:
+                return start + cut, phrase[cut:]
+        return start, phrase
 
     def canonical(self, label: str, phrase: str) -> tuple[str, str]:
         """(label, name): the lexicon's when it knows the phrase, or the phrase without a generic
@@ -272,7 +286,11 @@ class CandidatesComponent:
         spans = []
         regions = doc.user_data.get("region_mentions") or []
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
+        titles = [(m.start(), m.end()) for m in TITLE.finditer(text)]
         for start, end, label, phrase in self.finder.find(text, words, short_names):
+            if any(a < start and end < b for a, b in titles):
+                continue  # a title is a Policy; the lexicon still names what it holds
+            start, phrase = self.without_actor(label, start, phrase)
             label, name = self.canonical(label, phrase)
             span = doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
             if span is not None:
@@ -310,7 +328,9 @@ def build_nlp() -> Language:
     nlp.add_pipe("govgraph_quantities")
     nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface, activities=lex.activities)
     nlp.get_pipe("govgraph_rules").initialize(rules=lexicon_data.load_rules(), table=lex.by_surface)
-    nlp.get_pipe("govgraph_candidates").initialize(table=lex.by_surface,
-                                                   tails=lexicon_data.load_rules()["generic_tails"])
+    nlp.get_pipe("govgraph_candidates").initialize(
+        table=lex.by_surface, tails=lexicon_data.load_rules()["generic_tails"],
+        bodies=[s for s, (label, name) in lex.by_surface.items()
+                if label == "Actor" and lex.group_of.get((label, name)) == "body"])
     nlp.get_pipe("govgraph_quantities").initialize(units=lexicon_data.load_units())
     return nlp
