@@ -179,6 +179,8 @@ class RulesComponent:
         self.quoted = re.compile(self.rules["quoted_mechanism"])
         self.policy = re.compile(self.rules["policy"])
         self.policy_tail = re.compile(self.rules["policy_tail"])
+        self.redacted_lead = re.compile(self.rules["policy_redacted_lead"])
+        self.qualifier = re.compile(self.rules["policy_qualifier"])
         self.shared_suffix = re.compile(self.rules["shared_suffix"])
 
     def _linkage_measures(self, match: re.Match) -> list[tuple[int, int, str, str]]:
@@ -199,8 +201,9 @@ class RulesComponent:
         text = doc_text(doc)
         found: list[tuple[int, int, str, str]] = []
         for match in self.policy.finditer(text):
-            if self.policy_tail.search(match["title"].strip()):
-                found.append((match.start("title"), match.end("title"), "Policy", match["title"].strip()))
+            title = policy_name(match["title"], self.redacted_lead, self.qualifier)
+            if title and self.policy_tail.search(title):
+                found.append((match.start("title"), match.end("title"), "Policy", title))
         for match in self.linkage.finditer(text):
             found.append((match.start("body"), match.end("body"), "Mechanism", linkage_name(match["body"])))
             found.extend(self._linkage_measures(match))
@@ -230,6 +233,13 @@ class RulesComponent:
                  for start, end, label, name in found]
         _add_spans(doc, [span for span in spans if span is not None])
         return doc
+
+
+def policy_name(title: str, redacted_lead: re.Pattern[str], qualifier: re.Pattern[str]) -> str | None:
+    """A 《title》 as a Policy's name: no spaces, no redacted opening region, no (试行); None when
+    a redaction inside leaves it unreadable (中华(略)政诉讼法)."""
+    name = qualifier.sub("", redacted_lead.sub("", re.sub(r"\s+", "", title)))
+    return None if "(略)" in name or len(name) < 2 else name
 
 
 def linkage_name(body: str) -> str:
