@@ -117,10 +117,12 @@ def test_short_names_count_where_the_prose_marks_them_as_places():
     assert nesting("怀化市沅陵、辰溪、溆浦三县开展清河行动") >= {("辰溪县", "怀化市"), ("溆浦县", "怀化市")}
     assert set(found("湖南、湖北两省签订协议")) == {"湖南省", "湖北省"}
     assert set(found("襄阳出台河湖长制考核办法")) == {"襄阳市"}, "a prefecture city opening a sentence"
+    assert set(found("全省现场会在株洲召开，代表赴郴州考察")) == {"株洲市", "郴州市"}, "after a word of place"
 
 
 def test_short_names_without_a_marker_are_words():
     assert found("县水利局会同生态环境局开展联合执法") == {}, "会同 is 'together with' here"
+    assert found("在会同各方努力下，于大同小异的方案中选优") == {}, "county shorts need more than 在"
     assert found("沿汾河北岸和泰山东麓栽植水保林，青海湖畔禁牧") == {}
     assert found("大力弘扬平安、和谐、文明新风") == {}
     assert found("新华社北京3月5日电 黑龙江流域和海南岛的生态保护") == {}, "a dateline, a river, an island"

@@ -76,7 +76,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "word_after_level": dict, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
     "level_characters": str, "level_list_followers": str, "province_not_before": str, "landform_heads": str,
-    "clause_verb_frequency": int, "dateline": str,
+    "clause_verb_frequency": int, "dateline": str, "locative_markers": list,
 }
 
 
@@ -112,6 +112,7 @@ class RegionRules:
     landform_heads: frozenset[str]
     clause_verb_frequency: int
     dateline: re.Pattern[str]
+    locative_before: re.Pattern[str]
 
 
 class _KeyLines(dict):
@@ -218,6 +219,7 @@ def _compile_rules(data: dict) -> RegionRules:
         landform_heads=frozenset(data["landform_heads"]),
         clause_verb_frequency=data["clause_verb_frequency"],
         dateline=re.compile(data["dateline"]),
+        locative_before=re.compile(f"(?:{_alternation(data['locative_markers'])})$"),
     )
 
 
@@ -898,10 +900,12 @@ def _sibling_lists(hits, accepted: dict, text: str, rules: RegionRules) -> None:
 
 
 def _sentence_openers(hits, accepted: dict, text: str, rules: RegionRules) -> None:
-    """A province or prefecture city opening a sentence as its subject (重庆积极探索…)."""
+    """A province or prefecture city opening a sentence as its subject (重庆积极探索…) or after a
+    word of place (在株洲召开, 赴湘潭考察, 位于郴州)."""
     table = load_gazetteer()
     for start, end, short in hits:
-        if (start, end) in accepted or not (start == 0 or text[start - 1] in rules.sentence_starts):
+        opens = start == 0 or text[start - 1] in rules.sentence_starts
+        if (start, end) in accepted or not (opens or rules.locative_before.search(text, max(0, start - 2), start)):
             continue
         divisions = [d for d in table.by_short[short] if d.level in ("省", "市")]
         if len(divisions) != 1 or len(table.by_short[short]) != 1 or _common_word(short):
