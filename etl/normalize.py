@@ -15,6 +15,7 @@ wrong sentence; nothing downstream refers to offsets of the raw text.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -175,10 +176,43 @@ def _keep_phrases(path: Path | None = None) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))) if phrases else None
 
 
-def to_simplified(text: str) -> str:
-    """Traditional to simplified with mainland phrasing (Taiwan vocabulary mapped back), except
-    the phrases of schema/normalize/opencc_keep.yaml, which keep their mainland sense."""
+# Places where Taiwan vocabulary must be seen (專案, 軟體, 網路…) before a text counts as converted
+# with Taiwan phrasing; fewer are the ambiguous words of mainland prose (建立, 新增).
+TAIWAN_MARKS = 2
+
+
+def taiwan_phrased(text: str) -> bool:
+    """True when a converter gave the text Taiwan vocabulary (專案 for 项目), not only traditional
+    characters: OpenCC's Taiwan-phrase mapping (tw2sp) then changes words that character conversion
+    (t2s) leaves, outside the phrases of opencc_keep.yaml, in TAIWAN_MARKS places or more. Mainland
+    reports converted character by character mean 建立 and 新增 as written, which tw2sp would turn
+    into 创建 and 添加."""
     t2s, tw2sp = _converters()
+    sample = text[:SAMPLE_CHARS * 2]
+    for phrases in (_keep_phrases(), _ambiguous_words()):
+        if phrases is not None:
+            sample = phrases.sub("\n", sample)
+    plain, phrased = t2s.convert(sample), tw2sp.convert(sample)
+    if plain == phrased:
+        return False
+    matcher = difflib.SequenceMatcher(None, plain, phrased, autojunk=False)
+    return sum(op != "equal" for op, *_ in matcher.get_opcodes()) >= TAIWAN_MARKS
+
+
+@functools.cache
+def _ambiguous_words(path: Path | None = None) -> re.Pattern[str] | None:
+    path = path or config.schema_dir() / "normalize" / "opencc_keep.yaml"
+    words = yaml.safe_load(path.read_text(encoding="utf-8")).get("ambiguous") or []
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified. A text converted with Taiwan phrasing gets mainland phrasing back
+    (tw2sp), except the phrases of schema/normalize/opencc_keep.yaml, which keep their mainland
+    sense; a text converted character by character is converted back character by character."""
+    t2s, tw2sp = _converters()
+    if not taiwan_phrased(text):
+        return t2s.convert(text)
     keep = _keep_phrases()
     if keep is None:
         return tw2sp.convert(text)

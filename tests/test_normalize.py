@@ -136,3 +136,14 @@ def test_a_report_with_pinyin_reads_as_without_and_evidence_points_at_its_senten
     named = [r for r in b.relations if r.type in ("ADOPTS", "IMPLEMENTS")]
     assert {r.type for r in named} == {"ADOPTS", "IMPLEMENTS"}
     assert all(r.tail in b.sentences[i].text for r in named for i in r.props.evidence)
+
+
+def test_character_converted_mainland_text_keeps_its_words():
+    """A mainland report converted to traditional character by character means 建立 and 新增 as
+    written; only a text given Taiwan vocabulary (專案, 軟體, 網路) gets mainland phrasing back."""
+    plain = "全縣建立河長制，新增水土流失治理面積12平方公里。"
+    assert not normalize.taiwan_phrased(plain)
+    assert normalize.to_simplified(plain) == "全县建立河长制，新增水土流失治理面积12平方公里。"
+    phrased = "全縣建立河長制，推動專案管理，升級軟體與網路系統。"
+    assert normalize.taiwan_phrased(phrased)
+    assert normalize.to_simplified(phrased) == "全县创建河长制，推动项目管理，升级软件与网络系统。"
