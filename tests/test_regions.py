@@ -48,6 +48,11 @@ def test_a_district_name_found_in_several_cities_is_the_one_holding_the_town_nam
     assert nesting("鼓楼区鼓东街道开展河道保洁") == {("鼓东街道", "鼓楼区")}
 
 
+def test_two_character_county_names_need_a_clear_left_edge():
+    assert set(found("现场会在泾县召开，和县、萧县参加")) == {"泾县", "和县", "萧县"}
+    assert set(found("建成县城污水厂，打造示范县，推进新县城建设")) == set()
+
+
 def test_an_old_name_is_the_current_division_under_the_name_written():
     old = found("2009年襄樊市启动水土保持示范区建设")
     assert old["襄樊市"].adcode == resolve.gazetteer()["襄阳市"][0].adcode

@@ -302,8 +302,8 @@ class Gazetteer:
                 open_county = (code, match.end() + 1)
         if open_county:
             self.subtrees[open_county[0]] = (open_county[1], len(self.table))
-        # Every town's name, for telling a township's own report (石门乡…工作总结) from a word.
-        self.town_names = frozenset(re.findall(r"^\t\t\t([^\t\n]+?(?:镇|乡|街道))$", self.table, re.M))
+        # Every name of the town level, for telling a township's own report (石门乡…工作总结) from a word.
+        self.town_names = frozenset(re.findall(r"^\t\t\t([^\t\n]+)$", self.table, re.M))
 
     def _read_changes(self, changes: str) -> None:
         """Old full and short names (宁乡县, 襄樊) → the current division, when unambiguous and
@@ -368,11 +368,11 @@ class Gazetteer:
             return []  # a province spans too many towns to look them all up
         return [child for child in self.children.get(code, []) if child in self.subtrees]
 
-    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one Gazetteer a process, kept for its life
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one Gazetteer a process, kept for its life
     def place_index(self, county: str) -> tuple[dict[str, frozenset[int]], dict[str, str]]:
         return _place_index(self.places(county))
 
-    @functools.lru_cache(maxsize=2048)  # noqa: B019 - one Gazetteer a process, kept for its life
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one Gazetteer a process, kept for its life
     def places(self, county: str) -> dict[str, RegionInfo]:
         """Towns and villages of one county → their RegionInfo (level, ancestors). A village name
         found under two towns keeps only the county's line of ancestors."""
@@ -426,7 +426,7 @@ def _level_by_ending(name: str, levels: dict[str, str]) -> str | None:
 
 
 # Bump when Gazetteer's attributes change, so an old cache file is not read as a new one.
-_CACHE_FORMAT = 5
+_CACHE_FORMAT = 6
 
 
 @functools.cache
@@ -681,9 +681,11 @@ def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, Regio
         before = text[start - 1:start] if start else ""
         if name in rules.not_regions or after in rules.word_after_level.get(name[-1], ""):
             continue  # 会同市场 is a market, 东城区域 an area
-        # Two-character names (成县, 和县) hide inside words (建成县城, 示范县): take them
-        # only where no Chinese character runs into them from the left.
-        if len(name) == 2 and before and _is_han(before) and before not in "省市":
+        # Two-character names (成县, 和县, 新县) hide inside words (建成县城, 示范县, 新县城): take
+        # them only where no Chinese character but a function word runs into them from the left,
+        # and not as the 县 of 县城.
+        if len(name) == 2 and ((before and _is_han(before) and before not in "省市"
+                                and before not in rules.function_characters) or after == "城"):
             continue
         if after and after in rules.name_not_before:
             held.append((start, end, names[name][0]))
