@@ -973,7 +973,8 @@ def _place_lists(found: _Found, scope: _Scope, rules: RegionRules) -> None:
         for length in (5, 4, 3, 2):  # the item after it
             stem, after = text[at + 1:at + 1 + length], at + 1 + length
             name = scope.by_stem(stem) if len(stem) == length else None
-            ends_item = text[after:after + 1] in rules.enumeration_separators or rules.enumeration_count.match(text, after)
+            ends_item = (text[after:after + 1] in rules.enumeration_separators
+                         or rules.enumeration_count.match(text, after))
             if name and ends_item and at + 1 not in tokens and found.free(at + 1, after):
                 tokens[at + 1] = (after, scope.pick(name), True)
                 break
