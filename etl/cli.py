@@ -433,6 +433,8 @@ def query_run(
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the query is cancelled (0.1 to 3600).")]
     = 30.0,
+    all_rows: Annotated[bool, typer.Option("--all", help="Every row of a query that takes a limit (limit -1).")]
+    = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -445,7 +447,12 @@ def query_run(
     if fmt not in queries.FORMATS:
         raise GovgraphError(f"unknown --format {fmt!r}; use one of {', '.join(queries.FORMATS)}")
     query = queries.find_query(name)
-    params = queries.bind_params(query, queries.parse_param_options(param or []))
+    given = queries.parse_param_options(param or [])
+    if all_rows:
+        if not any(p.name == "limit" for p in query.params):
+            raise GovgraphError(f"--all: query {query.qualified} has no limit; it returns every row already")
+        given["limit"] = "-1"
+    params = queries.bind_params(query, given)
     timeout = queries.check_timeout(timeout)
     driver, database = _driver(uri, user, password, database)
     with driver:

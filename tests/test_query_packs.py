@@ -263,3 +263,20 @@ def test_regions_with_one_mechanism_set_are_a_perfect_pair(neo4j_driver, tmp_pat
     assert (rows[0]["region_a"], rows[0]["region_b"], rows[0]["jaccard"]) == ("大同市", "忻州市", 1.0)
     assert rows[0]["only_a"] == rows[0]["only_b"] == []
     assert run(neo4j_driver, "region-similarity", region="大同市", limit=1)[0]["key_b"] == "忻州市"
+
+
+def test_large_compare_queries_return_top_rows_and_everything_on_request(loaded, neo4j_conn):
+    cells = db.read(loaded, "MATCH (r:Region)-[:ADOPTS]->(m:Mechanism) RETURN count(DISTINCT [r, m]) AS n")[0]["n"]
+    assert cells > 3
+    top = run(loaded, "mechanism-matrix", limit=3)
+    assert len(top) == 3
+    assert [(-r["documents"], -r["sentences"]) for r in top] == sorted((-r["documents"], -r["sentences"]) for r in top)
+    everything = run(loaded, "mechanism-matrix", limit=-1)
+    assert len(everything) == cells and top == everything[:3]
+    runner = CliRunner()
+    listed = runner.invoke(app, ["query", "run", "mechanism-matrix", "--all", "-f", "json", *conn_args(neo4j_conn)])
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.output)) == cells
+    refused = runner.invoke(app, ["query", "run", "by-level", "--all", *conn_args(neo4j_conn)])
+    assert (refused.exit_code, refused.output) == (
+        1, "Error: --all: query compare/by-level has no limit; it returns every row already\n")
