@@ -108,7 +108,7 @@ def _write_csv(path: Path, ids: list[str], id_fields: list[str], rows: list[dict
 
 
 def _node_rows(g: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
-    """Per label, the nodes' properties with the id field (Region.key, Document.doc_id, …)."""
+    """Per label, the nodes' properties with the id field (etl.graph.KEY: Region.key, Document.path, …)."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for data in g.nodes.values():
         label = data["label"]
