@@ -15,7 +15,6 @@ wrong sentence; nothing downstream refers to offsets of the raw text.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -179,6 +178,7 @@ def _keep_phrases(path: Path | None = None) -> re.Pattern[str] | None:
 # Places where Taiwan vocabulary must be seen (專案, 軟體, 網路…) before a text counts as converted
 # with Taiwan phrasing; fewer are the ambiguous words of mainland prose (建立, 新增).
 TAIWAN_MARKS = 2
+_CLAUSE_MARK = re.compile(r"[，。；！？、,;!?\n]")
 
 
 def taiwan_phrased(text: str) -> bool:
@@ -195,8 +195,9 @@ def taiwan_phrased(text: str) -> bool:
     plain, phrased = t2s.convert(sample), tw2sp.convert(sample)
     if plain == phrased:
         return False
-    matcher = difflib.SequenceMatcher(None, plain, phrased, autojunk=False)
-    return sum(op != "equal" for op, *_ in matcher.get_opcodes()) >= TAIWAN_MARKS
+    # Clause by clause: a clause the phrase mapping changes is one place (cheaper than a diff).
+    clauses = zip(_CLAUSE_MARK.split(plain), _CLAUSE_MARK.split(phrased), strict=False)
+    return sum(a != b for a, b in clauses) >= TAIWAN_MARKS
 
 
 @functools.cache

@@ -106,6 +106,13 @@ class WordIndex:
         self.starts = [w.start for w in words]
         self.breaking_tags = breaking_tags
 
+    def length_at(self, start: int) -> int:
+        """The length of the word that begins at ``start`` (0 when a word runs across it)."""
+        i = bisect.bisect_left(self.starts, start)
+        if i < len(self.words) and self.words[i].start == start:
+            return self.words[i].end - start
+        return 0
+
     def nominal(self, start: int, end: int) -> bool:
         """The phrase holds no preposition, particle, adverb or pronoun, nor a conjunction at its
         edge (工程一共分, 企业环境违法事实以, 广阔和 are no nouns). True without words."""
@@ -124,7 +131,8 @@ class MentionIndex:
     """A document's mentions in start order, for the quantity rules' many "which mentions stand
     between here and there" questions (one bisection instead of a scan of every mention)."""
 
-    def __init__(self, mentions: list[Mention]) -> None:
+    def __init__(self, mentions: list[Mention], words: WordIndex) -> None:
+        self.words = words
         self.mentions = sorted(mentions, key=lambda m: m.start)
         self.starts = [m.start for m in self.mentions]
         self.indicator_starts = {m.start for m in mentions if m.type == "Indicator"}
@@ -346,7 +354,7 @@ class Assembler:
     def _quantities(self, text, sentences, spans: list[QuantitySpan], found: list[Mention], doc_year: int | None,
                     words: WordIndex):
         starts = [s.start for s in sentences]
-        mentions = MentionIndex(found)
+        mentions = MentionIndex(found, words)
         out: list[Quantity] = []
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
@@ -491,8 +499,8 @@ class Assembler:
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
         run = HEAD_AFTER.split(run)[-1]
         noun = self.noun_lead.sub("", run.translate(NO_QUOTES))
-        # 共有绿色农产品基地: 有 is the verb when jieba makes it a word of its own (有机 stays).
-        if noun.startswith("有") and len(noun) > 3 and resolve.first_word(noun) == "有":
+        # 共有绿色农产品基地: 有 is the verb unless the analyser reads a word that begins with it (有机).
+        if noun.startswith("有") and len(noun) > 3 and mentions.words.length_at(clause + len(phrase) - len(noun)) < 2:
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
         if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
