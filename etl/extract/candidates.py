@@ -29,6 +29,8 @@ TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure
 ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
 CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
 NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
+# A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
+LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡])(?=[\u4e00-\u9fff]{3})")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
 LEVEL_BODY = re.compile(r"(?:人民)?政府$|委$|人民政府办公室$")
 REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
@@ -50,6 +52,7 @@ class TypeGrammar:
     drop_tails: tuple[str, ...] = ()
     joined_heads: tuple[str, ...] = ()
     strip_region: bool = False
+    strip_level: bool = False
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -128,14 +131,14 @@ def load_grammar(path: Path | None = None) -> Grammar:
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
-            tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")))
+            tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
     if unknown:
         raise DataFileError(f"{path}:{_line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
     enumeration = re.compile(
-        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
+        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
         + "|".join(map(re.escape, sorted(heads, key=len, reverse=True))) + ")") if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
@@ -253,6 +256,8 @@ class CandidateFinder:
             return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
         if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
+        if grammar.strip_level and (level := LEVEL_LEAD.match(phrase)) and len(phrase) - level.end() > len(head):
+            phrase, start = phrase[level.end():], start + level.end()  # 县级会议制度 → 会议制度
         if grammar.label == "Measure":
             start = self._without_place(words, start_word, i, start, end - len(head))
             phrase = text[start:end]
