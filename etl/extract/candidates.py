@@ -29,6 +29,8 @@ TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure
 ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
 CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
 NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
+# How far back a verb of adopting may stand from the arrangement it governs, in characters.
+GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
 LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡])(?=[\u4e00-\u9fff]{3})")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
@@ -53,6 +55,8 @@ class TypeGrammar:
     joined_heads: tuple[str, ...] = ()
     strip_region: bool = False
     strip_level: bool = False
+    governed_heads: frozenset[str] = frozenset()
+    governors: tuple[str, ...] = ()
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -131,7 +135,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
             tuple(spec.get("counterexamples") or ()), frozenset(spec.get("treatment_heads") or ()),
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
-            tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")))
+            tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
+            frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -265,6 +270,8 @@ class CandidateFinder:
             return None  # a redacted body or place (某学校) names nothing
         if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar):
             return None
+        if head in grammar.governed_heads and not self._governed(text, start, grammar):
+            return None
         return start, end, grammar.label, phrase
 
     @staticmethod
@@ -322,6 +329,14 @@ class CandidateFinder:
                 start += len(lead)
                 break
         return start
+
+    @staticmethod
+    def _governed(text: str, start: int, grammar: TypeGrammar) -> bool:
+        """An action noun names an arrangement when a verb of adopting governs it in its clause
+        (纳入年度目标责任考核, 实行分区责任制和层级管理), not when it is only done (加强管理)."""
+        clause = max(text.rfind(mark, max(start - GOVERNED_REACH, 0), start) for mark in "，。；：！？,;:!?\n")
+        window = text[max(clause + 1, start - GOVERNED_REACH):start]
+        return any(verb in window for verb in grammar.governors)
 
     @functools.cache  # noqa: B019 - one finder a process
     def _openers(self) -> tuple[str, ...]:
