@@ -398,6 +398,9 @@ class Assembler:
                 if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
+                elif label == "Measure" and not any(m.type == "Measure" for m in mentions.starting_in(start, start + 1)):
+                    new_mentions.append(Mention(type="Measure", name=name, text=text[start:end],
+                                                sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
         return out, new_mentions
 
@@ -541,14 +544,14 @@ class Assembler:
     def _with_verb(self, named, phrase: str, verb_start: int, verb_end: int, noun: str, q: QuantitySpan,
                    mentions: MentionIndex):
         """What a removal or enforcement verb did is what is counted (清理非法采砂点442个, 拆除违法建筑
-        2.94万平方米): the verb stays with a noun that names no known entity. A count of patrols or
-        checks with 次 counts their number (巡河27.5万人次 → 巡河次数)."""
+        2.94万平方米): the verb stays with a noun that names no known entity, and the two name an
+        intervention, a Measure."""
         label, name, start, end = named
         verb = phrase[verb_start:verb_end]
         if label != "Indicator" or name != noun or verb_end != len(phrase) - len(noun):
             return named
         if verb in self.kept_verbs and self._noun_phrase(verb + noun):
-            return "Indicator", verb + noun, start - len(verb), end
+            return "Measure", verb + noun, start - len(verb), end  # a removal is an intervention
         return named
 
     def _event_count(self, text: str, q: QuantitySpan, clause: int):
