@@ -143,7 +143,7 @@ class MentionIndex:
 
 
 def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
-    found = doc.user_data.get("region_mentions")
+    found = doc._.region_mentions
     region_mentions = resolve.resolve_regions(found if found is not None else resolve.find_region_mentions(norm.text))
     opening = " ".join(s.text for s in sentences[:3])
     reporting = resolve.reporting_region(norm.title, opening, region_mentions, norm.text)

@@ -36,10 +36,12 @@ SYSTEM_WORD = re.compile(r"[”\"]?的?(?:工作|长效|协调|联动)?(?:机制
 _GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
 _ASCII_PART = re.compile(r"[A-Za-z0-9.%²³]")
 
-if not Doc.has_extension("quantities"):
-    Doc.set_extension("quantities", default=None)
-if not Doc.has_extension("words"):
-    Doc.set_extension("words", default=None)
+# What the stages of the pipeline hand each other on the Doc (registered, not user_data keys):
+# the text as given (Doc.text rebuilds it token by token at every access), the tokens that are
+# lexicon terms, the regions found, the analyser's words and the numbers found.
+for _name in ("text", "lexicon_tokens", "region_mentions", "words", "quantities"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
 
 class _Orths(dict):
@@ -100,10 +102,8 @@ class LexiconTokenizer:
             last = end
         self._gap_tokens(text, last, len(text), ascii_at, words)
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
-        # Doc.text rebuilds the string token by token on every access; the components
-        # read these instead.
-        doc.user_data["text"] = text
-        doc.user_data["lexicon_tokens"] = lexicon_tokens
+        doc._.text = text
+        doc._.lexicon_tokens = lexicon_tokens
         return doc
 
     def _gap_tokens(self, text: str, start: int, end: int, ascii_at: list[int], words: list[int]) -> None:
@@ -116,7 +116,7 @@ class LexiconTokenizer:
 
 
 def doc_text(doc: Doc) -> str:
-    return doc.user_data.get("text") or doc.text
+    return doc._.text or doc.text
 
 
 def _add_spans(doc: Doc, spans: list[Span]) -> None:
@@ -143,7 +143,7 @@ class LexiconComponent:
         self.activities = frozenset(activities)
 
     def __call__(self, doc: Doc) -> Doc:
-        candidates = doc.user_data.get("lexicon_tokens")
+        candidates = doc._.lexicon_tokens
         if candidates is None:  # a Doc from another tokenizer: every token may be a term
             candidates = [(token.i, token.text) for token in doc]
         text = doc_text(doc)
@@ -225,7 +225,7 @@ class RulesComponent:
             found.append((match.start(), match.end(), "Actor", match.group(0)))
         regions = find_region_mentions(text)
         # The assembler needs them again to find the reporting region; one gazetteer pass is enough.
-        doc.user_data["region_mentions"] = regions
+        doc._.region_mentions = regions
         for mention in regions:
             found.append((mention.start, mention.end, "Region", mention.region.name))
         # A rule's offsets may fall inside a lexicon token: the span takes the whole token.
@@ -294,7 +294,7 @@ class CandidatesComponent:
         words = analyse(text)
         doc._.words = words
         spans = []
-        regions = doc.user_data.get("region_mentions") or []
+        regions = doc._.region_mentions or []
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
         titles = [(m.start(), m.end()) for m in TITLE.finditer(text)]
         for start, end, label, phrase in self.finder.find(text, words, short_names):
