@@ -120,7 +120,8 @@ def decide(check: GraphCheck, corpus: Corpus, mode: str, confirm: Callable[[Grap
     """Whether to empty the graph before loading; refuse to mix corpora unless told to.
 
     ``confirm`` is asked only for ``fresh`` on a graph that holds documents; it returns
-    False (or raises) to stop with the graph untouched.
+    False (or raises) to stop with the graph untouched. The library's default says yes (a
+    caller asking for ``fresh`` means it); the CLI asks on a terminal or wants --yes.
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -143,7 +144,7 @@ def prepare_graph(
     corpus: Corpus,
     database: str = config.DEFAULT_DATABASE,
     mode: str = "check",
-    confirm: Callable[[GraphCheck], bool] = lambda check: False,
+    confirm: Callable[[GraphCheck], bool] = lambda check: True,
 ) -> tuple[GraphCheck, int]:
     """Before a load: check the graph against the corpus, refuse to mix unless ``mode`` allows,
     and empty the graph for ``fresh``; return the check and the documents removed."""
@@ -158,7 +159,7 @@ def run_corpus(
     *,
     workers: int = 1,
     mode: str = "check",
-    confirm: Callable[[GraphCheck], bool] = lambda check: False,
+    confirm: Callable[[GraphCheck], bool] = lambda check: True,
     uri: str | None = None,
     user: str | None = None,
     password: str | None = None,

@@ -348,9 +348,10 @@ def _wait_for_bolt(process: subprocess.Popen, home: Path, bolt_port: int, timeou
 def _set_initial_password(home: Path, password: str) -> None:
     """Give a store that does not exist yet its password, before the server first listens.
 
-    Neo4j's own ``neo4j-admin dbms set-initial-password`` writes it where the new system
-    database picks it up, so the default neo4j/neo4j is never accepted, not even locally for
-    the seconds a first start takes. A store that exists already has its password.
+    Neo4j's own ``neo4j-admin dbms set-initial-password`` (run through AdminTool, as
+    ``import_full`` does) writes it where the new system database picks it up, so the default
+    neo4j/neo4j is never accepted, not even locally for the seconds a first start takes. A
+    store that exists already has its password.
     """
     if (_server_dir(home) / "data" / "databases" / "system").exists():
         return
@@ -358,9 +359,9 @@ def _set_initial_password(home: Path, password: str) -> None:
     java = _require("java", "openjdk-17-jre-headless")
     conf_dir = _write_conf(home, config.DEFAULT_BOLT_PORT, config.DEFAULT_HTTP_PORT)
     env = dict(os.environ, NEO4J_HOME=str(_server_dir(home)), NEO4J_CONF=str(conf_dir))
-    command = [java, "-Xmx256m", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool",
-               "dbms", "set-initial-password", password]
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    # The password goes in on stdin (neo4j/SetInitialPassword.java), not on a command line others can read.
+    command = [java, "-Xmx256m", "-cp", f"{lib}/*", str(config.neo4j_dir() / "SetInitialPassword.java")]
+    result = subprocess.run(command, input=password + "\n", capture_output=True, text=True, env=env)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:]).replace(password, "***")
         raise ServerError(f"neo4j-admin dbms set-initial-password failed (status {result.returncode}):\n{tail}")
