@@ -57,8 +57,9 @@ OWNED_TYPES = tuple(RELATION_ENDS)
 NODE_PROPERTIES: dict[str, dict[str, tuple[type, ...]]] = {
     "Region": {"level": (str,), "adcode": (str,), "anonymized": (bool,)},
     "Actor": {"kind": (str,)},
-    "Mechanism": {"category": (str,)},
-    "Measure": {"category": (str,)},
+    # category_by: "rule" where the extractor's grammar (not the lexicon) gave the category.
+    "Mechanism": {"category": (str,), "category_by": (str,)},
+    "Measure": {"category": (str,), "category_by": (str,)},
     "WaterBody": {"kind": (str,)},
     "Indicator": {"unit": (str,), "unit_group": (str,)},
     "Policy": {"kind": (str,)},

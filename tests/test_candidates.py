@@ -89,3 +89,24 @@ def test_bad_grammar_file_names_path_and_line(tmp_path):
                    "generic_modifiers: [工作]\ntypes:\n  Gadget:\n    heads: [机]\n", encoding="utf-8")
     with pytest.raises(DataFileError, match=rf"{bad}:7: unknown type 'Gadget'"):
         load_grammar(bad)
+
+
+def test_names_outside_the_lexicon_get_a_category_by_rule_or_none():
+    from etl.extract.assemble import UNSORTED, category_by_rule
+
+    rules = GRAMMAR.categories["Mechanism"]
+    assert category_by_rule(rules, "跨省市补偿") == "市场激励"
+    assert category_by_rule(rules, "联合督查督办") == "协同联动", "the first category in the grammar's order wins"
+    assert category_by_rule(rules, "保密措施") == UNSORTED
+    assert category_by_rule(GRAMMAR.categories["Measure"], "水土保持综合观测站") == "监测与信息化"
+
+
+def test_a_record_says_which_categories_a_rule_gave(tmp_path):
+    from etl.extract import extract_text_document
+
+    path = tmp_path / "report.txt"
+    path.write_text("甲县水土保持工作总结\n甲县探索建立跨省市补偿机制，实行河长制。\n", encoding="utf-8")
+    record = extract_text_document(path)
+    mechanisms = record.properties["Mechanism"]
+    assert mechanisms["跨省市补偿"] == {"category": "市场激励", "category_by": "rule"}
+    assert mechanisms["河长制"] == {"category": "组织领导"}, "the lexicon's category carries no category_by"

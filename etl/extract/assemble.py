@@ -40,6 +40,9 @@ def text_tail(noun: str, mention: Mention) -> str:
     return noun[len(mention.text):] if noun.startswith(mention.text) else ""
 
 
+# The category of a name no rule and no lexicon entry places (ONTOLOGY's tenth column).
+UNSORTED = "未分类"
+
 # How far back a number and its unit can reach from the 、 that follows them (12.5万平方公里、).
 NUMBER_REACH = 24
 
@@ -79,6 +82,11 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         kept.append(Mention(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
                             start=start, end=end))
     return kept
+
+
+def category_by_rule(rules: dict[str, list[str]], name: str) -> str:
+    """The first category (in the grammar's order) with a word in the name, else 未分类."""
+    return next((category for category, words in rules.items() if any(w in name for w in words)), UNSORTED)
 
 
 class ClauseMarks:
@@ -783,6 +791,10 @@ class Assembler:
             if "category" not in properties["Mechanism"].get(name, {}) and len(parts) > 1 and any(
                     self.lexicon.by_surface.get(part, ("",))[0] == "Actor" for part in parts):
                 properties["Mechanism"][name] = {"category": self.rules["linkage_category"]}
+        for label, rules in candidates.finder().grammar.categories.items():
+            for name in entities.get(label, {}):
+                if "category" not in properties[label].get(name, {}):
+                    properties[label][name] = {"category": category_by_rule(rules, name), "category_by": "rule"}
         for name in entities.get("Policy", {}):
             properties["Policy"][name] = {"kind": self._policy_kind(name)}
         return dict(properties)

@@ -89,6 +89,7 @@ class Grammar:
     enumeration_examples: dict[str, list[str]] | None = None
     enumeration_counterexamples: tuple[str, ...] = ()
     patterns: tuple[tuple[str, re.Pattern[str], dict[str, str], tuple[str, ...]], ...] = ()
+    categories: dict[str, dict[str, list[str]]] | None = None
 
 
 def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
@@ -150,7 +151,18 @@ def load_grammar(path: Path | None = None) -> Grammar:
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
         re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types, enumeration, dict(heads),
         dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
-        tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())))
+        tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
+        _categories(path, text, data.get("categories") or {}))
+
+
+def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
+    """Category rules per label; each category a list of words."""
+    for label, rules in data.items():
+        if label not in TYPE_ORDER or not isinstance(rules, dict):
+            raise DataFileError(f"{path}:{_line_of(text, 'categories')}: categories are given per type "
+                                f"({', '.join(TYPE_ORDER)}), each a mapping of category to words; got {label!r}")
+    return {label: {category: [str(w) for w in words] for category, words in rules.items()}
+            for label, rules in data.items()}
 
 
 def _pattern(path: Path, text: str, number: int, spec: dict):
