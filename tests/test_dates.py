@@ -164,21 +164,25 @@ def test_diffusion_on_the_sample_and_a_generated_corpus(neo4j_conn, neo4j_driver
     sample = extract_corpus([config.sample_corpus_dir()], tmp_path / "sample")
     loaded = _cli(neo4j_conn, "load", str(sample.out))
     assert loaded.exit_code == 0, loaded.output
-    # No sample report states a year of adoption (their years are redacted or absent): no rows,
-    # rather than the document's year passed off as one.
-    assert _diffusion(neo4j_conn, "河长+检察长") == []
+    # No sample report states a year of adoption (their years are redacted or absent): the one
+    # adopter of 河长+检察长 comes with year null, never with the document's year passed off as one.
+    rows = _diffusion(neo4j_conn, "河长+检察长")
+    assert [(r["year"], r["adopters"], r["new_regions"], r["regions"]) for r in rows] == [(None, ["XX区"], 1, 1)]
+    assert all(r["year"] is None for r in _diffusion(neo4j_conn, "null"))
 
     generated = extract_corpus([_generated_corpus(tmp_path / "generated")], tmp_path / "gen")
     loaded = _cli(neo4j_conn, "load", str(generated.out), "--append")
     assert loaded.exit_code == 0, loaded.output
     rows = _diffusion(neo4j_conn, "河长+检察长")
     assert [(r["year"], sorted(r["adopters"]), r["new_regions"], r["regions"]) for r in rows] == [
-        (2018, ["会同县"], 1, 1), (2019, ["开化县", "滨海县"], 2, 3), (2021, ["商城县"], 1, 4)]
+        (2018, ["会同县"], 1, 1), (2019, ["开化县", "滨海县"], 2, 3), (2021, ["商城县"], 1, 4),
+        (None, ["XX区", "巧家县"], 2, 6)]
     assert {r["mechanism"] for r in rows} == {"河长+检察长"}
-    # Without a mechanism: every mechanism with a stated year, 河长制 among them, cumulative counts rising.
+    # Without a mechanism: every mechanism, 河长制 among them, cumulative counts rising by year.
     everything = _diffusion(neo4j_conn, "null")
-    chief = [r["regions"] for r in everything if r["mechanism"] == "河长制"]
-    assert chief == [1, 3, 4]
+    chief = [(r["year"], r["regions"]) for r in everything if r["mechanism"] == "河长制"]
+    assert chief[:3] == [(2018, 1), (2019, 3), (2021, 4)]
+    assert chief[3][0] is None and chief[3][1] > 4
 
     # The report draws the query's cumulative counts as the adoption chart.
     from etl.report import build_report
