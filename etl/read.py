@@ -43,7 +43,9 @@ MAX_FILE_BYTES = 64 * MB  # any file, before it is read into memory
 MAX_HTML_BYTES = 16 * MB  # a page, before lxml and trafilatura parse it (their trees take ~10x)
 MAX_DOCX_UNPACKED = 256 * MB  # all members of a .docx together, as its zip directory declares them
 MAX_DOCX_XML = 32 * MB  # its XML members, which python-docx parses into trees
-MAX_CHARACTERS = 4_000_000  # characters of text per document (about 12 MB of UTF-8 Chinese)
+# Characters of text per document (about 6 MB of UTF-8 Chinese): a worker held about 820 MB
+# extracting 1.2 million characters, so this keeps one under about 1.5 GB.
+MAX_CHARACTERS = 2_000_000
 # A UTF-8 file with at most one bad byte per this many good non-ASCII characters is UTF-8 with
 # stray bytes (decoded, bad bytes counted); more, and it is some other encoding. GBK or Big5
 # text read as UTF-8 has almost no good non-ASCII characters and about two bad bytes for each
