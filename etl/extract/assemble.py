@@ -375,6 +375,8 @@ class Assembler:
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
             change = self.change.search(text, clause, q.start)
+            if change and q.unit not in self.rules["change_units"]:
+                continue  # 较2011年减少277.93平方公里: a delta whose base is another quantity (convention 7)
             if change:  # 比2020年提高2.1个百分点: a change of what the clause or the one before counts
                 subjects = self._changed(text, clause, change.start(), mentions) or (
                     [previous[2]] if previous and previous[0] == index else [])
@@ -496,7 +498,7 @@ class Assembler:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
-                    return m.type, m.name, m.start, m.end
+                    return self._with_source(text, m)
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
             if m.type in ("Actor", "Region") and len(gap) <= 2:
                 return m.type, m.name, m.start, m.end
@@ -548,6 +550,15 @@ class Assembler:
             if listed or not self._noun_phrase(noun):
                 return None
         return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
+
+    def _with_source(self, text: str, m: Mention):
+        """Money named by where it comes from (其中中央投资3770万元, 地方配套资金): the source word
+        before a fund's name is part of what is counted; 总投资 is the fund itself."""
+        if m.type == "Indicator" and m.name.endswith(tuple(self.rules["fund_heads"])):
+            source = next((w for w in self.rules["fund_sources"] if text.endswith(w, 0, m.start)), None)
+            if source and text[m.start - len(source) - 1:m.start - len(source)] not in ("、", "和", "及", "与"):
+                return "Indicator", source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
+        return m.type, m.name, m.start, m.end
 
     def _with_verb(self, named, phrase: str, verb_start: int, verb_end: int, noun: str, q: QuantitySpan,
                    mentions: MentionIndex):
