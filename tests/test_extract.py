@@ -531,3 +531,22 @@ def test_honorary_titles_and_off_topic_counts_are_no_quantities(tmp_path):
     subjects = {q.subject for q in record.quantities}
     assert not subjects & {"省级森林小镇", "国家级森林乡村", "户用卫生厕所", "日光温室"}
     assert ("淤地坝", 12.0) in {(q.subject, q.value) for q in record.quantities}
+
+
+FUNDS_AND_DELTAS = """乙县2023年水土保持工作总结
+全年完成投资5386万元，其中中央投资3770万元，争取到位中央、省级补助资金120万元。
+全县水土流失面积为1464.7平方公里，较2011年减少277.93平方公里。
+水土保持率达到91.3%，比2020年提高2.1个百分点。
+共清理非法采砂点442个，拆除违法建筑2.94万平方米，组织民间河长业务学习2次。
+"""
+
+
+def test_funds_by_source_removals_and_deltas(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "funds.txt", FUNDS_AND_DELTAS))
+    counted = {(q.subject, q.value, q.unit) for q in record.quantities}
+    assert ("中央投资", 3770.0, "万元") in counted, "a fund keeps its source"
+    assert ("补助资金", 120.0, "万元") in counted, "a list of sources is no part of the fund's name"
+    assert not any(q.value == 277.93 for q in record.quantities), "a delta of an amount is no quantity"
+    assert ("水土保持率", 2.1, "个百分点") in counted, "percentage points of a rate are"
+    assert {("清理非法采砂点", 442.0, "个"), ("拆除违法建筑", 2.94, "万平方米")} <= counted
+    assert {"清理非法采砂点", "拆除违法建筑"} <= set(record.entities["Measure"]), "a removal is an intervention"
