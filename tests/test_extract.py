@@ -550,3 +550,8 @@ def test_funds_by_source_removals_and_deltas(tmp_path):
     assert ("水土保持率", 2.1, "个百分点") in counted, "percentage points of a rate are"
     assert {("清理非法采砂点", 442.0, "个"), ("拆除违法建筑", 2.94, "万平方米")} <= counted
     assert {"清理非法采砂点", "拆除违法建筑"} <= set(record.entities["Measure"]), "a removal is an intervention"
+
+
+def test_who_does_it_is_no_part_of_what_is_counted(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "agent.txt", FUNDS_AND_DELTAS))
+    assert ("业务学习", 2.0, "次") in {(q.subject, q.value, q.unit) for q in record.quantities}

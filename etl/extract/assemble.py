@@ -634,7 +634,14 @@ class Assembler:
 
     def _named(self, noun: str, start: int, mentions: MentionIndex):
         """The entity a counted noun names: itself when the lexicon knows it, else a lexicon
-        mention that ends it (高品质精品小流域 → 精品小流域), else a new Indicator."""
+        mention that ends it (高品质精品小流域 → 精品小流域), else a new Indicator. Who does it is
+        no part of what is counted (组织民间河长业务学习2次 → 业务学习)."""
+        lead = self.noun_lead.match(noun)
+        at = start + (lead.end() if lead else 0)
+        agent = next((m for m in mentions.starting_in(at, at + 1)
+                      if m.type == "Actor" and m.end - start <= len(noun) - 2), None)
+        if agent:
+            noun, start = noun[agent.end - start:], agent.end
         hit = self.lexicon.by_surface.get(noun)
         if hit:
             return hit[0], hit[1], start, start + len(noun)
