@@ -355,3 +355,19 @@ def test_load_records_takes_a_str_path_and_validates_records_in_memory(empty_db,
         load_records(empty_db, str(sample_records) + ".missing")
     with pytest.raises(LoadError, match="batch size"):
         load_records(empty_db, sample_records, batch_size=0)
+
+
+def test_replacing_a_document_reads_only_its_own_data_through_indexes(empty_db):
+    """Every statement that takes a document out starts from an index seek on its doc_key, never a scan."""
+    from etl.load import _removals
+
+    migrations.apply(empty_db)
+
+    def operators(plan) -> list[str]:
+        return [plan["operatorType"].split("@")[0]] + [o for c in plan.get("children", []) for o in operators(c)]
+
+    for cypher in _removals():
+        plan = empty_db.execute_query("EXPLAIN " + cypher, {"keys": ["k"]}).summary.plan
+        found = operators(plan)
+        assert any("IndexSeek" in o for o in found), (cypher, found)
+        assert not any("Scan" in o for o in found), (cypher, found)
