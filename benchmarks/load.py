@@ -46,16 +46,18 @@ def main() -> None:
     args = parser.parse_args()
     small = generated_records(args.work / f"{args.small}.jsonl", args.small)
     large = generated_records(args.work / f"{args.large}.jsonl", args.large)
-    with scratch_driver() as driver:
-        first = timed_load(driver, small, args.batch_size)
-        second = timed_load(driver, large, args.batch_size)
-        again = load_records(driver, large, batch_size=args.batch_size)
     rate = lambda s: s.relationships_created / s.seconds  # noqa: E731
     print(f"machine: {machine()}")
     print(f"batch size {args.batch_size}")
-    print(f"{'documents':>10} {'relationships':>14} {'seconds':>9} {'rels/s':>10}")
-    for stats in (first, second):
-        print(f"{stats.documents:>10,} {stats.relationships_created:>14,} {stats.seconds:9.1f} {rate(stats):10,.0f}")
+    print(f"{'documents':>10} {'relationships':>14} {'seconds':>9} {'rels/s':>10}", flush=True)
+    with scratch_driver() as driver:
+        first = timed_load(driver, small, args.batch_size)
+        print(f"{first.documents:>10,} {first.relationships_created:>14,} {first.seconds:9.1f} {rate(first):10,.0f}",
+              flush=True)
+        second = timed_load(driver, large, args.batch_size)
+        print(f"{second.documents:>10,} {second.relationships_created:>14,} {second.seconds:9.1f} "
+              f"{rate(second):10,.0f}", flush=True)
+        again = load_records(driver, large, batch_size=args.batch_size)
     ratio = rate(second) / rate(first)
     print(f"rate at {args.large:,} / rate at {args.small:,}: {ratio:.2f} (bar: at least 0.80)")
     print(f"{args.large:,} documents in {second.seconds:.1f} s (bar: under {args.budget:.0f} s)")

@@ -76,6 +76,8 @@ def main() -> None:
             times, rows = time_query(driver, query, params, args.warmup, args.runs)
             results.append((query.qualified, statistics.median(times), percentile(times, 0.95), rows))
     print(f"machine: {machine()}")
+    print(f"load: {stats.documents} documents, {stats.relationships_created:,} relationships in {stats.seconds:.1f} s, "
+          f"{stats.relationships_created / stats.seconds:,.0f} relationships/s")
     print(f"graph: {stats.documents} documents, {graph['regions']} regions, {graph['mechanisms']} mechanisms; "
           f"{args.runs} timed runs after {args.warmup} warm-up runs")
     print(f"{'query':<34} {'median ms':>10} {'p95 ms':>8} {'rows':>7}")
