@@ -59,7 +59,8 @@ def test_a_linkage_of_actors_is_a_coordination_mechanism(tmp_path):
     record = extract_text_document(write_report(tmp_path, "l.txt", text))
     categories = record.properties["Mechanism"]
     assert categories["河长+检察长"]["category"] == "协同联动"
-    assert "category" not in categories.get("条田+路渠", {}), "parts that are not actors: no category guessed"
+    assert categories["条田+路渠"] == {"category": "未分类", "category_by": "rule"}, \
+        "parts that are not actors: no coordination guessed"
 
 
 def test_text_without_plus_is_no_linkage():
