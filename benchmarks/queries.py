@@ -9,22 +9,30 @@ reader's page shows: top-N rows where a query has a ``limit``). Prints median an
 milliseconds and the rows each query returned.
 
     .venv/bin/python benchmarks/queries.py --docs 2000 --runs 30
+
+With NEO4J_URI set, that server is used instead, and emptied first.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import neo4j
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import generated_records  # noqa: E402
 from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
-from etl import db, queries  # noqa: E402
+from etl import config, db, queries  # noqa: E402
 from etl.load import load_records  # noqa: E402
+from tests.conftest import wipe  # noqa: E402
 
 # Values for required parameters: the region and the mechanism with the most adoptions.
 REQUIRED = """
@@ -57,6 +65,18 @@ def yardstick() -> queries.Query:
                          columns=("one",), cypher="RETURN 1 AS one", path=Path("-"))
 
 
+@contextlib.contextmanager
+def _driver() -> Iterator[neo4j.Driver]:
+    """NEO4J_URI's server, emptied first (as the tests do), or a scratch embedded server."""
+    if not os.environ.get("NEO4J_URI"):
+        with scratch_driver() as driver:
+            yield driver
+        return
+    with db.connect(config.connection()) as driver:
+        wipe(driver)
+        yield driver
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=2000)
@@ -65,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     records = generated_records(Path("build/bench-load-records") / f"{args.docs}.jsonl", args.docs)
     results = []
-    with scratch_driver() as driver:
+    with _driver() as driver:
         stats = load_records(driver, records)
         graph = db.read(driver, "MATCH (r:Region) WITH count(r) AS regions "
                                 "MATCH (m:Mechanism) RETURN regions, count(m) AS mechanisms")[0]
