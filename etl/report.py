@@ -42,6 +42,9 @@ PAGE_SIZE = 25  # rows a page of a table, paged by the page's own script
 CHIPS_SHOWN = 12  # items of a list cell shown at once; the rest open on a click
 ADOPTION_LINES = 8  # mechanisms drawn in the cumulative-adoption chart
 
+# A query's ``limit`` parameter (int) caps its rows; -1 asks for every row (govgraph query run --all).
+LIMIT_PARAM, EVERY_ROW = "limit", -1
+
 # The name the diffusion query goes by, and the columns the adoption chart reads from it.
 DIFFUSION = "diffusion"
 DIFFUSION_COLUMNS = ("mechanism", "year", "regions")
@@ -369,11 +372,18 @@ def _run_section(driver: neo4j.Driver, query: queries.Query, report: Report, dat
         params = example
         shown = ", ".join(f"{k} = {v}" for k, v in example.items())
         notes.append(f"Run for {shown} (the one with the most adoptions in the graph); for another, run: {command}")
+    limit = next((p for p in query.params if p.name == LIMIT_PARAM and p.type == "int"), None)
+    if limit is not None and query.name in {spec.query for spec in HEATMAPS}:
+        params[LIMIT_PARAM] = EVERY_ROW  # a figure of the most frequent needs every cell to count them
     rows = queries.run_query(driver, query, params, database=database)
     columns = query.columns or tuple(rows[0].keys() if rows else ())
     report.tables[query.name] = rows
     csv_path = write_csv(rows, columns, report.folder / f"{query.name}.csv")
     report.files.append(csv_path)
+    cut = params.get(LIMIT_PARAM, limit.default if limit else None)
+    if cut is not None and 0 <= cut <= len(rows):
+        notes.append(f"The query stops at its limit of {cut} rows (its description says which come first); "
+                     f"every row: govgraph query run {query.name} --all")
     if len(rows) > ROWS_ON_PAGE:
         notes.append(f"The first {ROWS_ON_PAGE} of {len(rows)} rows are on this page; all of them are in "
                      f"{csv_path.name}.")

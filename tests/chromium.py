@@ -40,8 +40,10 @@ class Chromium:
         self._receive, from_child = os.pipe()
 
         def wire() -> None:  # in the child: Chromium reads commands on fd 3 and answers on fd 4
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
+            # Copies first: either pipe end may itself be fd 3 or 4. dup2 leaves 3 and 4 inheritable.
+            reads, writes = os.dup(to_child), os.dup(from_child)
+            os.dup2(reads, 3)
+            os.dup2(writes, 4)
 
         # The background-networking flags keep Chromium from calling home on a machine with a closed network.
         self._log = log.open("wb")
@@ -50,7 +52,9 @@ class Chromium:
              "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={profile}", f"--window-size={window[0]},{window[1]}", "--remote-debugging-pipe",
              "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+            # Not pass_fds=(3, 4): that fails (EBADF) when this process has no fd 3 or 4 open. Python's own
+            # descriptors are not inheritable, so close_fds=False hands Chromium only 3 and 4 (and stdio).
+            close_fds=False, preexec_fn=wire, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
         os.close(to_child)
         os.close(from_child)
         self._selector = selectors.DefaultSelector()

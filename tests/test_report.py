@@ -215,6 +215,25 @@ def test_cli_report_takes_the_caps(neo4j_conn, loaded, tmp_path):
         report.DEFAULT_MAX_REGIONS, report.DEFAULT_MAX_COLUMNS)
 
 
+def test_a_query_cut_at_its_limit_says_so_and_heatmaps_get_every_cell(loaded, tmp_path):
+    folder = tmp_path / "queries"
+    shutil.copytree(config.queries_dir(), folder)
+    for name, default in (("linkages", 100), ("mechanism-matrix", 500)):
+        path = folder / "compare" / f"{name}.cypher"
+        text = path.read_text(encoding="utf-8")
+        assert f"// param: limit: int = {default}\n" in text
+        path.write_text(text.replace(f"// param: limit: int = {default}\n", "// param: limit: int = 3\n"),
+                        encoding="utf-8")
+    built = build(loaded, tmp_path / "out", query_folder=folder)
+    sections = {s.query.name: s for s in built.sections}
+    assert len(sections["linkages"].rows) == 3
+    assert ("The query stops at its limit of 3 rows (its description says which come first); every row: "
+            "govgraph query run linkages --all") in sections["linkages"].notes
+    # The heatmap counts every cell, whatever the query's default limit.
+    assert len(sections["mechanism-matrix"].rows) > 50
+    assert not any("limit" in note for note in sections["mechanism-matrix"].notes)
+
+
 # --- the adoption chart hook -------------------------------------------------------------------
 
 STAND_IN = """// name: diffusion
