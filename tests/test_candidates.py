@@ -110,3 +110,7 @@ def test_a_record_says_which_categories_a_rule_gave(tmp_path):
     mechanisms = record.properties["Mechanism"]
     assert mechanisms["跨省市补偿"] == {"category": "市场激励", "category_by": "rule"}
     assert mechanisms["河长制"] == {"category": "组织领导"}, "the lexicon's category carries no category_by"
+
+
+def test_a_verb_next_to_a_named_body_ends_the_name():
+    assert names("县河长办设在县水利局", "Actor") == {"河长办", "水利局"}

@@ -29,6 +29,8 @@ TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure
 ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
 CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
 NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
+# Analyser tags of names: a verb after one is what the named thing does.
+NAMED_TAGS = frozenset({"ORG", "LOC", "PER"})
 # How far back a verb of adopting may stand from the arrangement it governs, in characters.
 GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
@@ -314,7 +316,10 @@ class CandidateFinder:
                 continue
             if prev.tag in g.inner_tags and j - 2 >= 0:
                 before = words[j - 2]
-                if before.tag in g.nominal_tags and text[before.start:before.end] not in g.governing_verbs:
+                # A named body or place next to a verb is its subject or object (河长办设在县水利局),
+                # not a modifier of a name.
+                if before.tag in g.nominal_tags and NAMED_TAGS.isdisjoint((before.tag, words[j].tag)) \
+                        and text[before.start:before.end] not in g.governing_verbs:
                     j -= 1
                     continue
             break
