@@ -239,7 +239,7 @@ def policy_name(title: str, redacted_lead: re.Pattern[str], qualifier: re.Patter
     """A 《title》 as a Policy's name: no spaces, no redacted opening region, no (试行); None when
     a redaction inside leaves it unreadable (中华(略)政诉讼法)."""
     name = qualifier.sub("", redacted_lead.sub("", re.sub(r"\s+", "", title)))
-    return None if "(略)" in name or len(name) < 2 else name
+    return None if "(略)" in name or len(name) < 3 else name  # 《公报》 alone refers back to a title
 
 
 def linkage_name(body: str) -> str:
@@ -262,6 +262,10 @@ class CandidatesComponent:
         self.table = dict(table or {})
         self.bodies = frozenset(bodies)
         self.tails = tuple(sorted(tails, key=len, reverse=True))
+
+    def two_terms(self, phrase: str) -> bool:
+        """The phrase is two lexicon terms written one after the other."""
+        return any(phrase[:cut] in self.table and phrase[cut:] in self.table for cut in range(2, len(phrase) - 1))
 
     def without_actor(self, label: str, start: int, phrase: str) -> tuple[int, str]:
         """A mechanism or work without the body that runs it (地方政府水土保持目标责任制 → 水土保持
@@ -301,6 +305,8 @@ class CandidatesComponent:
             if any(a < start and end < b for a, b in titles):
                 continue  # a title is a Policy; the lexicon still names what it holds
             start, phrase = self.without_actor(label, start, phrase)
+            if self.two_terms(phrase):
+                continue  # 河长制湖长制: two names the lexicon finds one by one
             label, name = self.canonical(label, phrase)
             span = doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
             if span is not None:
