@@ -75,7 +75,8 @@ def test_tables_fit_and_csv_json_keep_every_character(tmp_path, neo4j_conn):
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "long.cypher").write_text(
         "// name: long\n// description: d\n// columns: region, text\n"
-        "UNWIND range(1, 3) AS n RETURN '忻州市' + n AS region, reduce(s = '', i IN range(1, 60) | s + '河长制') AS text\n",
+        "UNWIND range(1, 3) AS n\n"
+        "RETURN '忻州市' + n AS region, reduce(s = '', i IN range(1, 60) | s + '河长制') AS text\n",
         encoding="utf-8")
     env = {"GOVGRAPH_QUERIES": str(tmp_path), "COLUMNS": "60"}
     base = ["query", "run", "long", "--uri", neo4j_conn.uri, "--password", neo4j_conn.password]
