@@ -1,5 +1,5 @@
 // name: category-matrix
-// description: Regions × mechanism categories (the nine policy-instrument classes): how many mechanisms of each a region adopts, the largest counts first; limit = -1 returns every cell.
+// description: Regions × mechanism categories (the nine policy-instrument classes and 未分类): how many mechanisms of each a region adopts, the largest counts first; limit = -1 returns every cell.
 // param: level: string = null
 // param: limit: int = 500
 // columns: region, region_key, level, category, mechanisms, sentences, names
