@@ -1,12 +1,13 @@
 // name: by-level
-// description: The mechanism mix compared across administrative levels (省级, 市级, 县级 for counties and districts, 乡镇级, 村级): share of adoptions per category.
+// description: The mechanism mix compared across administrative levels (省级, 市级, 县级 for counties and districts, 乡镇级 with 街道, 村级 with 社区): share of adoptions per category.
 // columns: level, category, mechanisms, regions, adoptions, share
 // One row a region and mechanism, however many documents report the adoption.
 MATCH (r:Region)-[:ADOPTS]->(m:Mechanism)
 WITH DISTINCT r, m
 WITH CASE r.level
        WHEN '省' THEN '省级' WHEN '市' THEN '市级' WHEN '县' THEN '县级' WHEN '区' THEN '县级'
-       WHEN '旗' THEN '县级' WHEN '镇' THEN '乡镇级' WHEN '乡' THEN '乡镇级' WHEN '村' THEN '村级'
+       WHEN '旗' THEN '县级' WHEN '县区' THEN '县级' WHEN '镇' THEN '乡镇级' WHEN '乡' THEN '乡镇级'
+       WHEN '街道' THEN '乡镇级' WHEN '村' THEN '村级' WHEN '社区' THEN '村级'
        ELSE coalesce(r.level, '未知') END AS level,
      coalesce(m.category, '未分类') AS category, r, m
 WITH level, category, count(*) AS adoptions, count(DISTINCT r) AS regions, count(DISTINCT m) AS mechanisms
