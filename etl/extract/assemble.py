@@ -71,9 +71,9 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         containers = [c for c in containers if c[1] > start]
         inside = [c for c in containers if c[0] <= start and end <= c[1]]
         # A policy's 《title》 names regions, water bodies and mechanisms of its own (《XX区…以奖代补…
-        # 方案》); a programme's name (清河行动) does not.
-        if inside and not (label in NAMED_IN_TITLES and all(c[2] == "Policy" and text[c[0] - 1:c[0]] == "《"
-                                                             for c in inside)):
+        # 方案》); a programme's name names its mechanism (公益诉讼专项行动), not a river (清河行动).
+        if inside and not (label in NAMED_IN_TITLES and all(
+                c[2] == "Policy" and (label == "Mechanism" or text[c[0] - 1:c[0]] == "《") for c in inside)):
             # The parts of a linkage (河长+检察长, 条田+路渠+防护林) are entities in their own right.
             linkage = any(c[2] == "linkage" for c in inside)
             # …and a place that names a body (七步镇政府) is a region of its own.
