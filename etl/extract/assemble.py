@@ -40,6 +40,9 @@ def text_tail(noun: str, mention: Mention) -> str:
     return noun[len(mention.text):] if noun.startswith(mention.text) else ""
 
 
+# The longest span a mention can have (a linkage or a quoted name), in characters.
+MAX_NAME = 100
+
 # The category of a name no rule and no lexicon entry places (ONTOLOGY's tenth column).
 UNSORTED = "未分类"
 
@@ -724,11 +727,16 @@ class Assembler:
         or a head count right after the role (区级河长13名)."""
         found: dict[str, tuple[list[int], int | None]] = {}
         marks = ClauseMarks(self.involve_mark)
-        mechanisms = [(m.start, m.end) for m in mentions if m.type == "Mechanism"]
+        mechanisms = sorted((m.start, m.end) for m in mentions if m.type == "Mechanism")
+        mechanism_starts = [start for start, _ in mechanisms]
         for m in mentions:
             if m.type != "Actor" or self.standing.search(m.name):
                 continue
-            if any(start <= m.start and m.end <= end for start, end in mechanisms):
+            # Mechanisms that start within a long name's reach before the actor (one bisection, not
+            # a scan of every mechanism for every actor, which grew with the square of a document).
+            lo = bisect.bisect_left(mechanism_starts, m.start - MAX_NAME)
+            hi = bisect.bisect_right(mechanism_starts, m.start)
+            if any(m.end <= end for _, end in mechanisms[lo:hi]):
                 continue  # 建立“河长+检察长”协作机制 sets up the mechanism, not the roles named in it
             sentence = sentences[m.sentence]
             text = sentence.text
