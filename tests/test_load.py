@@ -278,7 +278,7 @@ def _hostile(line: str) -> list[tuple[dict, str]]:
         cases.append((record, f"document '{name}.txt': {field}"))
 
     case("rename", lambda r: r["properties"].setdefault("Actor", {}).setdefault(actor, {}).update(name="HIJACKED"),
-         f"properties.Actor.{actor}.name: not a property a record may set on a Actor (allowed: kind)")
+         f"properties.Actor.{actor}.name: not a property a record may set on a Actor (allowed: corrected_by, kind)")
     case("rekey", lambda r: r["properties"]["Region"].setdefault(region, {}).update(key="X"),
          f"properties.Region.{region}.key: not a property a record may set on a Region "
          "(allowed: adcode, anonymized, level)")
