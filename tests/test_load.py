@@ -281,10 +281,10 @@ def _hostile(line: str) -> list[tuple[dict, str]]:
          f"properties.Actor.{actor}.name: not a property a record may set on a Actor (allowed: corrected_by, kind)")
     case("rekey", lambda r: r["properties"]["Region"].setdefault(region, {}).update(key="X"),
          f"properties.Region.{region}.key: not a property a record may set on a Region "
-         "(allowed: adcode, anonymized, level)")
+         "(allowed: adcode, anonymized, corrected_by, level)")
     case("claim", lambda r: r["properties"]["Region"].setdefault(region, {}).update(doc_id="claimed"),
          f"properties.Region.{region}.doc_id: not a property a record may set on a Region "
-         "(allowed: adcode, anonymized, level)")
+         "(allowed: adcode, anonymized, corrected_by, level)")
     case("year", lambda r: r["quantities"][0].update(year=10**20), "quantities.0.year: an integer outside 64 bits")
     case("long", lambda r: (r["entities"]["Actor"].append("长" * 20000)),
          f"entities.Actor.{'长' * 40}: 20000 characters (at most {graph.MAX_NAME})")
