@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from etl import config
+from etl.datafiles import line_of, read_yaml
 from etl.errors import DataFileError
 
 
@@ -49,31 +48,18 @@ def _compile(value: object, where: str) -> re.Pattern[str]:
         raise DataFileError(f"{where}: bad regular expression ({exc})") from None
 
 
-def _line_of(text: str, key: str) -> int:
-    """The line of a top-level key in the YAML text, for path:line errors."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return 1
-
-
 @functools.cache
 def load_patterns(path: Path | None = None) -> DatePatterns:
     """The date and adoption-year patterns of schema/patterns/dates.yaml, checked as they load."""
     path = path or config.schema_dir() / "patterns" / "dates.yaml"
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    data, text = read_yaml(path)
     for key in ("date", "month", "chinese_year", "publish_cue", "adoption_verbs", "adoption_rules"):
         if key not in data:
             raise DataFileError(f"{path}:1: missing '{key}'")
     verbs = "|".join(sorted(map(re.escape, data["adoption_verbs"]), key=len, reverse=True))
     rules = []
     for item in data["adoption_rules"]:
-        where = f"{path}:{_line_of(text, 'adoption_rules')}: rule {item.get('id', '?')}"
+        where = f"{path}:{line_of(text, 'adoption_rules')}: rule {item.get('id', '?')}"
         if item.get("where") not in ("before", "after"):
             raise DataFileError(f"{where}: 'where' must be 'before' or 'after'")
         regex = _compile(str(item.get("regex", "")).replace("{verbs}", verbs), where)
@@ -82,14 +68,14 @@ def load_patterns(path: Path | None = None) -> DatePatterns:
         rules.append(AdoptionRule(item["id"], item["where"], regex))
     return DatePatterns(
         version=str(data.get("version", "")),
-        date=_compile(data["date"], f"{path}:{_line_of(text, 'date')}"),
-        month=_compile(data["month"], f"{path}:{_line_of(text, 'month')}"),
-        chinese_year=_compile(data["chinese_year"], f"{path}:{_line_of(text, 'chinese_year')}"),
-        publish_cue=_compile(data["publish_cue"], f"{path}:{_line_of(text, 'publish_cue')}"),
+        date=_compile(data["date"], f"{path}:{line_of(text, 'date')}"),
+        month=_compile(data["month"], f"{path}:{line_of(text, 'month')}"),
+        chinese_year=_compile(data["chinese_year"], f"{path}:{line_of(text, 'chinese_year')}"),
+        publish_cue=_compile(data["publish_cue"], f"{path}:{line_of(text, 'publish_cue')}"),
         lines_after_title=int(data.get("lines_after_title", 6)),
         lines_before_title=int(data.get("lines_before_title", 3)),
         lines_for_signing_date=int(data.get("lines_for_signing_date", 25)),
-        national_subject=_compile(data.get("national_subject", "(?!)"), f"{path}:{_line_of(text, 'national_subject')}"),
+        national_subject=_compile(data.get("national_subject", "(?!)"), f"{path}:{line_of(text, 'national_subject')}"),
         adoption_rules=tuple(rules),
         data=data,
     )

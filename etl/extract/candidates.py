@@ -17,9 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from etl import config
+from etl.datafiles import line_of, read_yaml
 from etl.errors import DataFileError
 from etl.extract.analyser import Word
 
@@ -101,30 +100,17 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
         raise DataFileError(f"{path}: {where}: not a regular expression ({exc})") from None
 
 
-def _line_of(text: str, key: str) -> int:
-    """The line of a key in a YAML file, for errors that name path:line."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(key + ":"):
-            return number
-    return 1
-
-
 @functools.cache
 def load_grammar(path: Path | None = None) -> Grammar:
     """Read and check schema/patterns/grammar.yaml; DataFileError names path:line."""
     path = path or config.schema_dir() / "patterns" / "grammar.yaml"
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    data, text = read_yaml(path)
     for key in ("nominal_tags", "inner_tags", "governing_verbs", "leading_words", "generic_modifiers", "types"):
         if key not in data:
             raise DataFileError(f"{path}:1: the grammar needs '{key}'")
     types = {}
     for label, spec in data["types"].items():
-        where = f"{path}:{_line_of(text, label)}"
+        where = f"{path}:{line_of(text, label)}"
         if label not in TYPE_ORDER:
             raise DataFileError(f"{where}: unknown type {label!r}; the grammar knows {', '.join(TYPE_ORDER)}")
         if not spec.get("heads"):
@@ -144,7 +130,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
     if unknown:
-        raise DataFileError(f"{path}:{_line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
+        raise DataFileError(f"{path}:{line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
     enumeration = re.compile(
         r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
         + "|".join(map(re.escape, sorted(heads, key=len, reverse=True))) + ")") if heads else None
@@ -161,7 +147,7 @@ def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[s
     """Category rules per label; each category a list of words."""
     for label, rules in data.items():
         if label not in TYPE_ORDER or not isinstance(rules, dict):
-            raise DataFileError(f"{path}:{_line_of(text, 'categories')}: categories are given per type "
+            raise DataFileError(f"{path}:{line_of(text, 'categories')}: categories are given per type "
                                 f"({', '.join(TYPE_ORDER)}), each a mapping of category to words; got {label!r}")
     return {label: {category: [str(w) for w in words] for category, words in rules.items()}
             for label, rules in data.items()}
@@ -169,7 +155,7 @@ def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[s
 
 def _pattern(path: Path, text: str, number: int, spec: dict):
     """(label, compiled pattern, examples, counterexamples) of one construction in 'patterns'."""
-    where = f"{path}:{_line_of(text, 'patterns')}: pattern {number + 1}"
+    where = f"{path}:{line_of(text, 'patterns')}: pattern {number + 1}"
     if spec.get("label") not in TYPE_ORDER or "pattern" not in spec:
         raise DataFileError(f"{where}: needs a 'label' of {', '.join(TYPE_ORDER)} and a 'pattern'")
     compiled = _compile(path, where, spec["pattern"])
@@ -185,7 +171,8 @@ class CandidateFinder:
         self.grammar = grammar
         self.types = [grammar.types[label] for label in TYPE_ORDER if label in grammar.types]
 
-    def find(self, text: str, words: list[Word], not_water: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
+    def find(self, text: str, words: list[Word],
+             not_water: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
         """Candidates of every type; ``not_water`` holds the short names of the document's regions
         (滨海 of 滨海县), which the analyser tags as places like rivers."""
         found = []
@@ -235,7 +222,6 @@ class CandidateFinder:
 
     def _without_verbs(self, at: int, item: str) -> tuple[int, str]:
         """An enumerated item without the verbs and lead words that open the list (建立联席会议 → 联席会议)."""
-        g = self.grammar
         changed = True
         while changed:
             changed = False
@@ -339,7 +325,8 @@ class CandidateFinder:
         while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words):
             j += 1
         start = words[j].start
-        if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) and start + 1 < head_start:
+        if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
+                and start + 1 < head_start:
             start += 1  # 2335 名林长: LAC keeps the classifier with the noun
         for lead in g.leading_words:
             if text.startswith(lead, start) and start + len(lead) < head_start:
