@@ -415,7 +415,8 @@ class Assembler:
                 if label != "Measure" and start not in mentions.indicator_starts:
                     new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
-                elif label == "Measure" and not any(m.type == "Measure" for m in mentions.starting_in(start, start + 1)):
+                elif label == "Measure" and not any(m.type == "Measure"
+                                                    for m in mentions.starting_in(start, start + 1)):
                     new_mentions.append(Mention(type="Measure", name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
