@@ -32,7 +32,6 @@ TRADITIONAL_SHARE = 0.04
 # Chinese full-width punctuation kept as it is: segmentation and the rules read it.
 KEEP_FULL_WIDTH = set("，！？；：")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_DATE_IN_TEXT = re.compile(r"(?P<y>(19|20)\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?")
 
 
 @dataclass(frozen=True)
@@ -250,13 +249,6 @@ def collapse_spaces(line: str) -> str:
 def join_cjk(line: str) -> str:
     """Drop spaces between Chinese characters: scraping and PDF artefacts, never meaningful."""
     return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", line)
-
-
-def _iso_date(text: str) -> str | None:
-    match = _DATE_IN_TEXT.search(text)
-    if not match:
-        return None
-    return f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
 
 
 def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
