@@ -37,6 +37,7 @@ from pathlib import Path
 import neo4j
 from etl import config
 from etl.errors import ServerError
+from etl.files import pid_alive
 
 # A first start on a busy two-core machine has taken more than two minutes.
 START_TIMEOUT = 300.0
@@ -176,7 +177,7 @@ def _proc_start_time(pid: int) -> int | None:
 def _is_our_server(info: ServerInfo) -> bool:
     """Whether the recorded pid is still the server started for this working folder: same start
     time, and a command line that runs the launcher on this folder."""
-    if not _pid_alive(info.pid) or _proc_start_time(info.pid) != info.started:
+    if not pid_alive(info.pid) or _proc_start_time(info.pid) != info.started:
         return False
     try:
         argv = Path(f"/proc/{info.pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
@@ -188,20 +189,6 @@ def _is_our_server(info: ServerInfo) -> bool:
 def store_dir(home: Path) -> Path:
     """The store of the neo4j database in a working folder."""
     return _server_dir(home) / "data" / "databases" / "neo4j"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return True
-    return state != "Z"
 
 
 def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
@@ -470,7 +457,7 @@ def stop(home: Path | None = None, timeout: float = STOP_TIMEOUT) -> ServerInfo 
         return None
     os.kill(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _pid_alive(info.pid):
+    while pid_alive(info.pid):
         if time.monotonic() > deadline:
             os.kill(info.pid, signal.SIGKILL)
             raise ServerError(f"Neo4j (pid {info.pid}) did not stop within {timeout:.0f} s and was killed")
