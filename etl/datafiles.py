@@ -6,6 +6,7 @@ turned into a DataFileError at the line it points to, and the line of a key for 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +31,11 @@ def line_of(text: str, key: str) -> int:
         if line.strip().startswith(key + ":"):
             return number
     return 1
+
+
+def compile_pattern(pattern: object, where: str) -> re.Pattern[str]:
+    """A rule file's regular expression; one that does not compile is a DataFileError at ``where``."""
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:
+        raise DataFileError(f"{where}: not a regular expression ({exc})") from None

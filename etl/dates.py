@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl import config
-from etl.datafiles import line_of, read_yaml
+from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
 
 
@@ -41,13 +41,6 @@ class DatePatterns:
     data: dict
 
 
-def _compile(value: object, where: str) -> re.Pattern[str]:
-    try:
-        return re.compile(str(value))
-    except re.error as exc:
-        raise DataFileError(f"{where}: bad regular expression ({exc})") from None
-
-
 @functools.cache
 def load_patterns(path: Path | None = None) -> DatePatterns:
     """The date and adoption-year patterns of schema/patterns/dates.yaml, checked as they load."""
@@ -62,20 +55,21 @@ def load_patterns(path: Path | None = None) -> DatePatterns:
         where = f"{path}:{line_of(text, 'adoption_rules')}: rule {item.get('id', '?')}"
         if item.get("where") not in ("before", "after"):
             raise DataFileError(f"{where}: 'where' must be 'before' or 'after'")
-        regex = _compile(str(item.get("regex", "")).replace("{verbs}", verbs), where)
+        regex = compile_pattern(str(item.get("regex", "")).replace("{verbs}", verbs), where)
         if "year" not in regex.groupindex:
             raise DataFileError(f"{where}: the regex needs a group named 'year'")
         rules.append(AdoptionRule(item["id"], item["where"], regex))
     return DatePatterns(
         version=str(data.get("version", "")),
-        date=_compile(data["date"], f"{path}:{line_of(text, 'date')}"),
-        month=_compile(data["month"], f"{path}:{line_of(text, 'month')}"),
-        chinese_year=_compile(data["chinese_year"], f"{path}:{line_of(text, 'chinese_year')}"),
-        publish_cue=_compile(data["publish_cue"], f"{path}:{line_of(text, 'publish_cue')}"),
+        date=compile_pattern(data["date"], f"{path}:{line_of(text, 'date')}"),
+        month=compile_pattern(data["month"], f"{path}:{line_of(text, 'month')}"),
+        chinese_year=compile_pattern(data["chinese_year"], f"{path}:{line_of(text, 'chinese_year')}"),
+        publish_cue=compile_pattern(data["publish_cue"], f"{path}:{line_of(text, 'publish_cue')}"),
         lines_after_title=int(data.get("lines_after_title", 6)),
         lines_before_title=int(data.get("lines_before_title", 3)),
         lines_for_signing_date=int(data.get("lines_for_signing_date", 25)),
-        national_subject=_compile(data.get("national_subject", "(?!)"), f"{path}:{line_of(text, 'national_subject')}"),
+        national_subject=compile_pattern(data.get("national_subject", "(?!)"),
+                                         f"{path}:{line_of(text, 'national_subject')}"),
         adoption_rules=tuple(rules),
         data=data,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl import config
-from etl.datafiles import line_of, read_yaml
+from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
 from etl.extract.analyser import Word
 
@@ -93,13 +93,6 @@ class Grammar:
     categories: dict[str, dict[str, list[str]]] | None = None
 
 
-def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise DataFileError(f"{path}: {where}: not a regular expression ({exc})") from None
-
-
 @functools.cache
 def load_grammar(path: Path | None = None) -> Grammar:
     """Read and check schema/patterns/grammar.yaml; DataFileError names path:line."""
@@ -115,9 +108,9 @@ def load_grammar(path: Path | None = None) -> Grammar:
             raise DataFileError(f"{where}: unknown type {label!r}; the grammar knows {', '.join(TYPE_ORDER)}")
         if not spec.get("heads"):
             raise DataFileError(f"{where}: type {label} needs 'heads'")
-        needs = {head: _compile(path, f"{label}.bare_head_needs.{head}", pattern)
+        needs = {head: compile_pattern(pattern, f"{path}: {label}.bare_head_needs.{head}")
                  for head, pattern in (spec.get("bare_head_needs") or {}).items()}
-        exclude = _compile(path, f"{label}.exclude", spec["exclude"]) if spec.get("exclude") else None
+        exclude = compile_pattern(spec["exclude"], f"{path}: {label}.exclude") if spec.get("exclude") else None
         types[label] = TypeGrammar(
             label, tuple(sorted(spec["heads"], key=len, reverse=True)), int(spec.get("max_length", 12)),
             needs, exclude, bool(spec.get("needs_place_tag")), dict(spec.get("examples") or {}),
@@ -158,7 +151,7 @@ def _pattern(path: Path, text: str, number: int, spec: dict):
     where = f"{path}:{line_of(text, 'patterns')}: pattern {number + 1}"
     if spec.get("label") not in TYPE_ORDER or "pattern" not in spec:
         raise DataFileError(f"{where}: needs a 'label' of {', '.join(TYPE_ORDER)} and a 'pattern'")
-    compiled = _compile(path, where, spec["pattern"])
+    compiled = compile_pattern(spec["pattern"], where)
     if "name" not in compiled.groupindex:
         raise DataFileError(f"{where}: the pattern needs a group (?P<name>…)")
     return spec["label"], compiled, dict(spec.get("examples") or {}), tuple(spec.get("counterexamples") or ())
