@@ -33,13 +33,13 @@ def test_type_counterexamples_yield_no_name_of_the_type(label, text):
 
 @pytest.mark.parametrize(("text", "items"), list(GRAMMAR.enumeration_examples.items()))
 def test_enumerations_name_every_item(text, items):
-    found = [name for _, _, _, name in CandidateFinder(GRAMMAR).enumerated(text)]
+    found = [name for _, _, _, name in CandidateFinder(GRAMMAR).enumerated(text, analyser.analyse(text))]
     assert found == items
 
 
 @pytest.mark.parametrize("text", GRAMMAR.enumeration_counterexamples)
 def test_enumeration_counterexamples(text):
-    assert CandidateFinder(GRAMMAR).enumerated(text) == []
+    assert CandidateFinder(GRAMMAR).enumerated(text, analyser.analyse(text)) == []
 
 
 CONSTRUCTION_EXAMPLES = [(label, text, name) for label, _, examples, _ in GRAMMAR.patterns

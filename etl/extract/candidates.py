@@ -33,7 +33,8 @@ NAMED_TAGS = frozenset({"ORG", "LOC", "PER"})
 # How far back a verb of adopting may stand from the arrangement it governs, in characters.
 GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
-LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡])(?=[\u4e00-\u9fff]{3})")
+# 市内补偿 and 省际协作 say where a system reaches, and keep the letter.
+LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡](?![内外际域级]))(?=[\u4e00-\u9fff]{3})")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
 LEVEL_BODY = re.compile(r"(?:人民)?政府$|委$|人民政府办公室$")
 REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
@@ -91,6 +92,8 @@ class Grammar:
     enumeration_counterexamples: tuple[str, ...] = ()
     patterns: tuple[tuple[str, re.Pattern[str], dict[str, str], tuple[str, ...]], ...] = ()
     categories: dict[str, dict[str, list[str]]] | None = None
+    name_prefixes: frozenset[str] = frozenset()
+    generic_words: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -126,14 +129,16 @@ def load_grammar(path: Path | None = None) -> Grammar:
         raise DataFileError(f"{path}:{line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
     enumeration = re.compile(
         r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
-        + "|".join(map(re.escape, sorted(heads, key=len, reverse=True))) + ")") if heads else None
+        + "|".join(map(re.escape, sorted(heads, key=len, reverse=True)))
+        + r")|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])") if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
         re.compile("^(?:" + "|".join(map(re.escape, generic)) + ")+$"), types, enumeration, dict(heads),
         dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
-        _categories(path, text, data.get("categories") or {}))
+        _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
+        frozenset(generic))
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -178,7 +183,7 @@ class CandidateFinder:
                 if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
                     found.append(hit)
                     break
-        return found + self.enumerated(text) + self.constructions(text)
+        return found + self.enumerated(text, words) + self.constructions(text)
 
     def constructions(self, text: str) -> list[tuple[int, int, str, str]]:
         """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”)."""
@@ -190,16 +195,18 @@ class CandidateFinder:
         """Characters some head of some type ends in."""
         return frozenset(head[-1] for grammar in self.types for head in grammar.heads)
 
-    def enumerated(self, text: str) -> list[tuple[int, int, str, str]]:
-        """The items of lists closed by 等 and a head (A、B、C等工作机制), each of the head's type."""
+    def enumerated(self, text: str, words: list[Word]) -> list[tuple[int, int, str, str]]:
+        """The items of lists closed by 等 and a head (A、B、C等工作机制; A、B和C机制等), each of the
+        head's type. 和, 及 and 与 join items only as words of their own (社会参与 holds a 与)."""
         g = self.grammar
         if g.enumeration is None:
             return []
         found = []
         for match in g.enumeration.finditer(text):
-            label = g.enumeration_heads[match["head"]]
-            at = match.start("items")
-            items = re.split(r"(、|和|及|与)", match["items"])
+            group = "items" if match["items"] is not None else "items_after"
+            label = g.enumeration_heads[match["head"] or match["head_after"]]
+            at = match.start(group)
+            items = self._items(match[group], at, words)
             if len(items) < 3:
                 continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
             for item in items:
@@ -209,9 +216,20 @@ class CandidateFinder:
                 start, name = self._without_verbs(at, item)
                 at += len(item)
                 if 2 <= len(name) <= 10 and re.fullmatch(r"[\u4e00-\u9fff]+", name) \
-                        and not g.generic_modifiers.match(name):
+                        and name not in g.generic_words:
                     found.append((start, start + len(name), label, name))
         return found
+
+    @staticmethod
+    def _items(phrase: str, at: int, words: list[Word]) -> list[str]:
+        """A list cut at 、 and at the conjunctions the analyser reads as words, separators kept."""
+        joins = {w.start - at for w in words if w.end - w.start == 1 and at <= w.start < at + len(phrase)}
+        items, begin = [], 0
+        for k, char in enumerate(phrase):
+            if char == "、" or char in "和及与" and k in joins:
+                items += [phrase[begin:k], char]
+                begin = k + 1
+        return items + [phrase[begin:]]
 
     def _without_verbs(self, at: int, item: str) -> tuple[int, str]:
         """An enumerated item without the verbs and lead words that open the list (建立联席会议 → 联席会议)."""
@@ -288,7 +306,10 @@ class CandidateFinder:
             if self._joined_bureau(text, words, j, i, grammar):
                 j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
                 continue
-            if prev_text in g.governing_verbs:
+            if prev_text in g.name_prefixes:
+                j -= 1
+                break
+            if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
                 break
             if prev.tag in g.nominal_tags:
                 j -= 1
@@ -304,6 +325,12 @@ class CandidateFinder:
             break
         return j
 
+    def _nominal_use(self, text: str, words: list[Word], k: int) -> bool:
+        """A verb used as a noun between two nouns belongs to the name (国家水土保持重点建设工程事务中心,
+        水土保持建设项目): the analyser tags it vn and a noun stands before it."""
+        return (words[k].tag == "vn" and k > 0 and words[k - 1].tag in self.grammar.nominal_tags
+                and text[words[k - 1].start:words[k - 1].end] not in self.grammar.governing_verbs)
+
     def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:
         """A 和 inside a bureau's name: one short noun before it, the bureau's head word after it."""
         if grammar.label != "Actor" or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] != "和":
@@ -315,7 +342,8 @@ class CandidateFinder:
     def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int) -> int | None:
         """Where the name begins once lead words (全县, 各级, a verb) are dropped."""
         g = self.grammar
-        while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words):
+        while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words) \
+                and text[words[j].start:words[j].end] not in g.name_prefixes:
             j += 1
         start = words[j].start
         if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
