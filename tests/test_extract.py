@@ -401,7 +401,7 @@ def test_dev_scores_do_not_fall(tmp_path):
 def test_what_a_number_can_count(phrase, is_noun):
     from etl.extract import _assembler
 
-    assert _assembler()._noun_phrase(phrase) is is_noun
+    assert _assembler().attributor.noun_phrase(phrase) is is_noun
 
 
 COUNTED = """甲县2024年水土保持工作总结

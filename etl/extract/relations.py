@@ -1,0 +1,183 @@
+"""Relation building: who adopts, implements, measures, cites, governs, establishes and
+involves what in one document, and which region is part of which.
+
+Takes the entities of a document (name → sentence indices, by type), its mentions and
+sentences, the reporting region and the regions found; returns the relations (ADOPTS,
+IMPLEMENTS, MEASURES, CITES, GOVERNS, ESTABLISHES, INVOLVES, PART_OF), each once, with the
+sentences that support it, from the rule words of schema/ (lexicon.load_rules).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+
+from etl import dates, resolve
+from etl.extract.lexicon import Lexicon
+from etl.records import Mention, Relation, Sentence
+
+# Which relation a region has to each kind of entity it mentions.
+REGION_RELATION = {
+    "Mechanism": "ADOPTS",
+    "Measure": "IMPLEMENTS",
+    "Indicator": "MEASURES",
+    "Policy": "CITES",
+    "WaterBody": "GOVERNS",
+}
+
+# The longest span a mention can have (a linkage or a quoted name), in characters.
+MAX_NAME = 100
+
+
+class ClauseMarks:
+    """Where the marks that close a clause (，；。…) stand in each sentence, found once a
+    sentence, for "where does this word's clause begin" asked of every mention."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.positions: dict[int, list[int]] = {}
+
+    def last_before(self, sentence: Sentence, local: int) -> int:
+        """The last mark before ``local`` (an offset into the sentence), or -1."""
+        positions = self.positions.get(sentence.index)
+        if positions is None:
+            positions = self.positions[sentence.index] = [m.start() for m in self.pattern.finditer(sentence.text)]
+        i = bisect.bisect_left(positions, local) - 1
+        return positions[i] if i >= 0 else -1
+
+
+class RelationBuilder:
+    """The relation rules of schema/, compiled once a process."""
+
+    def __init__(self, lexicon: Lexicon, rules: dict) -> None:
+        self.lexicon = lexicon
+        self.rules = rules
+        self.establish = re.compile("|".join(rules["establish_verbs"]))
+        self.role_count = re.compile(rules["role_count"])
+        self.standing = re.compile(rules["standing_actors"])
+        # Marks that close a clause for who-does-what (、 only joins a list).
+        self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"].replace("、", "")) + "]")
+
+    def build(self, entities, mentions: list[Mention], sentences: list[Sentence], reporting, region_mentions,
+              doc_year: int | None = None) -> list[Relation]:
+        """The document's relations, each once, with the sentences that support it."""
+        relations: list[Relation] = []
+
+        def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
+            relations.append(Relation(head=head, type=rtype, tail=tail,
+                                      props={"evidence": sorted(set(evidence)), **props}))
+
+        if reporting:
+            # Issue 14: ADOPTS carries the adoption year its sentences state (etl.dates), else none.
+            adopted = dates.adoption_years(mentions, sentences, doc_year)
+            for label, rtype in REGION_RELATION.items():
+                for name, evidence in entities.get(label, {}).items():
+                    add(reporting.name, rtype, name, evidence,
+                        **({"year": adopted.get(name)} if rtype == "ADOPTS" else {}))
+            for actor, (evidence, count) in self._established(mentions, sentences).items():
+                add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
+            regions = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
+            for child, parent in resolve.part_of(list(dict.fromkeys(regions + [reporting])), reporting):
+                evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
+                    parent, entities, sentences)
+                add(child, "PART_OF", parent, evidence)
+        for head, tail, evidence in self._involves(entities, mentions, sentences):
+            add(head, "INVOLVES", tail, evidence)
+        seen, unique = set(), []
+        for r in relations:
+            key = (r.head, r.type, r.tail)
+            if key not in seen:
+                seen.add(key)
+                unique.append(r)
+        return unique
+
+    @staticmethod
+    def _region_evidence(name: str, entities, sentences) -> list[int]:
+        """Sentences naming a region; for one known by its short name (会同) or implied
+        (市委, 全省), the sentences with that short name or those words."""
+        found = entities.get("Region", {}).get(name)
+        if found:
+            return found
+        level = name[-1]
+        implied = resolve.IMPLIED_PARENT.get(level)
+        return [s.index for s in sentences
+                if (len(name) > 2 and name[:-1] in s.text) or (implied and implied.search(s.text))]
+
+    def _established(self, mentions, sentences) -> dict[str, tuple[list[int], int | None]]:
+        """Actors a region sets up or appoints: an establishing verb earlier in the clause,
+        or a head count right after the role (区级河长13名)."""
+        found: dict[str, tuple[list[int], int | None]] = {}
+        marks = ClauseMarks(self.involve_mark)
+        mechanisms = sorted((m.start, m.end) for m in mentions if m.type == "Mechanism")
+        mechanism_starts = [start for start, _ in mechanisms]
+        for m in mentions:
+            if m.type != "Actor" or self.standing.search(m.name):
+                continue
+            # Mechanisms that start within a long name's reach before the actor (one bisection, not
+            # a scan of every mechanism for every actor, which grew with the square of a document).
+            lo = bisect.bisect_left(mechanism_starts, m.start - MAX_NAME)
+            hi = bisect.bisect_right(mechanism_starts, m.start)
+            if any(m.end <= end for _, end in mechanisms[lo:hi]):
+                continue  # 建立“河长+检察长”协作机制 sets up the mechanism, not the roles named in it
+            sentence = sentences[m.sentence]
+            text = sentence.text
+            local = m.start - sentence.start
+            clause_from = marks.last_before(sentence, local)
+            verb = self.establish.search(text, clause_from + 1, local)
+            count_match = self.role_count.match(text[m.end - sentence.start:])
+            if not verb and not count_match:
+                continue
+            evidence, count = found.get(m.name, ([], None))
+            if count_match:
+                count = (count or 0) + int(count_match["count"])
+            found[m.name] = (evidence + [m.sentence], count)
+        return found
+
+    def _involves(self, entities, mentions, sentences):
+        """Linkages involve each part that is an actor (and the bodies behind linked roles);
+        a chief system involves the chiefs and offices the document names."""
+        actors = entities.get("Actor", {})
+        pairs = []
+        for mechanism, evidence in entities.get("Mechanism", {}).items():
+            for actor, actor_evidence in actors.items():
+                if "+" not in mechanism and len(actor) >= 3 and actor in mechanism:
+                    pairs.append((mechanism, actor, evidence + actor_evidence))
+            if "+" in mechanism:
+                for part in mechanism.split("+"):
+                    hit = self.lexicon.by_surface.get(part)
+                    actor = hit[1] if hit and hit[0] == "Actor" else (part if part in actors else None)
+                    if actor is None:
+                        continue
+                    pairs.append((mechanism, actor, evidence + actors.get(actor, [])))
+                    for body in self.rules["role_bodies"].get(actor, []):
+                        if body in actors and body not in mechanism:
+                            pairs.append((mechanism, body, evidence + actors[body]))
+            system = self.rules["chief_systems"].get(mechanism)
+            if system:
+                for actor, actor_evidence in actors.items():
+                    if system["chief"] in actor or actor in system["also"]:
+                        pairs.append((mechanism, actor, evidence + actor_evidence))
+        return pairs + self._clause_involves(mentions, sentences)
+
+    def _clause_involves(self, mentions, sentences):
+        """An actor named in the same clause as one mechanism takes part in it
+        (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only."""
+        by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
+        marks = ClauseMarks(self.involve_mark)
+        for m in mentions:
+            if m.type not in ("Mechanism", "Actor"):
+                continue
+            sentence = sentences[m.sentence]
+            local = m.start - sentence.start
+            by_clause[(m.sentence, marks.last_before(sentence, local))].append(m)
+        pairs = []
+        for (index, _), group in by_clause.items():
+            mechanisms = {m.name for m in group if m.type == "Mechanism" and "+" not in m.name}
+            if len(mechanisms) != 1:
+                continue
+            mechanism = mechanisms.pop()
+            for actor in sorted({m.name for m in group if m.type == "Actor"}):  # same order every run
+                pairs.append((mechanism, actor, [index]))
+        return pairs
+
