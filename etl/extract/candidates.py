@@ -35,6 +35,8 @@ GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
 # 市内补偿 and 省际协作 say where a system reaches, and keep the letter.
 LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡](?![内外际域级]))(?=[\u4e00-\u9fff]{3})")
+# A level (省级, 区级): where a role or system sits, which the type's own rules keep or strip.
+LEVEL_WORD = re.compile(r"^[省市县区镇乡村]级$")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
 LEVEL_BODY = re.compile(r"(?:人民)?政府$|委$|人民政府办公室$")
 REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
@@ -94,6 +96,7 @@ class Grammar:
     categories: dict[str, dict[str, list[str]]] | None = None
     name_prefixes: frozenset[str] = frozenset()
     generic_words: frozenset[str] = frozenset()
+    evaluative_words: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -138,7 +141,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
         dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
         _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
-        frozenset(generic))
+        frozenset(generic), frozenset(data.get("evaluative_words") or ()))
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -311,7 +314,7 @@ class CandidateFinder:
                 break
             if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
                 break
-            if prev.tag in g.nominal_tags:
+            if prev.tag in g.nominal_tags or self._kind(text, prev):
                 j -= 1
                 continue
             if prev.tag in g.inner_tags and j - 2 >= 0:
@@ -324,6 +327,18 @@ class CandidateFinder:
                     continue
             break
         return j
+
+    def _kind(self, text: str, word: Word) -> bool:
+        """An adjective that names a kind (低效林, 高效, 次级) rather than judging (先进, 长效)."""
+        word_text = text[word.start:word.end]
+        return (word.tag == "a" and len(word_text) >= 2 and not LEVEL_WORD.match(word_text)
+                and not word_text.startswith(self._judging) and word_text not in self.grammar.evaluative_words
+                and word_text not in self.grammar.generic_words)
+
+    @functools.cached_property
+    def _judging(self) -> tuple[str, ...]:
+        """Evaluative words of two characters or more, which judge a word they begin (幸福河湖)."""
+        return tuple(w for w in self.grammar.evaluative_words if len(w) >= 2)
 
     def _nominal_use(self, text: str, words: list[Word], k: int) -> bool:
         """A verb used as a noun between two nouns belongs to the name (国家水土保持重点建设工程事务中心,
@@ -343,7 +358,7 @@ class CandidateFinder:
         """Where the name begins once lead words (全县, 各级, a verb) are dropped."""
         g = self.grammar
         while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words) \
-                and text[words[j].start:words[j].end] not in g.name_prefixes:
+                and text[words[j].start:words[j].end] not in g.name_prefixes and not self._kind(text, words[j]):
             j += 1
         start = words[j].start
         if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
