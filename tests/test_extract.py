@@ -174,6 +174,8 @@ FINDER = QuantityFinder(load_units())
         ("水土保持率达到63.56%", 63.56, "%", None, False),
         ("累计投资3167.6万元", 3167.6, "万元", None, False),
         ("治理水土流失XXkm²", None, "km²", None, True),
+        ("新增治理面积30平方公里以上", 30.0, "平方公里", None, False),
+        ("完成3个项目", 3.0, "个", None, False),
     ],
 )
 def test_quantities(text, value, unit, approx, redacted):
@@ -181,7 +183,9 @@ def test_quantities(text, value, unit, approx, redacted):
     assert (q.value, q.unit, q.approx, q.redacted) == (value, unit, approx, redacted)
 
 
-@pytest.mark.parametrize("text", ["第12位", "一是加强领导", "十四五时期", "党的二十大"])
+@pytest.mark.parametrize("text", ["第12位", "一是加强领导", "十四五时期", "党的二十大",
+                                  "经过3个小时讨论", "用了6个月时间", "从5个方面提出要求",
+                                  "对面积50平方公里以上的河流", "坡度25度以上且面积10亩以上的地块"])
 def test_ordinals_and_names_are_not_quantities(text):
     assert FINDER.find(text) == []
 

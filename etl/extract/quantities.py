@@ -15,6 +15,9 @@ import cn2an
 
 CHINESE_DIGITS = "零〇一二两三四五六七八九十百千万"
 APPROX_BEFORE = ("约", "近", "超过", "逾", "达")
+# A bound that qualifies the noun after it (面积500平方公里以上的河流, 50亩以上且坡度…): a criterion
+# of selection, not an amount of work.
+CRITERION = re.compile(r"(?:及以上|以上|以下|以内|及以下)(?:的|且|或)")
 _NUMBER = r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+(?:点[零〇一二三四五六七八九]+)?|[Xx×]{1,4})"
 
 
@@ -57,7 +60,9 @@ class QuantityFinder:
         for match in self.pattern.finditer(text):
             num = match["num"]
             start = match.start("num")
-            if self._is_not_a_quantity(text, start, match.end(), num, match["unit"]):
+            if self._is_not_a_quantity(text, start, match.end(), num, match["unit"]) \
+                    or text.startswith(tuple(self.units[match["unit"]].get("not_before", ())), match.end()) \
+                    or CRITERION.match(text, match.end()):
                 continue
             try:
                 value = parse_number(num)
