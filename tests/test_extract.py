@@ -560,3 +560,18 @@ def test_funds_by_source_removals_and_deltas(tmp_path):
 def test_who_does_it_is_no_part_of_what_is_counted(tmp_path):
     record = extract_text_document(write_report(tmp_path, "agent.txt", FUNDS_AND_DELTAS))
     assert ("业务学习", 2.0, "次") in {(q.subject, q.value, q.unit) for q in record.quantities}
+
+
+NAMES_INSIDE_NAMES = """丙县2024年水土保持工作总结
+县水土保持重点建设工程管理中心负责项目实施。全县实施坡耕地水土流失综合治理，坡耕地水土流失综合治理完成后，
+又启动了坡耕地水土流失治理二期。
+"""
+
+
+def test_a_body_holds_the_programme_in_its_name_and_one_work_has_one_name(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "inside.txt", NAMES_INSIDE_NAMES))
+    assert "水土保持重点建设工程管理中心" in record.entities["Actor"]
+    assert not any("重点建设工程" in name for name in record.entities.get("Policy", {})), \
+        "the programme named inside a body's name is the body's, not a Policy of its own"
+    works = [name for name in record.entities["Measure"] if "坡耕地" in name]
+    assert works == ["坡耕地水土流失综合治理"], "a work written with and without 综合 is one work"

@@ -160,8 +160,23 @@ class Assembler:
             if m.type not in ("Region", "Indicator") and "+" not in m.name:
                 surfaces[m.type, m.name][self._surface_name(m)] += 1
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
+        self._merge_comprehensive(chosen, surfaces)
         return [m.model_copy(update={"name": chosen[m.type, m.name]}) if (m.type, m.name) in chosen else m
                 for m in mentions]
+
+    @staticmethod
+    def _merge_comprehensive(chosen: dict, surfaces: dict) -> None:
+        """A work written with and without 综合 (坡耕地水土流失综合治理, 坡耕地水土流失治理) is one
+        work: its names go under the one the document uses most."""
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for key in chosen:
+            if key[0] == "Measure":
+                groups[chosen[key].replace("综合", "")].append(key)
+        for keys in groups.values():
+            if len({chosen[k] for k in keys}) > 1:
+                name = max(keys, key=lambda k: (sum(surfaces[k].values()), chosen[k]))
+                for k in keys:
+                    chosen[k] = chosen[name]
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)

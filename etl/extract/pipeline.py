@@ -301,9 +301,13 @@ class CandidatesComponent:
         regions = doc._.region_mentions or []
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
         titles = [(m.start(), m.end()) for m in TITLE.finditer(text)]
-        for start, end, label, phrase in self.finder.find(text, words, short_names):
+        candidates = self.finder.find(text, words, short_names)
+        bodies = [(start, end) for start, end, label, _ in candidates if label == "Actor"]
+        for start, end, label, phrase in candidates:
             if any(a < start and end < b for a, b in titles):
                 continue  # a title is a Policy; the lexicon still names what it holds
+            if label != "Actor" and any(a < end < b for a, b in bodies):
+                continue  # a programme or work inside a body's name (…重点建设工程事务中心) is the body's
             start, phrase = self.without_actor(label, start, phrase)
             if self.two_terms(phrase):
                 continue  # 河长制湖长制: two names the lexicon finds one by one
