@@ -176,6 +176,7 @@ FINDER = QuantityFinder(load_units())
         ("治理水土流失XXkm²", None, "km²", None, True),
         ("新增治理面积30平方公里以上", 30.0, "平方公里", None, False),
         ("完成3个项目", 3.0, "个", None, False),
+        ("守护24 个责任区", 24.0, "个", None, False),
     ],
 )
 def test_quantities(text, value, unit, approx, redacted):
@@ -422,6 +423,7 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
+护林队伍坚持巡护，看护38 个管护片区。
 """
 
 
@@ -454,6 +456,7 @@ COUNTED = """甲县2024年水土保持工作总结
     ("淤地坝除险加固", 4.0, "个"),          # a measure named with a generic tail (…工程)
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
     ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
+    ("管护片区", 38.0, "个"),              # a verb alone before the number counts nothing; a space before 个
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -575,3 +578,9 @@ def test_a_body_holds_the_programme_in_its_name_and_one_work_has_one_name(tmp_pa
         "the programme named inside a body's name is the body's, not a Policy of its own"
     works = [name for name in record.entities["Measure"] if "坡耕地" in name]
     assert works == ["坡耕地水土流失综合治理"], "a work written with and without 综合 is one work"
+
+
+def test_a_body_loses_its_regions_short_name(tmp_path):
+    text = "平利县2024年林长制工作总结\n平利县全面推行林长制，平利林业局牵头，县林业局负责巡护。\n"
+    record = extract_text_document(write_report(tmp_path, "stem.txt", text))
+    assert "林业局" in record.entities["Actor"] and "平利林业局" not in record.entities["Actor"]

@@ -68,6 +68,14 @@ class WordIndex:
         return True
 
 
+    def one_verb(self, start: int, end: int) -> bool:
+        """The phrase is one word the analyser reads as a verb (守护 of 守护24个责任区): what the
+        number counts follows it."""
+        k = bisect.bisect_left(self.starts, start)
+        return k < len(self.words) and self.words[k].start == start and self.words[k].end == end \
+            and self.words[k].tag == "v"
+
+
 class MentionIndex:
     """A document's mentions in start order, for the quantity rules' many "which mentions stand
     between here and there" questions (one bisection instead of a scan of every mention)."""
@@ -313,7 +321,8 @@ class QuantityAttributor:
         if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
                 and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
-        if listed or noun in self.rules["generic_nouns"] or not self.noun_phrase(noun):
+        if listed or noun in self.rules["generic_nouns"] or not self.noun_phrase(noun) \
+                or mentions.words.one_verb(start, start + len(noun)):
             after = self._noun_after(text, q.end, mentions)
             if after:
                 return after

@@ -278,6 +278,16 @@ class CandidatesComponent:
                 return start + cut, phrase[cut:]
         return start, phrase
 
+    @staticmethod
+    def without_region_stem(label: str, start: int, phrase: str, stems: frozenset[str]) -> tuple[int, str]:
+        """A body without the document's region written without its suffix (周宁生态环境局 →
+        生态环境局), as the grammar drops 周宁县 before it."""
+        if label == "Actor":
+            for stem in stems:
+                if len(stem) >= 2 and phrase.startswith(stem) and len(phrase) - len(stem) >= 3:
+                    return start + len(stem), phrase[len(stem):]
+        return start, phrase
+
     def canonical(self, label: str, phrase: str) -> tuple[str, str]:
         """(label, name): the lexicon's when it knows the phrase, or the phrase without a generic
         tail (坡耕地综合治理工程 → 坡耕地综合治理); else the phrase as written."""
@@ -309,6 +319,7 @@ class CandidatesComponent:
             if label != "Actor" and any(a < end < b for a, b in bodies):
                 continue  # a programme or work inside a body's name (…重点建设工程事务中心) is the body's
             start, phrase = self.without_actor(label, start, phrase)
+            start, phrase = self.without_region_stem(label, start, phrase, short_names)
             if self.two_terms(phrase):
                 continue  # 河长制湖长制: two names the lexicon finds one by one
             label, name = self.canonical(label, phrase)

@@ -52,7 +52,7 @@ class QuantityFinder:
         first = "".join(sorted({word[0] for word in APPROX_BEFORE} | set(CHINESE_DIGITS))) + "Xx×"
         self.pattern = re.compile(
             rf"(?=[\d{first}])(?P<pre>{'|'.join(APPROX_BEFORE)})?" + _NUMBER
-            + r"(?P<scale>万|亿)?(?P<approx>余|多)?(?P<unit>" + unit_re + r")(?![A-Za-z])"
+            + r"(?P<scale>万|亿)?(?P<approx>余|多)?[ \u3000]?(?P<unit>" + unit_re + r")(?![A-Za-z])"
         )
 
     def find(self, text: str) -> list[QuantitySpan]:
