@@ -248,7 +248,7 @@ class CandidateFinder:
     def _candidate(self, text: str, words: list[Word], i: int, grammar: TypeGrammar):
         end = words[i].end
         word_text = text[words[i].start:end]
-        head = grammar.head_of(word_text) or self._head_across(text, words, i, grammar)
+        head = self._head_across(text, words, i, grammar) or grammar.head_of(word_text)
         if head is None:
             return None
         if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
@@ -301,6 +301,8 @@ class CandidateFinder:
         """Index of the first word of the phrase, or None when the head stands alone and needs more."""
         g = self.grammar
         j = i
+        while j > 0 and words[j].start > head_start:
+            j -= 1  # a head written as two words (红乐河/小/流域) starts at its first word
         while j > 0:
             prev = words[j - 1]
             prev_text = text[prev.start:prev.end]
