@@ -61,6 +61,7 @@ class TypeGrammar:
     strip_level: bool = False
     governed_heads: frozenset[str] = frozenset()
     governors: tuple[str, ...] = ()
+    place_after: tuple[str, ...] = ()
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -124,7 +125,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
             re.compile("|".join(map(re.escape, spec["treatment_objects"]))) if spec.get("treatment_objects") else None,
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
             tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
-            frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()))
+            frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()),
+            tuple(spec.get("place_after") or ()))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -252,6 +254,7 @@ class CandidateFinder:
         if head is None:
             return None
         if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
+                and not (words[i].tag == "PER" and grammar.place_after) \
                 and not (head in grammar.treatment_heads or len(head) == 1 and grammar.label == "Actor"):
             return None  # 规定 as a verb (办公室规定乡级林长…) ends no name; 清淤 and 办 often are tagged verbs
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
@@ -261,7 +264,8 @@ class CandidateFinder:
         if start is None:
             return None
         if grammar.needs_place_tag:
-            if not any(w.tag == "LOC" for w in words[start_word:i + 1] if w.end > start):
+            if not any(w.tag == "LOC" for w in words[start_word:i + 1] if w.end > start) \
+                    and not (words[i].tag == "PER" and self._place_after(text, words, i, grammar)):
                 return None
             if ADMIN_AFTER.match(text, end):
                 return None
@@ -329,6 +333,12 @@ class CandidateFinder:
                     continue
             break
         return j
+
+    @staticmethod
+    def _place_after(text: str, words: list[Word], i: int, grammar: TypeGrammar) -> bool:
+        """The word after is a locative only a place takes (马金溪/PER 边/f), not an adverb (边走边说)."""
+        after = words[i + 1] if i + 1 < len(words) else None
+        return after is not None and after.tag in ("f", "s") and text[after.start:after.end] in grammar.place_after
 
     def _kind(self, text: str, word: Word) -> bool:
         """An adjective that names a kind (低效林, 高效, 次级) rather than judging (先进, 长效)."""
