@@ -8,7 +8,7 @@ import pytest
 
 from etl.errors import DataFileError
 from etl.extract import analyser
-from etl.extract.candidates import CandidateFinder, finder, load_grammar
+from etl.extract.candidates import CandidateFinder, finder, load_grammar, without_tail
 
 GRAMMAR = load_grammar()
 
@@ -114,3 +114,8 @@ def test_a_record_says_which_categories_a_rule_gave(tmp_path):
 
 def test_a_verb_next_to_a_named_body_ends_the_name():
     assert names("县河长办设在县水利局", "Actor") == {"河长办", "水利局"}
+
+
+def test_generic_tails_go_one_after_another():
+    assert without_tail(GRAMMAR, "Mechanism", "林长制工作模式") == "林长制"
+    assert without_tail(GRAMMAR, "Mechanism", "工作机制") == "工作机制"

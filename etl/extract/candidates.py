@@ -442,7 +442,7 @@ def without_tail(grammar: Grammar, label: str, name: str) -> str:
     for tail in spec.drop_tails if spec else ():
         rest = name[:-len(tail)]
         if name.endswith(tail) and len(rest) >= 2 and not grammar.generic_modifiers.match(rest):
-            return rest
+            return without_tail(grammar, label, rest)  # 河湖长制工作模式: 模式, then 工作
     return name
 
 
