@@ -584,3 +584,12 @@ def test_a_body_loses_its_regions_short_name(tmp_path):
     text = "平利县2024年林长制工作总结\n平利县全面推行林长制，平利林业局牵头，县林业局负责巡护。\n"
     record = extract_text_document(write_report(tmp_path, "stem.txt", text))
     assert "林业局" in record.entities["Actor"] and "平利林业局" not in record.entities["Actor"]
+
+
+def test_a_mechanism_named_with_and_without_where_it_runs_is_one(tmp_path):
+    text = ("丁县2024年水土保持工作总结\n丁县探索建立黄河流域横向生态补偿机制，横向生态补偿机制运行后，"
+            "上下游共同治理。全面推行河湖长制，河长制、湖长制落实到村。\n")
+    record = extract_text_document(write_report(tmp_path, "qualified.txt", text))
+    mechanisms = set(record.entities["Mechanism"])
+    assert "横向生态补偿" in mechanisms and "黄河流域横向生态补偿" not in mechanisms
+    assert {"河湖长制", "湖长制"} <= mechanisms, "a name of three characters inside another stays apart"

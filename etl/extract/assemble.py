@@ -161,6 +161,7 @@ class Assembler:
                 surfaces[m.type, m.name][self._surface_name(m)] += 1
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
         self._merge_comprehensive(chosen, surfaces)
+        self._merge_qualified(chosen)
         return [m.model_copy(update={"name": chosen[m.type, m.name]}) if (m.type, m.name) in chosen else m
                 for m in mentions]
 
@@ -177,6 +178,19 @@ class Assembler:
                 name = max(keys, key=lambda k: (sum(surfaces[k].values()), chosen[k]))
                 for k in keys:
                     chosen[k] = chosen[name]
+
+    @staticmethod
+    def _merge_qualified(chosen: dict) -> None:
+        """A mechanism named once with where it runs and once without (长江流域横向生态保护补偿,
+        横向生态保护补偿) is one mechanism, under the shorter name: four characters or more, so that
+        湖长制 stays apart from 河湖长制."""
+        names = {chosen[key] for key in chosen if key[0] == "Mechanism"}
+        for key in chosen:
+            if key[0] == "Mechanism":
+                name = chosen[key]
+                shorter = [n for n in names if len(n) >= 4 and len(name) - len(n) >= 2 and name.endswith(n)]
+                if shorter:
+                    chosen[key] = min(shorter, key=lambda n: (len(n), n))
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)
