@@ -68,11 +68,16 @@ class WordIndex:
         return True
 
 
-    def one_verb(self, start: int, end: int) -> bool:
-        """The phrase is one word the analyser reads as a verb (守护 of 守护24个责任区): what the
-        number counts follows it."""
-        k = bisect.bisect_left(self.starts, start)
-        return k < len(self.words) and self.words[k].start == start and self.words[k].end == end \
+    def cuts_word(self, position: int) -> bool:
+        """A word of the analyser runs across ``position`` (以 of 以及): a phrase ending there is cut."""
+        k = bisect.bisect_right(self.starts, position) - 1
+        return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end
+
+    def ends_in_verb(self, start: int, end: int) -> bool:
+        """The phrase ends in a word the analyser reads as a verb (守护 of 守护24个责任区, 会上通报了
+        3家…): it names no thing; what the number counts follows it."""
+        k = bisect.bisect_left(self.starts, end) - 1
+        return start < end and 0 <= k < len(self.words) and self.words[k].end == end and self.words[k].start >= start \
             and self.words[k].tag == "v"
 
 
@@ -321,8 +326,8 @@ class QuantityAttributor:
         if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
                 and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
-        if listed or noun in self.rules["generic_nouns"] or not self.noun_phrase(noun) \
-                or mentions.words.one_verb(start, start + len(noun)):
+        verbal = mentions.words.ends_in_verb(start, start + len(noun))
+        if listed or verbal or noun in self.rules["generic_nouns"] or not self.noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)
             if after:
                 return after
@@ -413,6 +418,8 @@ class QuantityAttributor:
         if not after:
             return None
         noun = NOUN_BREAK.split(after.group(0))[0]
+        if mentions.words.cuts_word(position + len(noun)):
+            return None  # a break character inside a word (事实以及): the phrase is misread, not a noun
         following = text[position + len(noun):position + len(noun) + 4]
         if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
