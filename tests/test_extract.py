@@ -594,3 +594,13 @@ def test_a_mechanism_named_with_and_without_where_it_runs_is_one(tmp_path):
     mechanisms = set(record.entities["Mechanism"])
     assert "横向生态补偿" in mechanisms and "黄河流域横向生态补偿" not in mechanisms
     assert {"河湖长制", "湖长制"} <= mechanisms, "a name of three characters inside another stays apart"
+
+
+def test_a_programme_or_work_written_two_ways_is_one(tmp_path):
+    text = ("戊市2023年水土保持工作总结\n戊市实施国家水土保持重点建设工程，国家水土保持重点工程涉及3个县，"
+            "水土保持重点工程全部完工。同时推进高标准农田建设，新增高标准农田2万亩。\n")
+    record = extract_text_document(write_report(tmp_path, "programme.txt", text))
+    programmes = [name for name in record.entities.get("Policy", {}) if "重点" in name]
+    assert len(programmes) == 1 and programmes[0].startswith("国家水土保持重点"), programmes
+    assert "国家水土保持重点工程" not in record.entities.get("Measure", {}), "a national programme is a Policy"
+    assert [n for n in record.entities["Measure"] if "高标准农田" in n] in (["高标准农田"], ["高标准农田建设"])

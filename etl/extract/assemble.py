@@ -83,6 +83,11 @@ def _document_year(norm: NormalizedDocument) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _core(name: str) -> str:
+    """A name without the words that vary between writings of one work or programme (综合, 建设)."""
+    return name.replace("综合", "").replace("建设", "")
+
+
 def _same_region(mention: Mention, reporting: resolve.RegionInfo | None) -> bool:
     """A redacted document redacts its own name: an anonymized region of the reporting
     region's level is the reporting region (某区 and XX区 in one report are one place)."""
@@ -167,12 +172,13 @@ class Assembler:
 
     @staticmethod
     def _merge_comprehensive(chosen: dict, surfaces: dict) -> None:
-        """A work written with and without 综合 (坡耕地水土流失综合治理, 坡耕地水土流失治理) is one
-        work: its names go under the one the document uses most."""
-        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        """A work or programme written with and without 综合 or 建设 (坡耕地水土流失综合治理 and
+        坡耕地水土流失治理, 生态廊道建设 and 生态廊道, 重点建设工程 and 重点工程) is one: its names go
+        under the one the document uses most."""
+        groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for key in chosen:
-            if key[0] == "Measure":
-                groups[chosen[key].replace("综合", "")].append(key)
+            if key[0] in ("Measure", "Policy"):
+                groups[key[0], _core(chosen[key])].append(key)
         for keys in groups.values():
             if len({chosen[k] for k in keys}) > 1:
                 name = max(keys, key=lambda k: (sum(surfaces[k].values()), chosen[k]))
@@ -181,16 +187,21 @@ class Assembler:
 
     @staticmethod
     def _merge_qualified(chosen: dict) -> None:
-        """A mechanism named once with where it runs and once without (长江流域横向生态保护补偿,
-        横向生态保护补偿) is one mechanism, under the shorter name: four characters or more, so that
-        湖长制 stays apart from 河湖长制."""
-        names = {chosen[key] for key in chosen if key[0] == "Mechanism"}
-        for key in chosen:
-            if key[0] == "Mechanism":
+        """A name written once with where it runs and once without is one entity: a mechanism under
+        the shorter name (长江流域横向生态保护补偿 → 横向生态保护补偿), a policy under the longer, its
+        title (水土保持重点工程 → 国家水土保持重点工程). The shorter has four characters or more, so
+        that 湖长制 stays apart from 河湖长制."""
+        for label, pick in (("Mechanism", min), ("Policy", max)):
+            names = {chosen[key] for key in chosen if key[0] == label}
+            for key in chosen:
+                if key[0] != label:
+                    continue
                 name = chosen[key]
-                shorter = [n for n in names if len(n) >= 4 and len(name) - len(n) >= 2 and name.endswith(n)]
-                if shorter:
-                    chosen[key] = min(shorter, key=lambda n: (len(n), n))
+                core = _core(name)
+                same = [n for n in names if n != name and min(len(_core(n)), len(core)) >= 4
+                        and abs(len(_core(n)) - len(core)) >= 2 and (_core(n).endswith(core) or core.endswith(_core(n)))]
+                if same:
+                    chosen[key] = pick(same + [name], key=lambda n: (len(n), n))
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)

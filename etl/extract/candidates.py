@@ -429,9 +429,11 @@ class CandidateFinder:
         if head in grammar.treatment_heads and grammar.treatment_objects is not None:
             return grammar.treatment_objects.search(phrase[:-len(head)]) is not None
         need = grammar.needs.get(head)
-        if need is not None:
-            return need.search(phrase) is not None
         modifier = phrase[:-len(head)]
+        if need is not None:
+            # 重点工程, 专项行动 alone: the head's need met by a generic word names nothing.
+            return need.search(phrase) is not None and not (
+                grammar.label == "Policy" and modifier and self.grammar.generic_modifiers.match(modifier))
         if not modifier:
             return grammar.heads_are_names and len(head) >= 2
         return not self.grammar.generic_modifiers.match(modifier)
