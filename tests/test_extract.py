@@ -177,6 +177,8 @@ FINDER = QuantityFinder(load_units())
         ("新增治理面积30平方公里以上", 30.0, "平方公里", None, False),
         ("完成3个项目", 3.0, "个", None, False),
         ("守护24 个责任区", 24.0, "个", None, False),
+        ("清运垃圾17.46万吨", 17.46, "万吨", None, False),
+        ("打击非法采砂船只21艘", 21.0, "艘", None, False),
     ],
 )
 def test_quantities(text, value, unit, approx, redacted):
@@ -423,7 +425,7 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
-护林队伍坚持巡护，看护38 个管护片区。执法人员分别通报了两家企业排污违法事实以及处罚决定。
+护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。执法人员分别通报了两家企业排污违法事实以及处罚决定。
 """
 
 
@@ -456,7 +458,8 @@ COUNTED = """甲县2024年水土保持工作总结
     ("淤地坝除险加固", 4.0, "个"),          # a measure named with a generic tail (…工程)
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
     ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
-    ("管护片区", 38.0, "个"),              # a verb alone before the number counts nothing; a space before 个
+    ("管护片区", 38.0, "个"),
+    ("清理河道垃圾", 3500.0, "吨"),         # a work named by its verb counts its object with it              # a verb alone before the number counts nothing; a space before 个
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -473,6 +476,7 @@ def test_wrong_subjects_are_not_taken(tmp_path):
     assert all(q.text != "三个" for q in record.quantities), "a number inside a quoted name is no count"
     assert all(q.text != "一项" for q in record.quantities), "一项 is an article, not a count"
     assert not any(q.subject.endswith("以") for q in record.quantities), "以 of 以及 ends no counted noun"
+    assert all(q.value != 2.5 for q in record.quantities), "a company's output is no work of the region"
 
 
 RULE_PATTERNS = sorted(key[: -len("_examples")] for key in lexicon.load_rules() if key.endswith("_examples"))
