@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -247,6 +248,22 @@ def linkage_name(body: str) -> str:
     return "+".join(part.strip() for part in body.split("+") if part.strip())
 
 
+class Reach:
+    """Spans (start, end), for "does one that starts before x end after y" asked of every
+    candidate: one bisection instead of a scan of every span, which grew with the square of a
+    long document."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        self.furthest = list(itertools.accumulate((end for _, end in spans), max))
+
+    def past(self, before: int, beyond: int) -> bool:
+        """Some span starts before ``before`` and ends after ``beyond``."""
+        i = bisect.bisect_left(self.starts, before)
+        return i > 0 and self.furthest[i - 1] > beyond
+
+
 @Language.factory("govgraph_candidates", default_config={})
 def make_candidates_component(nlp: Language, name: str) -> CandidatesComponent:
     return CandidatesComponent()
@@ -310,13 +327,13 @@ class CandidatesComponent:
         spans = []
         regions = doc._.region_mentions or []
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
-        titles = [(m.start(), m.end()) for m in TITLE.finditer(text)]
+        titles = Reach((m.start(), m.end()) for m in TITLE.finditer(text))
         candidates = self.finder.find(text, words, short_names)
-        bodies = [(start, end) for start, end, label, _ in candidates if label == "Actor"]
+        bodies = Reach((start, end) for start, end, label, _ in candidates if label == "Actor")
         for start, end, label, phrase in candidates:
-            if any(a < start and end < b for a, b in titles):
+            if titles.past(start, end):
                 continue  # a title is a Policy; the lexicon still names what it holds
-            if label != "Actor" and any(a < end < b for a, b in bodies):
+            if label != "Actor" and bodies.past(end, end):
                 continue  # a programme or work inside a body's name (…重点建设工程事务中心) is the body's
             start, phrase = self.without_actor(label, start, phrase)
             start, phrase = self.without_region_stem(label, start, phrase, short_names)
