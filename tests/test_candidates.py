@@ -119,3 +119,9 @@ def test_a_verb_next_to_a_named_body_ends_the_name():
 def test_generic_tails_go_one_after_another():
     assert without_tail(GRAMMAR, "Mechanism", "林长制工作模式") == "林长制"
     assert without_tail(GRAMMAR, "Mechanism", "工作机制") == "工作机制"
+
+
+def test_a_verb_of_acting_together_separates_two_bodies():
+    text = "县河长办联合县农业农村局开展专项行动"
+    actors = names(text, "Actor")
+    assert "农业农村局" in actors and not any("联合" in name for name in actors)

@@ -425,7 +425,7 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
-护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。执法人员分别通报了两家企业排污违法事实以及处罚决定。
+护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。执法人员分别通报了两家企业排污违法事实以及处罚决定。
 """
 
 
@@ -459,7 +459,9 @@ COUNTED = """甲县2024年水土保持工作总结
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
     ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
     ("管护片区", 38.0, "个"),
-    ("清理河道垃圾", 3500.0, "吨"),         # a work named by its verb counts its object with it              # a verb alone before the number counts nothing; a space before 个
+    ("清理河道垃圾", 3500.0, "吨"),         # a work named by its verb counts its object with it
+    ("林草覆盖率", 41.2, "%"),              # 由A提高到B: the value before…
+    ("林草覆盖率", 47.9, "%"),              # …and after it moved              # a verb alone before the number counts nothing; a space before 个
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))

@@ -112,6 +112,7 @@ class QuantityAttributor:
         units_pattern = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units_pattern})$")
         self.coordinated = re.compile(rules["coordinated_subjects"])
+        self.from_to = re.compile(rules["from_to"])
         self.respectively = re.compile(rules["respectively"])
         self.honorary = re.compile(rules["honorary_title"])
         self.ratio = re.compile(rules["ratio_subject"])
@@ -180,7 +181,7 @@ class QuantityAttributor:
                     [previous[2]] if previous and previous[0] == index else [])
             else:
                 subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
-                            or self._ratio(text, q, clause, mentions))
+                            or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
             if not subjects and i + 1 < len(spans):
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
                 if pair:
@@ -267,6 +268,13 @@ class QuantityAttributor:
         """争取资金是202X年的XX倍: a multiple belongs to the noun before 是."""
         match = self.ratio.search(text, clause, q.start)
         if not match or q.unit not in self.rules["ratio_units"] or not self.noun_phrase(match["a"]):
+            return []
+        return [self._named(match["a"], match.start("a"), mentions)]
+
+    def _moved(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
+        """A value before and after it moved (水土保持率由52.3%提高到61.8%): both the noun's."""
+        match = self.from_to.search(text, clause, q.start)
+        if not match or not self.noun_phrase(match["a"]):
             return []
         return [self._named(match["a"], match.start("a"), mentions)]
 

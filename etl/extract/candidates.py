@@ -102,6 +102,7 @@ class Grammar:
     name_prefixes: frozenset[str] = frozenset()
     generic_words: frozenset[str] = frozenset()
     evaluative_words: frozenset[str] = frozenset()
+    joining_verbs: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -147,7 +148,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
         dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
         _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
-        frozenset(generic), frozenset(data.get("evaluative_words") or ()))
+        frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()))
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -285,6 +286,8 @@ class CandidateFinder:
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
         if grammar.label == "Mechanism" and text[start - 1:start] in ("”", "》"):
             return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
+        if grammar.label == "Actor":
+            phrase, start = self._after_partner(phrase, start, grammar)
         if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
         if grammar.strip_level and (level := LEVEL_LEAD.match(phrase)) and len(phrase) - level.end() > len(head):
@@ -331,7 +334,7 @@ class CandidateFinder:
             if prev.tag in g.nominal_tags or self._kind(text, prev):
                 j -= 1
                 continue
-            if prev.tag in g.inner_tags and j - 2 >= 0:
+            if prev.tag in g.inner_tags and j - 2 >= 0 and prev_text not in g.joining_verbs:
                 before = words[j - 2]
                 # A named body or place next to a verb is its subject or object (河长办设在县水利局),
                 # not a modifier of a name.
@@ -341,6 +344,15 @@ class CandidateFinder:
                     continue
             break
         return j
+
+    def _after_partner(self, phrase: str, start: int, grammar: TypeGrammar) -> tuple[str, int]:
+        """The body after a verb of acting together that the analyser wrote into one word with it
+        (县河长办 联合县检察院 → 检察院's phrase starts after 联合): a body's name ends before it."""
+        for verb in self.grammar.joining_verbs:
+            at = phrase.rfind(verb)
+            if at > 0 and grammar.head_of(phrase[:at]) and len(phrase) - at - len(verb) >= 2:
+                return phrase[at + len(verb):], start + at + len(verb)
+        return phrase, start
 
     @staticmethod
     def _place_after(text: str, words: list[Word], i: int, grammar: TypeGrammar) -> bool:
