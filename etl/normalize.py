@@ -226,7 +226,8 @@ def to_simplified(text: str) -> str:
 
 
 def half_width(text: str) -> str:
-    """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation."""
+    """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation;
+    corner-bracket quotes to mainland quotes. One character for one, so offsets hold."""
     table, present = _half_width_table()
     # str.translate looks every character up; most texts have nothing to change.
     return text.translate(table) if present.search(text) else text
@@ -238,6 +239,8 @@ def _half_width_table() -> tuple[dict[int, str | None], re.Pattern[str]]:
         code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) if chr(code) not in KEEP_FULL_WIDTH
     }
     table[0x3000] = " "
+    # Taiwan and Hong Kong texts quote with corner brackets; the rules read mainland quotes.
+    table.update({ord("「"): "“", ord("」"): "”", ord("『"): "‘", ord("』"): "’"})
     table.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff")))
     return table, re.compile("[" + re.escape("".join(map(chr, table))) + "]")
 

@@ -125,3 +125,8 @@ def test_a_verb_of_acting_together_separates_two_bodies():
     text = "县河长办联合县农业农村局开展专项行动"
     actors = names(text, "Actor")
     assert "农业农村局" in actors and not any("联合" in name for name in actors)
+
+
+def test_a_counted_quoted_campaign_is_a_policy():
+    found = {(label, name) for _, _, label, name in CandidateFinder(GRAMMAR).constructions("打好“三大攻坚战”，落实“三同时”制度")}
+    assert ("Policy", "三大攻坚战") in found and ("Mechanism", "三同时") in found

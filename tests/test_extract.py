@@ -610,3 +610,14 @@ def test_a_programme_or_work_written_two_ways_is_one(tmp_path):
     assert len(programmes) == 1 and programmes[0].startswith("国家水土保持重点"), programmes
     assert "国家水土保持重点工程" not in record.entities.get("Measure", {}), "a national programme is a Policy"
     assert [n for n in record.entities["Measure"] if "高标准农田" in n] in (["高标准农田"], ["高标准农田建设"])
+
+
+def test_taiwan_written_chief_systems_and_campaigns(tmp_path):
+    text = ("桐梓縣河湖長制工作\n桐梓縣全面落實河（湖）長制，設立三級河（湖）長208名，實行「一河一策」，"
+            "打好「三大攻堅戰」。\n")
+    record = extract_text_document(write_report(tmp_path, "tw.txt", text))
+    assert "河湖长制" in record.entities["Mechanism"] and "一河一策" in record.entities["Mechanism"]
+    assert not any("(" in name or name.startswith("桐梓") for names in record.entities.values() for name in names
+                   if name != "桐梓县")
+    assert "三大攻坚战" in record.entities["Policy"], "a counted campaign is a Policy (convention 9)"
+    assert "河湖长" in record.entities["Actor"]

@@ -147,3 +147,9 @@ def test_character_converted_mainland_text_keeps_its_words():
     phrased = "全縣建立河長制，推動專案管理，升級軟體與網路系統。"
     assert normalize.taiwan_phrased(phrased)
     assert normalize.to_simplified(phrased) == "全县创建河长制，推动项目管理，升级软件与网络系统。"
+
+
+def test_corner_bracket_quotes_become_mainland_quotes():
+    doc = normalize.normalize(raw("洱源縣河長制工作\n實行「一河一長一警一員」管理模式，開展『清四亂』行動。\n"))
+    assert "“一河一长一警一员”" in doc.text and "‘清四乱’" in doc.text
+    assert len(normalize.half_width("「一河一策」")) == len("「一河一策」")

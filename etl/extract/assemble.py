@@ -205,7 +205,7 @@ class Assembler:
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)
-        if mention.name in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
+        if mention.name in surface or "(" in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
             return mention.name
         return candidates.without_tail(candidates.finder().grammar, mention.type, surface)
 

@@ -196,8 +196,11 @@ class CandidateFinder:
         return found + self.enumerated(text, words) + self.constructions(text)
 
     def constructions(self, text: str) -> list[tuple[int, int, str, str]]:
-        """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”)."""
-        return [(m.start("name"), m.end("name"), label, m["name"])
+        """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”); a
+        counted campaign (“八大攻坚战”, “百日行动”) is a Policy (convention 9)."""
+        policy = self.grammar.types.get("Policy")
+        return [(m.start("name"), m.end("name"),
+                 "Policy" if label == "Mechanism" and policy and policy.head_of(m["name"]) else label, m["name"])
                 for label, pattern, _, _ in self.grammar.patterns for m in pattern.finditer(text)]
 
     @functools.cached_property

@@ -382,24 +382,27 @@ class Gazetteer:
         above = tuple(d.name for d in chain if d.level)
         found: dict[str, RegionInfo] = {}
         twice: set[str] = set()
-        town: str | None = None
+        # Per line only what differs: the endings to try come by last character, and a village's
+        # ancestors are its town's (a county has thousands of lines, a document several counties).
+        town_endings, village_endings = _endings_by_last(rules.town_levels), _endings_by_last(rules.village_levels)
+        village_within = above
         for line in self.table[start:end].split("\n"):
             name = line.strip()
             if not name:
                 continue
             if not line.startswith("\t\t\t\t"):
-                level = _level_by_ending(name, rules.town_levels)
-                town = name if level else None
+                level = _level_by_ending(name, town_endings)
+                village_within = (name, *above) if level else above
                 if level and name not in found:
                     found[name] = RegionInfo(name, level, None, False, above)
                 continue
-            level = _level_by_ending(name, rules.village_levels)
+            level = _level_by_ending(name, village_endings)
             if not level or len(name) < 2:
                 continue
             if name in found:
                 twice.add(name)
                 continue
-            found[name] = RegionInfo(name, level, None, False, ((town,) if town else ()) + above)
+            found[name] = RegionInfo(name, level, None, False, village_within)
         for name in twice:
             if found[name].level in VILLAGE_LEVELS:
                 found[name] = replace(found[name], within=above)
@@ -418,8 +421,17 @@ def _place_index(places: dict[str, RegionInfo]) -> tuple[dict[str, frozenset[int
     return {ch: frozenset(n) for ch, n in lengths.items()}, stems
 
 
-def _level_by_ending(name: str, levels: dict[str, str]) -> str | None:
+def _endings_by_last(levels: dict[str, str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Level words (镇, 街道, 苏木) → their level, grouped by last character in the rules' order."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
     for ending, level in levels.items():
+        grouped.setdefault(ending[-1], []).append((ending, level))
+    return {last: tuple(pairs) for last, pairs in grouped.items()}
+
+
+def _level_by_ending(name: str, endings: dict[str, tuple[tuple[str, str], ...]]) -> str | None:
+    """The level of the first level word (in the rules' order) a longer name ends with."""
+    for ending, level in endings.get(name[-1], ()):
         if name.endswith(ending) and len(name) > len(ending):
             return level
     return None
