@@ -66,6 +66,7 @@ class TypeGrammar:
     governed_heads: frozenset[str] = frozenset()
     governors: tuple[str, ...] = ()
     place_after: tuple[str, ...] = ()
+    verb_lead: bool = False
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -131,7 +132,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
             tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
             frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()),
-            tuple(spec.get("place_after") or ()))
+            tuple(spec.get("place_after") or ()), bool(spec.get("verb_lead")))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -270,7 +271,7 @@ class CandidateFinder:
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
         if start_word is None:
             return None
-        start = self._trim_lead(text, words, start_word, i, end - len(head))
+        start = self._trim_lead(text, words, start_word, i, end - len(head), grammar.verb_lead)
         if start is None:
             return None
         if grammar.needs_place_tag:
@@ -329,8 +330,8 @@ class CandidateFinder:
             if self._joined_bureau(text, words, j, i, grammar):
                 j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
                 continue
-            if prev_text in g.name_prefixes:
-                j -= 1
+            if prev_text in g.name_prefixes or grammar.verb_lead and self._campaign_verb(text, words, prev):
+                j -= 1  # 跨省市补偿; a campaign named by its verb (打击毁林专项行动)
                 break
             if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
                 break
@@ -347,6 +348,15 @@ class CandidateFinder:
                     continue
             break
         return j
+
+    def _campaign_verb(self, text: str, words: list[Word], word: Word) -> bool:
+        """A verb a campaign is named by (打击, 清理, 守护): two characters or more, not one that governs
+        the clause (开展), and standing at the start of the phrase, after no noun (水土/保持 is one word)."""
+        word_text = text[word.start:word.end]
+        if word.tag != "v" or len(word_text) < 2 or word_text in self.grammar.governing_verbs:
+            return False
+        k = words.index(word)
+        return k == 0 or words[k - 1].tag not in self.grammar.nominal_tags
 
     def _after_partner(self, phrase: str, start: int, grammar: TypeGrammar) -> tuple[str, int]:
         """The body after a verb of acting together that the analyser wrote into one word with it
@@ -389,13 +399,21 @@ class CandidateFinder:
         return (before.tag in self.grammar.nominal_tags and before.end - before.start <= 4
                 and text[words[i].start:words[i].end].endswith(grammar.joined_heads))
 
-    def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int) -> int | None:
-        """Where the name begins once lead words (全县, 各级, a verb) are dropped."""
+    def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int,
+                   verb_lead: bool = False) -> int | None:
+        """Where the name begins once lead words (全县, 各级, a verb) are dropped; never inside the
+        head (公示/牌 keeps 公示), and a campaign keeps the verb it is named by (打击毁林专项行动)."""
         g = self.grammar
-        while j < i and (words[j].tag in g.inner_tags or text[words[j].start:words[j].end] in g.leading_words) \
-                and text[words[j].start:words[j].end] not in g.name_prefixes and not self._kind(text, words[j]):
+        def lead(word: Word) -> bool:
+            word_text = text[word.start:word.end]
+            return ((word.tag in g.inner_tags or word_text in g.leading_words) and word_text not in g.name_prefixes
+                    and not self._kind(text, word) and not (verb_lead and self._campaign_verb(text, words, word)))
+
+        while j < i and words[j].end <= head_start and lead(words[j]):
             j += 1
         start = words[j].start
+        if start < head_start < words[j].end and lead(words[j]):
+            start = head_start  # a lead word the analyser joined to the head's first character (修蓄/水池)
         if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
                 and start + 1 < head_start:
             start += 1  # 2335 名林长: LAC keeps the classifier with the noun
