@@ -425,7 +425,7 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
-护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。执法人员分别通报了两家企业排污违法事实以及处罚决定。
+护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。清理非法网具1.6万余张，开展净滩活动56场次，治理程度达到73.3%。执法人员分别通报了两家企业排污违法事实以及处罚决定。
 """
 
 
@@ -461,7 +461,10 @@ COUNTED = """甲县2024年水土保持工作总结
     ("管护片区", 38.0, "个"),
     ("清理河道垃圾", 3500.0, "吨"),         # a work named by its verb counts its object with it
     ("林草覆盖率", 41.2, "%"),              # 由A提高到B: the value before…
-    ("林草覆盖率", 47.9, "%"),              # …and after it moved              # a verb alone before the number counts nothing; a space before 个
+    ("林草覆盖率", 47.9, "%"),              # …and after it moved
+    ("清理非法网具", 1.6, "万张"),
+    ("净滩活动", 56.0, "场次"),
+    ("治理程度", 73.3, "%"),                # a generic attribute keeps the verb that makes it specific              # a verb alone before the number counts nothing; a space before 个
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -621,3 +624,15 @@ def test_taiwan_written_chief_systems_and_campaigns(tmp_path):
                    if name != "桐梓县")
     assert "三大攻坚战" in record.entities["Policy"], "a counted campaign is a Policy (convention 9)"
     assert "河湖长" in record.entities["Actor"]
+
+
+def test_a_value_reached_is_no_target_and_a_slogan_no_mechanism(tmp_path):
+    text = ("庚县水土保持工作汇报\n庚县推行淤地坝“坝长制”，每座骨干坝明确一名坝长，探索“以坝养坝”的管护模式，"
+            "纳入乡镇年度综合考核，守护“一湖清水”。林草覆盖率由1999年的12.3%提高到2023年的47%。\n")
+    record = extract_text_document(write_report(tmp_path, "reached.txt", text))
+    kinds = {(q.subject, q.value): q.kind for q in record.quantities}
+    assert kinds[("林草覆盖率", 47.0)] == "actual", "提高到2023年 reaches a value; it sets no deadline"
+    mechanisms = set(record.entities["Mechanism"])
+    assert {"坝长制", "以坝养坝"} <= mechanisms
+    assert not mechanisms & {"管护", "一湖清水", "镇年度综合考核"}
+    assert "坝长" in record.entities["Actor"]

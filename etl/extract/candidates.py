@@ -38,7 +38,7 @@ NAMED_TAGS = frozenset({"ORG", "LOC", "PER"})
 GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
 # 市内补偿 and 省际协作 say where a system reaches, and keep the letter.
-LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|[省市县区镇乡](?![内外际域级]))(?=[\u4e00-\u9fff]{3})")
+LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|乡镇|[省市县区镇乡](?![内外际域级省市县区镇乡村]))(?=[\u4e00-\u9fff]{3})")
 # A level (省级, 区级): where a role or system sits, which the type's own rules keep or strip.
 LEVEL_WORD = re.compile(r"^[省市县区镇乡村]级$")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
@@ -288,8 +288,11 @@ class CandidateFinder:
                     break
         phrase = text[start:end]
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
-        if grammar.label == "Mechanism" and text[start - 1:start] in ("”", "》"):
-            return None  # the tail of a quoted or titled name (“河长+检察长”工作协作机制)
+        if grammar.label == "Mechanism" and (text[start - 1:start] in ("”", "》")
+                                             or text[start - 2:start] in ("”的", "》的") and end - start - len(head) <= 2):
+            # The tail of a quoted or titled name (“河长+检察长”工作协作机制), or a kind word after it
+            # (“以坝养坝”的管护模式); a longer name after 的 stays (…”的规划实施责任体系).
+            return None
         if grammar.label == "Actor":
             phrase, start = self._after_partner(phrase, start, grammar)
         if grammar.strip_region:
