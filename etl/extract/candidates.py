@@ -420,10 +420,11 @@ class CandidateFinder:
         if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
                 and start + 1 < head_start:
             start += 1  # 2335 名林长: LAC keeps the classifier with the noun
-        for lead in g.leading_words:
-            if text.startswith(lead, start) and start + len(lead) < head_start:
-                start += len(lead)
-                break
+        if text.startswith(g.leading_words, start):  # one test of all first: most names open with none
+            for lead in g.leading_words:
+                if text.startswith(lead, start) and start + len(lead) < head_start:
+                    start += len(lead)
+                    break
         return start
 
     @staticmethod
