@@ -547,11 +547,21 @@ def _short_index() -> dict[str, tuple[int, ...]]:
     return {first: tuple(sorted(n, reverse=True)) for first, n in lengths.items()}
 
 
+@functools.cache
+def _first_characters(level: str | None) -> re.Pattern[str]:
+    """The characters the divisions' short names (level None) or one level's stems begin with,
+    as one character class: a regex scan passes over the positions no name begins at (three in
+    five) instead of probing each position in Python."""
+    index = _short_index() if level is None else _level_stems(level)
+    return re.compile("[" + "".join(sorted({re.escape(key[0]) for key in index if key})) + "]")
+
+
 def _short_hits(text: str) -> list[tuple[int, int, str]]:
     """(start, end, short name) of every division's short name in ``text``, overlapping ones included."""
     index, shorts = _short_index(), load_gazetteer().by_short
     hits = []
-    for at in range(len(text) - 1):
+    for first in _first_characters(None).finditer(text, 0, max(len(text) - 1, 0)):
+        at = first.start()
         lengths = index.get(text[at:at + 2])
         if lengths:
             hits.extend((at, at + n, text[at:at + n]) for n in lengths if text[at:at + n] in shorts)
@@ -634,6 +644,7 @@ def load_tables() -> None:
     region_names()
     _name_endings()
     _short_index()
+    _first_characters(None)
     _jieba_words()
 
 
@@ -1117,7 +1128,8 @@ def short_name_region(text: str) -> RegionInfo | None:
     if not stems:
         return None  # no division of that level has a usable stem: nothing to count
     counts: dict[str, int] = {}
-    for at in range(len(text) - 1):
+    for first in _first_characters(match["level"]).finditer(text, 0, max(len(text) - 1, 0)):
+        at = first.start()
         for length in stems.get(text[at:at + 2], ()):
             stem = text[at:at + length]
             if stem in stems[""] and not _inside_word(text, at, at + length):  # 共和 of 共和国 is no stem
