@@ -205,6 +205,10 @@ class Assembler:
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)
+        for tail in self.rules["generic_tails"]:  # 湿地生态修复工程 is written 湿地生态修复
+            if surface.endswith(tail) and self.lexicon.by_surface.get(surface[:-len(tail)]) == (mention.type, mention.name):
+                surface = surface[:-len(tail)]
+                break
         if mention.name in surface or "(" in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
             return mention.name
         return candidates.without_tail(candidates.finder().grammar, mention.type, surface)
