@@ -373,14 +373,15 @@ class Gazetteer:
         return _place_index(self.places(county))
 
     @functools.lru_cache(maxsize=512)  # noqa: B019 - one Gazetteer a process, kept for its life
-    def places(self, county: str) -> dict[str, RegionInfo]:
-        """Towns and villages of one county → their RegionInfo (level, ancestors). A village name
-        found under two towns keeps only the county's line of ancestors."""
+    def places(self, county: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Towns and villages of one county → (level, ancestors). A village name found under two
+        towns keeps only the county's line of ancestors. Plain tuples: a document reads several
+        counties' thousands of places and looks up a handful (``place_info`` makes those one)."""
         rules = load_region_rules()
         start, end = self.subtrees[county]
         chain = [self.by_code[county], *self.ancestors(self.by_code[county])]
         above = tuple(d.name for d in chain if d.level)
-        found: dict[str, RegionInfo] = {}
+        found: dict[str, tuple[str, tuple[str, ...]]] = {}
         twice: set[str] = set()
         # Per line only what differs: the endings to try come by last character, and a village's
         # ancestors are its town's (a county has thousands of lines, a document several counties).
@@ -394,7 +395,7 @@ class Gazetteer:
                 level = _level_by_ending(name, town_endings)
                 village_within = (name, *above) if level else above
                 if level and name not in found:
-                    found[name] = RegionInfo(name, level, None, False, above)
+                    found[name] = (level, above)
                 continue
             level = _level_by_ending(name, village_endings)
             if not level or len(name) < 2:
@@ -402,22 +403,28 @@ class Gazetteer:
             if name in found:
                 twice.add(name)
                 continue
-            found[name] = RegionInfo(name, level, None, False, village_within)
+            found[name] = (level, village_within)
         for name in twice:
-            if found[name].level in VILLAGE_LEVELS:
-                found[name] = replace(found[name], within=above)
+            if found[name][0] in VILLAGE_LEVELS:
+                found[name] = (found[name][0], above)
         return found
 
 
-def _place_index(places: dict[str, RegionInfo]) -> tuple[dict[str, frozenset[int]], dict[str, str]]:
+def place_info(name: str, place: tuple[str, tuple[str, ...]]) -> RegionInfo:
+    """A town or village of ``Gazetteer.places`` as a region."""
+    level, within = place
+    return RegionInfo(name, level, None, False, within)
+
+
+def _place_index(places: dict[str, tuple[str, tuple[str, ...]]]) -> tuple[dict[str, frozenset[int]], dict[str, str]]:
     """Of one county's towns and villages: the name lengths behind each last character, and
     the names by stem (杜家沟 → 杜家沟村; stems of two characters or more)."""
     lengths: dict[str, set[int]] = {}
     stems: dict[str, str] = {}
-    for name, info in places.items():
+    for name, (level, _) in places.items():
         lengths.setdefault(name[-1], set()).add(len(name))
-        if name.endswith(info.level) and len(name) - len(info.level) >= 2:
-            stems.setdefault(name[:-len(info.level)], name)
+        if name.endswith(level) and len(name) - len(level) >= 2:
+            stems.setdefault(name[:-len(level)], name)
     return {ch: frozenset(n) for ch, n in lengths.items()}, stems
 
 
@@ -782,7 +789,7 @@ class _Scope:
     def pick(self, name: str, before: RegionInfo | None = None) -> RegionInfo:
         """The place of that name: the one under the region written right before it, else the
         one under a named region, else (城关镇 of two named counties) what they share."""
-        candidates = [places[name] for places in self.tables if name in places]
+        candidates = [place_info(name, places[name]) for places in self.tables if name in places]
         if len(candidates) > 1 and before:
             candidates = [c for c in candidates if before.name in c.within] or candidates
         if len(candidates) > 1:
