@@ -239,3 +239,8 @@ def test_region_finding_does_not_import_jionlp():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=config.PROJECT_ROOT)
     assert result.stdout.strip() == "False"
+
+
+def test_who_is_sent_to_villages_names_no_village():
+    names = list(found("实行县级领导包乡镇、乡镇干部包村，第一书记驻村，石包村、王家村同步推进"))
+    assert "干部包村" not in names and "书记驻村" not in names and "石包村" in names

@@ -306,8 +306,10 @@ class QuantityAttributor:
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
                     return self._with_source(text, m)
-                if m.type == "Measure" and self.verb_start.match(m.text) and gap == attribute:
-                    # A work named by its verb counts the object after it with it (清理河道垃圾X吨).
+                if m.type == "Measure" and gap == attribute and (
+                        self.verb_start.match(m.text) or self.units.get(q.unit, {}).get("dimension") == "count"):
+                    # A work named by its verb counts the object after it with it (清理河道垃圾X吨); a
+                    # count of things after a work counts that kind of thing (视频监控点位X个).
                     return self._named(m.text + attribute, m.start, mentions)
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
             if m.type in ("Actor", "Region") and len(gap) <= 2:

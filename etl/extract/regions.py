@@ -75,7 +75,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "placeholder_not_before": str, "first_person": list, "implied_parent": dict, "name_not_before": str,
     "word_after_level": dict, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
-    "level_characters": str, "level_list_followers": str, "province_not_before": str, "landform_heads": str,
+    "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str, "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list,
 }
 
@@ -108,6 +108,7 @@ class RegionRules:
     sentence_starts: frozenset[str]
     level_characters: frozenset[str]
     level_list_followers: frozenset[str]
+    assignment_verbs: frozenset[str]
     province_not_before: frozenset[str]
     landform_heads: frozenset[str]
     clause_verb_frequency: int
@@ -215,6 +216,7 @@ def _compile_rules(data: dict) -> RegionRules:
         sentence_starts=frozenset(data["sentence_starts"]),
         level_characters=frozenset(data["level_characters"]),
         level_list_followers=frozenset(data["level_list_followers"]),
+        assignment_verbs=frozenset(data["assignment_verbs"]),
         province_not_before=frozenset(data["province_not_before"]),
         landform_heads=frozenset(data["landform_heads"]),
         clause_verb_frequency=data["clause_verb_frequency"],
@@ -1054,7 +1056,10 @@ def _suffix_places(found: _Found, rules: RegionRules, scope: _Scope) -> None:
 
 def _town_start(text: str, suffix_at: int, rules: RegionRules) -> int | None:
     """Where the proper name before 镇/乡/村 begins: three characters when a boundary stands
-    before them, else two; None when no proper name is there (城乡, 新农村)."""
+    before them, else two; None when no proper name is there (城乡, 新农村, 干部包村)."""
+    if text[suffix_at - 1:suffix_at] in rules.assignment_verbs and (
+            _common_word(text[suffix_at - 3:suffix_at - 1]) or _common_word(text[suffix_at - 4:suffix_at - 1])):
+        return None  # 乡镇干部包村, 工作队驻村: who is sent to villages, not a village
     for length in (3, 2):
         start = suffix_at - length
         if start < 0:
