@@ -185,11 +185,9 @@ class CandidateFinder:
         """Candidates of every type; ``not_water`` holds the short names of the document's regions
         (滨海 of 滨海县), which the analyser tags as places like rivers."""
         found = []
-        last_chars = self.last_chars
+        types_by_last = self.types_by_last
         for i, word in enumerate(words):
-            if text[word.end - 1] not in last_chars:
-                continue
-            for grammar in self.types:
+            for grammar in types_by_last.get(text[word.end - 1], ()):
                 hit = self._candidate(text, words, i, grammar)
                 if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
                     found.append(hit)
@@ -205,9 +203,11 @@ class CandidateFinder:
                 for label, pattern, _, _ in self.grammar.patterns for m in pattern.finditer(text)]
 
     @functools.cached_property
-    def last_chars(self) -> frozenset[str]:
-        """Characters some head of some type ends in."""
-        return frozenset(head[-1] for grammar in self.types for head in grammar.heads)
+    def types_by_last(self) -> dict[str, tuple[TypeGrammar, ...]]:
+        """The types (in TYPE_ORDER) with a head ending in each character: a word is tried only
+        against the types whose heads could end it."""
+        lasts = {head[-1] for grammar in self.types for head in grammar.heads}
+        return {ch: tuple(g for g in self.types if any(head[-1] == ch for head in g.heads)) for ch in lasts}
 
     def enumerated(self, text: str, words: list[Word]) -> list[tuple[int, int, str, str]]:
         """The items of lists closed by 等 and a head (A、B、C等工作机制; A、B和C机制等), each of the
