@@ -67,6 +67,7 @@ class TypeGrammar:
     governors: tuple[str, ...] = ()
     place_after: tuple[str, ...] = ()
     verb_lead: bool = False
+    need_or_governed: frozenset[str] = frozenset()
 
     def head_of(self, phrase: str) -> str | None:
         """The longest head the phrase ends in."""
@@ -132,7 +133,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
             tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
             frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()),
-            tuple(spec.get("place_after") or ()), bool(spec.get("verb_lead")))
+            tuple(spec.get("place_after") or ()), bool(spec.get("verb_lead")), frozenset(spec.get("need_or_governed") or ()))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -304,7 +305,9 @@ class CandidateFinder:
             phrase = text[start:end]
         if phrase.startswith(("某", "X", "x")):
             return None  # a redacted body or place (某学校) names nothing
-        if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar):
+        if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar) \
+                and not (head in grammar.need_or_governed and self._acceptable(phrase, head, grammar, need=False)
+                         and self._governed(text, start, grammar)):
             return None
         if head in grammar.governed_heads and not self._governed(text, start, grammar):
             return None
@@ -464,15 +467,15 @@ class CandidateFinder:
             return phrase[match.end():], start + match.end()
         return phrase, start
 
-    def _acceptable(self, phrase: str, head: str, grammar: TypeGrammar) -> bool:
+    def _acceptable(self, phrase: str, head: str, grammar: TypeGrammar, need: bool = True) -> bool:
         if len(phrase) > grammar.max_length or not re.fullmatch(r"[\u4e00-\u9fff]+", phrase):
             return False
         if grammar.exclude and grammar.exclude.search(phrase):
             return False
         if head in grammar.treatment_heads and grammar.treatment_objects is not None:
             return grammar.treatment_objects.search(phrase[:-len(head)]) is not None
-        need = grammar.needs.get(head)
         modifier = phrase[:-len(head)]
+        need = grammar.needs.get(head) if need else None
         if need is not None:
             # 重点工程, 专项行动 alone: the head's need met by a generic word names nothing.
             return need.search(phrase) is not None and not (
