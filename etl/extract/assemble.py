@@ -167,8 +167,9 @@ class Assembler:
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
         self._merge_comprehensive(chosen, surfaces)
         self._merge_qualified(chosen)
-        return [m.model_copy(update={"name": chosen[m.type, m.name]}) if (m.type, m.name) in chosen else m
-                for m in mentions]
+        # Copied only where the name changes: most mentions keep theirs, and a copy is not free.
+        return [m.model_copy(update={"name": chosen[m.type, m.name]})
+                if chosen.get((m.type, m.name), m.name) != m.name else m for m in mentions]
 
     @staticmethod
     def _merge_comprehensive(chosen: dict, surfaces: dict) -> None:
