@@ -105,6 +105,7 @@ class Grammar:
     generic_words: frozenset[str] = frozenset()
     evaluative_words: frozenset[str] = frozenset()
     joining_verbs: frozenset[str] = frozenset()
+    not_openers: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -150,7 +151,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
         dict(data.get("enumeration_examples") or {}), tuple(data.get("enumeration_counterexamples") or ()),
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
         _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
-        frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()))
+        frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()),
+        tuple(data.get("not_openers") or ()))
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -267,7 +269,7 @@ class CandidateFinder:
             return None
         if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
                 and not (words[i].tag == "PER" and grammar.place_after) \
-                and not (head in grammar.treatment_heads or len(head) == 1 and grammar.label == "Actor"):
+                and not (head in grammar.treatment_heads or len(head) == 1 and (grammar.label == "Actor" or head in grammar.needs)):
             return None  # 规定 as a verb (办公室规定乡级林长…) ends no name; 清淤 and 办 often are tagged verbs
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
         if start_word is None:
@@ -282,7 +284,8 @@ class CandidateFinder:
             if ADMIN_AFTER.match(text, end):
                 return None
         openers = self._openers()
-        if text.startswith(openers, start):  # one test of all 300 first: most names open with none
+        if text.startswith(openers, start) and not text.startswith(self.grammar.not_openers, start):
+            # one test of all 300 first: most names open with none
             for opener in openers:
                 if text.startswith(opener, start) and end - start - len(opener) >= len(head) + 1:
                     start += len(opener)
