@@ -339,6 +339,8 @@ class QuantityAttributor:
         if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
                 and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
+        if noun in self.rules["attribute_nouns"] and verb_end and verb_end == len(phrase) - len(noun):
+            noun, start = phrase[verb_start:], clause + verb_start  # 新增治理面积 → 治理面积
         verbal = mentions.words.ends_in_verb(start, start + len(noun))
         if listed or verbal or noun in self.rules["generic_nouns"] or not self.noun_phrase(noun):
             after = self._noun_after(text, q.end, mentions)

@@ -396,8 +396,8 @@ class CandidateFinder:
 
     def _nominal_use(self, text: str, words: list[Word], k: int) -> bool:
         """A verb used as a noun between two nouns belongs to the name (国家水土保持重点建设工程事务中心,
-        水土保持建设项目): the analyser tags it vn and a noun stands before it."""
-        return (words[k].tag == "vn" and k > 0 and words[k - 1].tag in self.grammar.nominal_tags
+        水土保持专项实施方案): the analyser tags it vn and a noun or an attribute stands before it."""
+        return (words[k].tag == "vn" and k > 0 and (words[k - 1].tag in self.grammar.nominal_tags or words[k - 1].tag in ("a", "b"))
                 and text[words[k - 1].start:words[k - 1].end] not in self.grammar.governing_verbs)
 
     def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:
