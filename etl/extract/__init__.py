@@ -105,16 +105,19 @@ def _nlp():
 
 
 def _warm_up() -> None:
-    """Build the pipeline, the assembler, the word tables and the analyser's model before the
-    first document (and so before worker processes fork and share them), then leave them out of
-    the garbage collector's full rounds: they live as long as the process, and walking their
-    millions of objects again at every full collection cost a few percent of an extraction."""
-    from etl import resolve
+    """Build the pipeline, the assembler, the word tables, normalize's and the date finder's
+    rules and the analyser's model before the first document (and so before worker processes
+    fork and share them), then leave them out of the garbage collector's full rounds: they live
+    as long as the process, and walking their millions of objects again at every full
+    collection cost a few percent of an extraction."""
+    from etl import dates, normalize, resolve
     from etl.extract import analyser
 
     _nlp()
     _assembler()
     resolve.load_tables()
+    normalize.load_tables()
+    dates.load_patterns()
     analyser.warm_up()
     gc.freeze()
 
