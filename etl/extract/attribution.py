@@ -463,8 +463,9 @@ class QuantityAttributor:
         if hit:
             return hit[0], hit[1], start, start + len(noun)
         end = start + len(noun)
+        # A mechanism counted with who issued it (6个自治区总河长令) is counted as written.
         heads = [m for m in mentions.starting_in(start, end)
-                 if m.end == end and m.type in ("Indicator", "Measure", "Mechanism")]
+                 if m.end == end and (m.type in ("Indicator", "Measure") or m.type == "Mechanism" and m.start == start)]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
