@@ -29,6 +29,8 @@ HEAD_AFTER = re.compile(r"[的等](?=[\u4e00-\u9fff]{2})")
 ENDS_IN_NUMBER = re.compile(r"[0-9X×]$")
 ENDS_IN_LATIN = re.compile(r"[A-Za-z]$")
 CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]{2,20}")
+# A level or region that issues an instrument (自治区, 省级, 梧州市).
+ISSUER = re.compile(r"[\u4e00-\u9fff]{0,6}?(?:省|市|县|区|州|盟|旗)|[省市县区乡镇村]级|自治区|中央|国家")
 NOUN_BREAK = re.compile(r"[的和及与等，。；]")
 ALL_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 FUNCTION_WORDS = re.compile(r"[与于对向从把被将在使让的]|来自")
@@ -72,6 +74,21 @@ class WordIndex:
         """A word of the analyser runs across ``position`` (以 of 以及): a phrase ending there is cut."""
         k = bisect.bisect_right(self.starts, position) - 1
         return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end
+
+    def without_adverbs(self, start: int, end: int) -> int:
+        """Where the phrase ends once the adverbs that close it are dropped (大型生产建设项目严格)."""
+        k = bisect.bisect_left(self.starts, end) - 1
+        while k >= 0 and self.words[k].end == end and self.words[k].start > start and self.words[k].tag in ("d", "ad", "vd"):
+            end = self.words[k].start
+            k -= 1
+        return end
+
+    def has_noun(self, start: int, end: int) -> bool:
+        """Some word of the phrase is a noun of the analyser's (地方配套, 业务学习; not 持续推进)."""
+        if not self.words:
+            return True
+        inside = self.words[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
+        return any(w.tag[0] in "nNLOS" or w.tag in ("vn", "an") for w in inside if w.end <= end)
 
     def ends_in_verb(self, start: int, end: int) -> bool:
         """The phrase ends in a word the analyser reads as a verb (守护 of 守护24个责任区, 会上通报了
@@ -362,8 +379,8 @@ class QuantityAttributor:
             if not noun and verb_start == 0 and verb_end == len(phrase) >= 4:
                 # The clause is one verb compound counted as events (立案查处X起).
                 return self._named(phrase, clause, mentions)
-            if listed or not self.noun_phrase(noun):
-                return None
+            if listed or not self.noun_phrase(noun) or verbal and not mentions.words.has_noun(start, start + len(noun)):
+                return None  # …and a phrase of verbs alone (持续推进4个…) counts nothing
         return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
 
     def _with_source(self, text: str, m: Mention):
@@ -439,6 +456,7 @@ class QuantityAttributor:
         if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
         noun = self.noun_tail_verbs.sub("", noun)
+        noun = noun[:mentions.words.without_adverbs(position, position + len(noun)) - position]  # …项目严格 → …项目
         # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]
         if heads and not self.noun_phrase(noun):
@@ -463,9 +481,11 @@ class QuantityAttributor:
         if hit:
             return hit[0], hit[1], start, start + len(noun)
         end = start + len(noun)
-        # A mechanism counted with who issued it (6个自治区总河长令) is counted as written.
+        # A mechanism counted with the level that issued it (6个自治区总河长令) is counted as written;
+        # other words before it say what it is of (生产建设项目水土保持方案 counts 水土保持方案).
         heads = [m for m in mentions.starting_in(start, end)
-                 if m.end == end and (m.type in ("Indicator", "Measure") or m.type == "Mechanism" and m.start == start)]
+                 if m.end == end and m.type in ("Indicator", "Measure", "Mechanism")
+                 and not (m.type == "Mechanism" and ISSUER.fullmatch(noun[:m.start - start]))]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
