@@ -425,7 +425,7 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
-护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。清理非法网具1.6万余张，开展净滩活动56场次，治理程度达到73.3%。实现辖区17条河道全覆盖，修订巡河、述职等11项制度。布设视频监控点位146个。力争到2026年全县新增治理面积3.6万亩。持续推进4个自治区总林长令落实、落地。督促9项风电建设项目严格落实“三同时”制度要求。执法人员分别通报了两家企业排污违法事实以及处罚决定。
+护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。清理非法网具1.6万余张，开展净滩活动56场次，治理程度达到73.3%。实现辖区17条河道全覆盖，修订巡河、述职等11项制度。布设视频监控点位146个。力争到2026年全县新增治理面积3.6万亩。持续推进4个自治区总林长令落实、落地。督促9项风电建设项目严格落实“三同时”制度要求。发现并交办问题1130个，办结率98.6%。全县27座小型水库全部落实管护责任，恢复河道岸线12.6公里。执法人员分别通报了两家企业排污违法事实以及处罚决定。
 """
 
 
@@ -469,7 +469,11 @@ COUNTED = """甲县2024年水土保持工作总结
     ("视频监控点位", 146.0, "个"),           # a count after a work counts that kind of thing
     ("治理面积", 3.6, "万亩"),               # an attribute takes the one verb before it, not the clause
     ("自治区总林长令", 4.0, "个"),           # a mechanism counted with who issued it, as written
-    ("风电建设项目", 9.0, "项"),              # the adverb and verb after a counted noun are no part of it              # a verb alone before the number counts nothing; a space before 个
+    ("风电建设项目", 9.0, "项"),              # the adverb and verb after a counted noun are no part of it
+    ("交办问题", 1130.0, "个"),               # 并 joins two verbs; it opens no noun
+    ("办结率", 98.6, "%"),                    # a rate keeps the one-character verb the analyser cut off
+    ("小型水库", 27.0, "座"),                 # 全部落实 closes the counted noun
+    ("恢复河道岸线", 12.6, "公里"),            # restoring is the work counted              # a verb alone before the number counts nothing; a space before 个
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))

@@ -455,7 +455,8 @@ class QuantityAttributor:
         following = text[position + len(noun):position + len(noun) + 4]
         if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
-        noun = self.noun_tail_verbs.sub("", noun)
+        tail = self.noun_tail_verbs.search(noun, 2)
+        noun = noun[:tail.start()] if tail else noun  # …水库全部落实管护责任 → …水库
         noun = noun[:mentions.words.without_adverbs(position, position + len(noun)) - position]  # …项目严格 → …项目
         # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]

@@ -66,7 +66,7 @@ class TypeGrammar:
     governed_heads: frozenset[str] = frozenset()
     governors: tuple[str, ...] = ()
     place_after: tuple[str, ...] = ()
-    verb_lead: bool = False
+    verb_lead: str = ""  # "campaign": verbs of two characters or more; "rate": one character
     need_or_governed: frozenset[str] = frozenset()
 
     def head_of(self, phrase: str) -> str | None:
@@ -123,6 +123,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
             raise DataFileError(f"{where}: unknown type {label!r}; the grammar knows {', '.join(TYPE_ORDER)}")
         if not spec.get("heads"):
             raise DataFileError(f"{where}: type {label} needs 'heads'")
+        if spec.get("verb_lead") not in (None, "campaign", "rate"):
+            raise DataFileError(f"{where}: {label}.verb_lead is 'campaign' or 'rate', not {spec['verb_lead']!r}")
         needs = {head: compile_pattern(pattern, f"{path}: {label}.bare_head_needs.{head}")
                  for head, pattern in (spec.get("bare_head_needs") or {}).items()}
         exclude = compile_pattern(spec["exclude"], f"{path}: {label}.exclude") if spec.get("exclude") else None
@@ -134,7 +136,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
             tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
             frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()),
-            tuple(spec.get("place_after") or ()), bool(spec.get("verb_lead")), frozenset(spec.get("need_or_governed") or ()))
+            tuple(spec.get("place_after") or ()), str(spec.get("verb_lead") or ""), frozenset(spec.get("need_or_governed") or ()))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -339,7 +341,7 @@ class CandidateFinder:
             if self._joined_bureau(text, words, j, i, grammar):
                 j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
                 continue
-            if prev_text in g.name_prefixes or grammar.verb_lead and self._campaign_verb(text, words, prev):
+            if prev_text in g.name_prefixes or grammar.verb_lead and self._lead_verb(text, words, prev, grammar.verb_lead):
                 j -= 1  # 跨省市补偿; a campaign named by its verb (打击毁林专项行动)
                 break
             if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
@@ -358,14 +360,17 @@ class CandidateFinder:
             break
         return j
 
-    def _campaign_verb(self, text: str, words: list[Word], word: Word) -> bool:
-        """A verb a campaign is named by (打击, 清理, 守护): two characters or more, not one that governs
-        the clause (开展), and standing at the start of the phrase, after no noun (水土/保持 is one word)."""
+    def _lead_verb(self, text: str, words: list[Word], word: Word, kind: str) -> bool:
+        """A verb a name begins with (打击 of 打击毁林专项行动, 办 of 办结率): not one that governs the
+        clause (开展), standing at the start of the phrase after no noun (水土/保持 is one word); one
+        character only at the start of its clause."""
         word_text = text[word.start:word.end]
-        if word.tag != "v" or len(word_text) < 2 or word_text in self.grammar.governing_verbs:
+        if word.tag != "v" or word_text in self.grammar.governing_verbs:
             return False
         k = words.index(word)
-        return k == 0 or words[k - 1].tag not in self.grammar.nominal_tags
+        if kind == "rate":  # 办/结率: one character, at its clause's start (增加森林覆盖率 is no name)
+            return len(word_text) == 1 and (k == 0 or words[k - 1].tag == "w")
+        return len(word_text) >= 2 and (k == 0 or words[k - 1].tag not in self.grammar.nominal_tags)
 
     def _after_partner(self, phrase: str, start: int, grammar: TypeGrammar) -> tuple[str, int]:
         """The body after a verb of acting together that the analyser wrote into one word with it
@@ -409,14 +414,14 @@ class CandidateFinder:
                 and text[words[i].start:words[i].end].endswith(grammar.joined_heads))
 
     def _trim_lead(self, text: str, words: list[Word], j: int, i: int, head_start: int,
-                   verb_lead: bool = False) -> int | None:
+                   verb_lead: str = "") -> int | None:
         """Where the name begins once lead words (全县, 各级, a verb) are dropped; never inside the
         head (公示/牌 keeps 公示), and a campaign keeps the verb it is named by (打击毁林专项行动)."""
         g = self.grammar
         def lead(word: Word) -> bool:
             word_text = text[word.start:word.end]
             return ((word.tag in g.inner_tags or word_text in g.leading_words) and word_text not in g.name_prefixes
-                    and not self._kind(text, word) and not (verb_lead and self._campaign_verb(text, words, word)))
+                    and not self._kind(text, word) and not (verb_lead and self._lead_verb(text, words, word, verb_lead)))
 
         while j < i and words[j].end <= head_start and lead(words[j]):
             j += 1
