@@ -244,3 +244,9 @@ def test_region_finding_does_not_import_jionlp():
 def test_who_is_sent_to_villages_names_no_village():
     names = list(found("实行县级领导包乡镇、乡镇干部包村，第一书记驻村，石包村、王家村同步推进"))
     assert "干部包村" not in names and "书记驻村" not in names and "石包村" in names
+
+
+def test_mongolian_townships_and_gachas_as_reports_write_them():
+    names = found("准格尔旗水土保持工作汇报\n在布尔陶亥苏木、巴润哈岱嘎查实施沙棘种植")
+    assert names["布尔陶亥苏木"].level == "乡" and names["巴润哈岱嘎查"].level == "村"
+    assert "准格尔旗" in names["布尔陶亥苏木"].within

@@ -73,7 +73,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "town_suffixes": dict, "name_boundary": str, "function_characters": str, "stem_end_stops": str,
     "common_word_frequency": int, "placeholders": list, "placeholder_levels": list,
     "placeholder_not_before": str, "first_person": list, "implied_parent": dict, "name_not_before": str,
-    "word_after_level": dict, "town_levels": dict, "village_levels": dict, "level_ranks": dict,
+    "word_after_level": dict, "town_levels": dict, "village_levels": dict, "written_endings": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
     "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str, "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list,
@@ -101,6 +101,7 @@ class RegionRules:
     word_after_level: dict[str, str]
     town_levels: dict[str, str]
     village_levels: dict[str, str]
+    written_endings: dict[str, tuple[str, ...]]
     level_ranks: dict[str, int]
     enumeration_separators: frozenset[str]
     enumeration_pattern: re.Pattern[str]
@@ -209,6 +210,7 @@ def _compile_rules(data: dict) -> RegionRules:
         word_after_level=dict(data["word_after_level"]),
         town_levels=dict(data["town_levels"]),
         village_levels=dict(data["village_levels"]),
+        written_endings={ending: tuple(forms) for ending, forms in data["written_endings"].items()},
         level_ranks={str(k): int(v) for k, v in data["level_ranks"].items()},
         enumeration_separators=frozenset(data["enumeration_separators"]),
         enumeration_pattern=re.compile(f"[{re.escape(data['enumeration_separators'])}]"),
@@ -409,7 +411,18 @@ class Gazetteer:
         for name in twice:
             if found[name][0] in VILLAGE_LEVELS:
                 found[name] = (found[name][0], above)
+        for name, place in list(found.items()):
+            for written in _written_forms(name, rules.written_endings):
+                found.setdefault(written, place)
         return found
+
+
+def _written_forms(name: str, endings: dict[str, tuple[str, ...]]) -> list[str]:
+    """The other ways reports write a place the table names so (布尔陶亥苏木乡 → 布尔陶亥苏木)."""
+    for ending, forms in endings.items():
+        if name.endswith(ending) and len(name) - len(ending) >= 2:
+            return [name[:-len(ending)] + form for form in forms]
+    return []
 
 
 def place_info(name: str, place: tuple[str, tuple[str, ...]]) -> RegionInfo:
