@@ -345,6 +345,10 @@ class QuantityAttributor:
         if noun.startswith("有") and len(noun) > 3 and mentions.words.length_at(clause + len(phrase) - len(noun)) < 2:
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
+        if not noun and verb_start and verb_end == len(phrase):
+            worked, at = self._object_and_verb(phrase, verb_start, clause, mentions)
+            if worked and self._noun_after(text, q.end, mentions) is None:
+                return self._named(worked, at, mentions)  # …unless the number runs into its noun (安排10万元经费)
         if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
@@ -431,6 +435,16 @@ class QuantityAttributor:
         phrase = self.noun_lead.sub("", self.linking_tail.sub("", text[clause:q.start]))
         phrase = self.elision_lead.sub("", phrase)
         return bool(phrase) and self._last_verb(phrase) == (0, len(phrase))
+
+    def _object_and_verb(self, phrase: str, verb_start: int, clause: int, mentions: MentionIndex) -> tuple[str, int]:
+        """What a number right after a verb counts when the verb's object stands before it (实施沙棘
+        种植12.5万亩 → 沙棘种植): the object and the verb, when the object holds a noun."""
+        prior_end = self._last_verb(phrase[:verb_start])[1]
+        obj = self.noun_lead.sub("", phrase[prior_end:verb_start])
+        at = clause + verb_start - len(obj)
+        if len(obj) >= 2 and self.noun_phrase(obj) and mentions.words.has_noun(at, clause + verb_start):
+            return obj + phrase[verb_start:], at
+        return "", clause + len(phrase)
 
     def _last_verb(self, phrase: str) -> tuple[int, int]:
         """Where the verb that ends last in a phrase stands (the longest where two end together);
