@@ -225,7 +225,8 @@ class CandidateFinder:
             group = "items" if match["items"] is not None else "items_after"
             label = g.enumeration_heads[match["head"] or match["head_after"]]
             at = match.start(group)
-            items = self._items(match[group], at, words)
+            # Bodies are listed with 、 only: 和 stands inside their names (发展和改革局).
+            items = self._items(match[group], at, [] if label == "Actor" else words)
             if len(items) < 3:
                 continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
             for item in items:
@@ -233,6 +234,8 @@ class CandidateFinder:
                     at += len(item)
                     continue
                 start, name = self._without_verbs(at, item)
+                if label == "Actor":
+                    name, start = self._body_without_region(name, start)
                 at += len(item)
                 if 2 <= len(name) <= 10 and re.fullmatch(r"[\u4e00-\u9fff]+", name) \
                         and name not in g.generic_words:
@@ -466,6 +469,14 @@ class CandidateFinder:
             else:
                 break
         return start
+
+    def _body_without_region(self, name: str, start: int) -> tuple[str, int]:
+        """A listed body without its region when what is left still names a body (县发展和改革局 →
+        发展和改革局; 玛坑乡政府 stays, 政府 alone names none)."""
+        bare, at = self._without_region(name, start)
+        grammar = self.grammar.types.get("Actor")
+        head = grammar.head_of(bare) if grammar and bare != name else None
+        return (bare, at) if head and self._acceptable(bare, head, grammar) else (name, start)
 
     @staticmethod
     def _without_region(phrase: str, start: int) -> tuple[str, int]:
