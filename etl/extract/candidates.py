@@ -344,7 +344,7 @@ class CandidateFinder:
             if self._joined_bureau(text, words, j, i, grammar):
                 j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
                 continue
-            if prev_text in g.name_prefixes or grammar.verb_lead and self._lead_verb(text, words, prev, grammar.verb_lead):
+            if prev_text in g.name_prefixes or grammar.verb_lead and self._lead_verb(text, words, j - 1, grammar.verb_lead):
                 j -= 1  # 跨省市补偿; a campaign named by its verb (打击毁林专项行动)
                 break
             if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
@@ -363,14 +363,14 @@ class CandidateFinder:
             break
         return j
 
-    def _lead_verb(self, text: str, words: list[Word], word: Word, kind: str) -> bool:
+    def _lead_verb(self, text: str, words: list[Word], k: int, kind: str) -> bool:
         """A verb a name begins with (打击 of 打击毁林专项行动, 办 of 办结率): not one that governs the
         clause (开展), standing at the start of the phrase after no noun (水土/保持 is one word); one
         character only at the start of its clause."""
+        word = words[k]
         word_text = text[word.start:word.end]
         if word.tag != "v" or word_text in self.grammar.governing_verbs:
             return False
-        k = words.index(word)
         if kind == "rate":  # 办/结率: one character, at its clause's start (增加森林覆盖率 is no name)
             return len(word_text) == 1 and (k == 0 or words[k - 1].tag == "w")
         return len(word_text) >= 2 and (k == 0 or words[k - 1].tag not in self.grammar.nominal_tags)
@@ -421,15 +421,16 @@ class CandidateFinder:
         """Where the name begins once lead words (全县, 各级, a verb) are dropped; never inside the
         head (公示/牌 keeps 公示), and a campaign keeps the verb it is named by (打击毁林专项行动)."""
         g = self.grammar
-        def lead(word: Word) -> bool:
+        def lead(k: int) -> bool:
+            word = words[k]
             word_text = text[word.start:word.end]
             return ((word.tag in g.inner_tags or word_text in g.leading_words) and word_text not in g.name_prefixes
-                    and not self._kind(text, word) and not (verb_lead and self._lead_verb(text, words, word, verb_lead)))
+                    and not self._kind(text, word) and not (verb_lead and self._lead_verb(text, words, k, verb_lead)))
 
-        while j < i and words[j].end <= head_start and lead(words[j]):
+        while j < i and words[j].end <= head_start and lead(j):
             j += 1
         start = words[j].start
-        if start < head_start < words[j].end and lead(words[j]):
+        if start < head_start < words[j].end and lead(j):
             start = head_start  # a lead word the analyser joined to the head's first character (修蓄/水池)
         if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
                 and start + 1 < head_start:

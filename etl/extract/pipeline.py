@@ -296,14 +296,12 @@ class CandidatesComponent:
         return start, phrase
 
     @staticmethod
-    def without_region_stem(label: str, start: int, phrase: str, stems: frozenset[str],
-                            names: frozenset[str] = frozenset()) -> tuple[int, str]:
+    def without_region_stem(label: str, start: int, phrase: str, leads: dict[str, tuple[str, ...]]) -> tuple[int, str]:
         """A body without a region of the document written without its suffix (周宁生态环境局 →
         生态环境局), as the grammar drops 周宁县 before it; a mechanism without a region the document
-        names (洱源县河湖长制 → 河湖长制)."""
-        leads = stems | names if label == "Actor" else names if label == "Mechanism" else ()
-        for lead in sorted(leads, key=len, reverse=True):
-            if len(lead) >= 2 and phrase.startswith(lead) and len(phrase) - len(lead) >= 3:
+        names (洱源县河湖长制 → 河湖长制). ``leads``: per label, those names, longest first."""
+        for lead in leads.get(label, ()):
+            if phrase.startswith(lead) and len(phrase) - len(lead) >= 3:
                 return start + len(lead), phrase[len(lead):]
         return start, phrase
 
@@ -330,6 +328,9 @@ class CandidatesComponent:
         regions = doc._.region_mentions or []
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
         full_names = frozenset(text[m.start:m.end] for m in regions)
+        by_length = functools.partial(sorted, key=len, reverse=True)
+        leads = {"Actor": tuple(by_length(n for n in short_names | full_names if len(n) >= 2)),
+                 "Mechanism": tuple(by_length(n for n in full_names if len(n) >= 2))}
         titles = Reach((m.start(), m.end()) for m in TITLE.finditer(text))
         candidates = self.finder.find(text, words, short_names)
         bodies = Reach((start, end) for start, end, label, _ in candidates if label == "Actor")
@@ -339,7 +340,7 @@ class CandidatesComponent:
             if label != "Actor" and bodies.past(end, end):
                 continue  # a programme or work inside a body's name (…重点建设工程事务中心) is the body's
             start, phrase = self.without_actor(label, start, phrase)
-            start, phrase = self.without_region_stem(label, start, phrase, short_names, full_names)
+            start, phrase = self.without_region_stem(label, start, phrase, leads)
             if self.two_terms(phrase):
                 continue  # 河长制湖长制: two names the lexicon finds one by one
             label, name = self.canonical(label, phrase)
