@@ -321,7 +321,8 @@ CorrectionsOption = Annotated[
 @user_errors
 def load(
     source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per transaction.")] = 200,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", min=1, help="Documents per transaction (fewer when they are long).")] = 500,
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,

@@ -24,6 +24,7 @@ packs aggregate over documents.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from typing import Any
@@ -74,6 +75,10 @@ RELATION_PROPERTIES: dict[str, frozenset[str]] = {
 }
 # What a quantity puts on its MEASURES / IMPLEMENTS relationship.
 QUANTITY_PROPERTIES = ("value", "unit", "year", "kind", "redacted", "approx", "value_std", "unit_std", "text")
+QUANTITY_TYPES = frozenset({"MEASURES", "IMPLEMENTS"})
+# What the loader puts on every relationship a document owns: the owner, the quantity's key
+# (doc_key:n, or "" for a relation) and the evidence sentence ids.
+OWNER_PROPERTIES = frozenset({"doc_key", "key", "evidence"})
 # Properties only the loader sets: keys, names, ownership.
 RESERVED = frozenset({"key", "name", "path", "id", "doc_key", "doc_id", "evidence", "record_hash"})
 
@@ -89,6 +94,7 @@ def document_path(record: DocumentRecord) -> str:
     return record.path or record.doc
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every row a document's batch writes
 def doc_key(path: str) -> str:
     """The short key of a document path, carried by everything the document owns."""
     return hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:16]

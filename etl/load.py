@@ -10,6 +10,7 @@ Every record is validated first (etl.graph's whitelist and bounds, references in
 document); a record that fails is one line naming ``path:line`` and the field, and is not
 loaded. Documents are written in batches, a batch in one write transaction; a batch Neo4j
 refuses is retried document by document, so one bad document is reported and the others load.
+The next batch is parsed, validated and turned into rows in a thread while Neo4j writes one.
 A document already in the graph with the same record (same record hash) is left alone; a new
 version of a path replaces the old one in the same transaction that writes it.
 """
@@ -17,11 +18,13 @@ version of a path replaces the old one in the same transaction that writes it.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,8 +34,15 @@ from etl import config, graph, migrations
 from etl.errors import LoadError, RecordError
 from etl.records import DocumentRecord, iter_record_lines, parse_record
 
-# Fastest of the sizes benchmarks/load.py tried (50, 200 and 500 documents); see README.
-DEFAULT_BATCH = 200
+# Documents per transaction. Each write transaction also refreshes the full-text index (a
+# Lucene segment that is merged again later), so larger ones are cheaper: 500 loaded
+# generated reports about a fifth faster than 200 (README, Figures).
+DEFAULT_BATCH = 500
+# At most this many items (sentences, mentions, relations, quantities, entity names) per
+# transaction, whatever the number of documents: a generated report has about 300, and its
+# transaction state takes about 0.5 MiB of the server's heap, so a batch stays near 250 MiB,
+# under the embedded server's transaction memory limit (etl.server, at least 512 MiB).
+MAX_BATCH_ITEMS = 150_000
 
 Item = tuple[str, DocumentRecord]  # (where it came from: path:line or <records>:n, the record)
 
@@ -69,6 +79,12 @@ class LoadStats:
 
 
 def _check(value: Any, where: str, limit: int = graph.MAX_NAME) -> None:
+    # The common values (None, an int in 64 bits, a short string) are passed without a call:
+    # a document has hundreds of them, checked on every load.
+    kind = type(value)
+    if value is None or (kind is int and graph.INT64[0] <= value <= graph.INT64[1]) or (
+            kind is str and len(value) <= limit):
+        return
     problem = graph.bounded(value, limit)
     if problem:
         raise RecordError(f"{where}: {problem}")
@@ -135,14 +151,15 @@ def validate(record: DocumentRecord) -> None:
             _check(record.region.name, "region.name")
             _check(record.region.level, "region.level")
             _check(record.region.adcode, "region.adcode")
+        sets = entity_sets(record)
         for n, rel in enumerate(record.relations):
             where = f"relations.{n}"
             if rel.type != "REPORTS_ON":
                 heads, tails = graph.RELATION_ENDS[rel.type]
-                if label_of(record, rel.head, heads) is None:
+                if _label_in(sets, rel.head, heads) is None:
                     raise RecordError(f"{where}: {rel.type} head {rel.head[:40]!r} is not among its "
                                       f"{'/'.join(heads)} entities")
-                if label_of(record, rel.tail, tails) is None:
+                if _label_in(sets, rel.tail, tails) is None:
                     raise RecordError(f"{where}: {rel.type} tail {rel.tail[:40]!r} is not among its "
                                       f"{'/'.join(tails)} entities")
             _check(rel.props.year, f"{where}.year")
@@ -150,14 +167,14 @@ def validate(record: DocumentRecord) -> None:
             _check_evidence(rel.props.evidence, sentences, f"{where}.evidence")
         for n, q in enumerate(record.quantities):
             where = f"quantities.{n}"
-            if q.subject not in record.entities.get(q.subject_type, []):
+            if q.subject not in sets.get(q.subject_type, ()):
                 raise RecordError(f"{where}.subject: {q.subject[:40]!r} is not among its {q.subject_type} entities")
             for name in graph.QUANTITY_PROPERTIES:
                 _check(getattr(q, name), f"{where}.{name}", graph.MAX_TEXT if name == "text" else graph.MAX_NAME)
             _check_evidence(q.evidence, sentences, f"{where}.evidence")
         for n, m in enumerate(record.mentions):
             where = f"mentions.{n}"
-            if m.name not in record.entities.get(m.type, []):
+            if m.name not in sets.get(m.type, ()):
                 raise RecordError(f"{where}: {m.type} {m.name[:40]!r} is not among its entities")
             _check_evidence([m.sentence], sentences, f"{where}.sentence")
             _check(m.start, f"{where}.start")
@@ -168,7 +185,19 @@ def validate(record: DocumentRecord) -> None:
 
 def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str | None:
     """The first of the allowed labels under which the record lists the entity."""
-    return next((label for label in allowed if name in record.entities.get(label, [])), None)
+    return _label_in(entity_sets(record), name, allowed)
+
+
+def entity_sets(record: DocumentRecord) -> dict[str, frozenset[str]]:
+    """The record's entity names per label, as sets: relations look up both their ends in them."""
+    return {label: frozenset(names) for label, names in record.entities.items()}
+
+
+def _label_in(sets: dict[str, frozenset[str]], name: str, allowed: tuple[str, ...]) -> str | None:
+    for label in allowed:
+        if name in sets.get(label, ()):
+            return label
+    return None
 
 
 def is_anonymized(record: DocumentRecord, name: str) -> bool:
@@ -229,8 +258,13 @@ def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
 
 
 def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, rows {key, name, props}: whitelisted props without nulls; anonymized regions owned."""
-    rows: dict[str, list[dict]] = defaultdict(list)
+    """Per label, rows {key, name, props}: whitelisted props without nulls; anonymized regions owned.
+
+    One row per entity: when several documents name it, their props are merged in document
+    order, the later value winning, which is what setting each document's props in turn gives;
+    a batch of reports names a common mechanism dozens of times, and each row is a locked write.
+    """
+    rows: dict[str, dict[str, dict]] = defaultdict(dict)
     for r in records:
         for label in graph.ENTITY_LABELS:
             allowed = graph.NODE_PROPERTIES[label]
@@ -242,8 +276,12 @@ def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
                     props["anonymized"] = anonymized
                     if anonymized:
                         props["doc_key"] = _owner(r)
-                rows[label].append({"key": entity_key(r, label, name), "name": name, "props": props})
-    return rows
+                key = entity_key(r, label, name)
+                if key in rows[label]:
+                    rows[label][key]["props"].update(props)
+                else:
+                    rows[label][key] = {"key": key, "name": name, "props": props}
+    return {label: list(by_key.values()) for label, by_key in rows.items()}
 
 
 def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
@@ -276,12 +314,13 @@ def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in records:
         owner = _owner(r)
+        sets = entity_sets(r)
         assertions: dict[tuple[str, str, str, str, str], dict] = {}
         for rel in r.relations:
             if rel.type == "REPORTS_ON":
                 continue
             heads, tails = graph.RELATION_ENDS[rel.type]
-            head_label, tail_label = label_of(r, rel.head, heads), label_of(r, rel.tail, tails)
+            head_label, tail_label = _label_in(sets, rel.head, heads), _label_in(sets, rel.tail, tails)
             extra = {k: v for k, v in rel.props.model_dump().items()
                      if k in graph.RELATION_PROPERTIES[rel.type] and v is not None}
             evidence = [f"{owner}:{i}" for i in dict.fromkeys(rel.props.evidence)]
@@ -335,7 +374,20 @@ def _statements(records: list[DocumentRecord]) -> Iterator[tuple[str, list[dict]
         if rtype not in graph.RELATION_ENDS:
             raise LoadError(f"relationship type {rtype!r} is not in the graph model")
         yield ("UNWIND $rows AS row MATCH " + _node_ref(head_label, "h", "head") + " MATCH "
-               + _node_ref(tail_label, "t", "tail") + f" CREATE (h)-[r:{rtype}]->(t) SET r = row.props", rows, False)
+               + _node_ref(tail_label, "t", "tail") + f" CREATE (h)-[r:{rtype} {_relation_map(rtype)}]->(t)",
+               rows, False)
+
+
+def _relation_map(rtype: str) -> str:
+    """The properties of a relationship row as a Cypher map ({doc_key: row.props.doc_key, …}).
+
+    Written into the CREATE rather than ``SET r = row.props``: a SET of a whole map makes the
+    planner buffer every row of the statement first (an Eager), in case it changed what the
+    MATCHes read. A property a row lacks is null, and CREATE stores no null.
+    """
+    names = sorted(graph.OWNER_PROPERTIES | graph.RELATION_PROPERTIES[rtype]
+                   | (set(graph.QUANTITY_PROPERTIES) if rtype in graph.QUANTITY_TYPES else set()))
+    return "{" + ", ".join(f"{name}: row.props.{name}" for name in names) + "}"
 
 
 def _removals() -> Iterator[str]:
@@ -348,6 +400,27 @@ def _removals() -> Iterator[str]:
 
 
 @dataclass
+class Batch:
+    """Documents to write in one transaction, made ready before it starts.
+
+    ``hashes`` are the records' hashes by path, ``statements`` what writing all of them takes
+    (_statements), and ``failures`` the records refused by validation since the previous
+    batch, reported when this one is written so that failures keep the order of the source.
+    """
+
+    items: list[Item]
+    hashes: dict[str, str]
+    statements: list[tuple[str, list[dict], bool]]
+    failures: list[str] = field(default_factory=list)
+
+
+def prepare(items: list[Item], failures: list[str] | None = None) -> Batch:
+    """Hash the records and build the statements that write them all."""
+    hashes = {graph.document_path(r): record_hash(r) for _, r in items}
+    return Batch(items, hashes, list(_statements([r for _, r in items])), failures or [])
+
+
+@dataclass
 class _Outcome:
     summaries: list[tuple[neo4j.ResultSummary, int]]
     written: list[Item]
@@ -355,22 +428,24 @@ class _Outcome:
     unchanged: int
 
 
-def _write_batch(tx: neo4j.ManagedTransaction, batch: list[Item]) -> _Outcome:
+def _write_batch(tx: neo4j.ManagedTransaction, batch: Batch) -> _Outcome:
     """One transaction: skip documents already loaded alike, take out old versions, write the rest."""
-    hashes = {graph.document_path(r): record_hash(r) for _, r in batch}
+    hashes = batch.hashes
     stored = {row["path"]: (row["doc_key"], row["hash"]) for row in tx.run(
         "UNWIND $paths AS p MATCH (d:Document {path: p}) RETURN d.path AS path, d.doc_key AS doc_key, "
         "d.record_hash AS hash", paths=list(hashes))}
-    fresh = [(w, r) for w, r in batch if stored.get(graph.document_path(r), (None, None))[1] != hashes[
+    fresh = [(w, r) for w, r in batch.items if stored.get(graph.document_path(r), (None, None))[1] != hashes[
         graph.document_path(r)]]
     old = [stored[graph.document_path(r)][0] for _, r in fresh if graph.document_path(r) in stored]
     summaries = []
     if old:
         summaries += [(tx.run(cypher, keys=old).consume(), 0) for cypher in _removals()]
-    for cypher, rows, merges in _statements([r for _, r in fresh]):
+    # The statements made ready for the whole batch serve when every document is new or changed.
+    statements = batch.statements if len(fresh) == len(batch.items) else _statements([r for _, r in fresh])
+    for cypher, rows, merges in statements:
         if rows:
             summaries.append((tx.run(cypher, rows=rows).consume(), len(rows) if merges else 0))
-    return _Outcome(summaries, fresh, len(old), len(batch) - len(fresh))
+    return _Outcome(summaries, fresh, len(old), len(batch.items) - len(fresh))
 
 
 class Loader:
@@ -379,9 +454,11 @@ class Loader:
     def __init__(self, driver: neo4j.Driver, database: str, stats: LoadStats):
         self.driver, self.database, self.stats = driver, database, stats
 
-    def load(self, batch: list[Item]) -> None:
+    def load(self, batch: Batch) -> None:
         """Write a batch; if Neo4j refuses it, write its documents one by one and report the one refused."""
-        if not batch:
+        self.stats.failures += batch.failures
+        batch.failures = []
+        if not batch.items:
             return
         try:
             with self.driver.session(database=self.database) as session:
@@ -391,11 +468,11 @@ class Loader:
             if isinstance(exc, neo4j.exceptions.ServiceUnavailable | neo4j.exceptions.AuthError):
                 raise LoadError(f"Neo4j stopped answering during the load: {exc}; nothing of the "
                                 "unfinished batch was written, run the load again") from None
-            if len(batch) > 1:
-                for item in batch:
-                    self.load([item])
+            if len(batch.items) > 1:
+                for item in batch.items:
+                    self.load(prepare([item]))
                 return
-            where, record = batch[0]
+            where, record = batch.items[0]
             message = getattr(exc, "message", None) or str(exc)
             self.stats.failures.append(f"{where}: document {record.doc[:200]!r}: Neo4j refused it: "
                                        f"{message.splitlines()[0] if message else type(exc).__name__}")
@@ -464,19 +541,85 @@ def iter_records(source: Path | str | Iterable[DocumentRecord | dict], failures:
     return (record for _, record in iter_items(source, failures))
 
 
-def batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """Items in batches of ``size``; a path seen again starts a new batch, so its versions load in order."""
+def batches(items: Iterable[Item], size: int, max_items: int = MAX_BATCH_ITEMS) -> Iterator[list[Item]]:
+    """Items in batches of ``size`` documents and at most ``max_items`` record items (one document at least).
+
+    A path seen again starts a new batch, so its versions load in order.
+    """
     batch: list[Item] = []
     paths: set[str] = set()
+    weight = 0
     for item in items:
-        path = graph.document_path(item[1])
-        if len(batch) >= size or path in paths:
+        path, items_in = graph.document_path(item[1]), record_items(item[1])
+        if batch and (len(batch) >= size or path in paths or weight + items_in > max_items):
             yield batch
-            batch, paths = [], set()
+            batch, paths, weight = [], set(), 0
         batch.append(item)
         paths.add(path)
+        weight += items_in
     if batch:
         yield batch
+
+
+def record_items(record: DocumentRecord) -> int:
+    """How much a record writes: its sentences, mentions, relations, quantities and entity names."""
+    return (len(record.sentences) + len(record.mentions) + len(record.relations) + len(record.quantities)
+            + sum(len(names) for names in record.entities.values()))
+
+
+def prepared_batches(source: Path | str | Iterable[DocumentRecord | dict], size: int) -> Iterator[Batch]:
+    """The source's validated records in prepared batches of ``size``, each carrying the failures before it.
+
+    A last batch without items carries the failures after the last good record.
+    """
+    failures: list[str] = []
+    for items in batches(iter_items(source, failures), size):
+        yield prepare(items, failures[:])
+        failures.clear()
+    if failures:
+        yield Batch([], {}, [], failures)
+
+
+def ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """The same batches, made ready in a thread up to ``depth`` ahead of the one being written.
+
+    Parsing, validating and building rows is about as much work as Neo4j's writing them: done
+    while the server writes the previous batch, it takes no time of its own. An exception in
+    the thread is raised here, at the batch where it happened; a caller that stops early
+    stops the thread.
+    """
+    queue: Queue = Queue(maxsize=depth)
+    stopped = threading.Event()
+    end = object()
+
+    def put(item: object) -> None:
+        while not stopped.is_set():
+            try:
+                queue.put(item, timeout=0.2)
+                return
+            except Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if stopped.is_set():
+                    return
+                put(batch)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+        put(end)
+
+    thread = threading.Thread(target=produce, name="govgraph-load-prepare", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+        thread.join()
 
 
 def _check_model(driver: neo4j.Driver, database: str) -> None:
@@ -507,15 +650,14 @@ def load_records(
         records_path(source)
     stats = LoadStats()
     began = time.perf_counter()
-    items = iter_items(source, stats.failures)
     migrations.apply(driver, database)
     _check_model(driver, database)
     loader = Loader(driver, database, stats)
     done = 0
-    for batch in batches(items, batch_size):
+    for batch in ahead(prepared_batches(source, batch_size)):
         loader.load(batch)
-        done += len(batch)
-        if progress:
+        done += len(batch.items)
+        if progress and batch.items:
             progress(done)
     stats.seconds = time.perf_counter() - began
     return stats

@@ -47,7 +47,6 @@ STOP_TIMEOUT = 60.0
 _CHILDREN: dict[int, subprocess.Popen] = {}
 JVM_FLAGS = [
     "-Xms256m",
-    "-Xmx1g",
     "-XX:+UseG1GC",
     "-XX:+ExitOnOutOfMemoryError",
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -191,10 +190,57 @@ def store_dir(home: Path) -> Path:
     return _server_dir(home) / "data" / "databases" / "neo4j"
 
 
+# Memory of the server, as shares of the machine's with a cap: a 10,000-report store is about
+# 2.5 GB, and with the former fixed 256 MB page cache and 1 GB heap a load of it slowed to a
+# crawl past 6,000 reports (README, Figures). Both are taken only as they are used. Half the
+# heap may hold open transactions' state (a 500-document load batch takes about 250 MiB).
+PAGECACHE_SHARE, PAGECACHE_CAP, PAGECACHE_FLOOR = 1 / 8, 4 * 2**30, 512 * 2**20
+HEAP_SHARE, HEAP_CAP, HEAP_FLOOR = 1 / 8, 2 * 2**30, 2**30
+_SIZE = re.compile(r"^([1-9][0-9]*)([kmg]?)$", re.I)
+
+
+def machine_memory() -> int:
+    """Physical memory of this machine in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _size_from_env(name: str) -> int | None:
+    """A size such as 512m or 4g from an environment variable, in bytes; None when it is not set."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    match = _SIZE.match(value)
+    if not match:
+        raise ServerError(f"{name}={value!r} is not a size; write it as a number of bytes with k, m or g "
+                          "(for instance 512m or 4g)")
+    size = int(match.group(1)) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[match.group(2).lower()]
+    if size < 128 * 2**20:
+        raise ServerError(f"{name}={value} is too small for Neo4j; give at least 128m")
+    return size
+
+
+def memory_sizes(total: int | None = None) -> tuple[int, int]:
+    """(page cache, heap) of the embedded server in bytes.
+
+    Each is an eighth of the machine's memory: the page cache from 512 MiB to 4 GiB, the heap
+    from 1 GiB to 2 GiB. GOVGRAPH_NEO4J_PAGECACHE and GOVGRAPH_NEO4J_HEAP (512m, 4g…) set
+    them instead.
+    """
+    total = total or machine_memory()
+    pagecache = max(PAGECACHE_FLOOR, min(PAGECACHE_CAP, int(total * PAGECACHE_SHARE)))
+    heap = max(HEAP_FLOOR, min(HEAP_CAP, int(total * HEAP_SHARE)))
+    return (_size_from_env("GOVGRAPH_NEO4J_PAGECACHE") or pagecache, _size_from_env("GOVGRAPH_NEO4J_HEAP") or heap)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // 2**20}m"
+
+
 def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
     base = _server_dir(home)
     conf_dir = base / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
+    pagecache, heap = memory_sizes()
     settings = {
         "server.default_listen_address": "127.0.0.1",
         "server.bolt.listen_address": f"127.0.0.1:{bolt_port}",
@@ -206,8 +252,8 @@ def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
         "server.https.enabled": "false",
         "dbms.security.auth_enabled": "true",
         # Left alone, the page cache takes about half of the machine's memory.
-        "server.memory.pagecache.size": "256m",
-        "dbms.memory.transaction.total.max": "512m",
+        "server.memory.pagecache.size": _megabytes(pagecache),
+        "dbms.memory.transaction.total.max": _megabytes(heap // 2),
         "dbms.usage_report.enabled": "false",
         "server.directories.data": str(base / "data"),
         "server.directories.logs": str(base / "logs"),
@@ -267,6 +313,7 @@ def _launch(home: Path, bolt_port: int, http_port: int, exit_with_parent: bool) 
     command = [
         java,
         *JVM_FLAGS,
+        f"-Xmx{_megabytes(memory_sizes()[1])}",
         f"-Dgovgraph.exitOnStdinClose={'true' if exit_with_parent else 'false'}",
         "-cp",
         f"{lib}/*",

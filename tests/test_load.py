@@ -371,3 +371,18 @@ def test_replacing_a_document_reads_only_its_own_data_through_indexes(empty_db):
         found = operators(plan)
         assert any("IndexSeek" in o for o in found), (cypher, found)
         assert not any("Scan" in o for o in found), (cypher, found)
+
+
+def test_batches_are_cut_by_documents_and_by_items(sample_records):
+    """A batch ends at its size in documents, or earlier when its records' items would pass the cap."""
+    from etl.load import batches, iter_items, record_items
+
+    items = list(iter_items(sample_records, []))
+    sizes = [record_items(record) for _, record in items]
+    assert [len(b) for b in batches(items, 2)] == [2, 2, 1]
+    cap = sizes[0] + sizes[1]
+    cut = list(batches(items, 100, max_items=cap))
+    assert [len(b) for b in cut][0] == 2
+    assert all(sum(record_items(r) for _, r in b) <= cap or len(b) == 1 for b in cut)
+    assert [w for b in cut for w, _ in b] == [w for w, _ in items], "every record, in order"
+    assert [len(b) for b in batches(items, 100, max_items=1)] == [1] * 5, "one document at least"

@@ -221,3 +221,27 @@ def test_maven_download_lines_feed_the_progress_line():
     match = server._DOWNLOADED.match(line)
     assert match and float(match.group(1)) * server._UNIT[match.group(2)] == 12.5e6
     assert server._DOWNLOADED.match("Downloading from central: https://repo.maven.apache.org/x.jar\n") is None
+
+
+def test_memory_is_sized_from_the_machine_with_caps_and_an_override(monkeypatch):
+    """The page cache and heap grow with the machine (an eighth each) up to 4 GiB and 2 GiB; env overrides."""
+    monkeypatch.delenv("GOVGRAPH_NEO4J_PAGECACHE", raising=False)
+    monkeypatch.delenv("GOVGRAPH_NEO4J_HEAP", raising=False)
+    gib = 2**30
+    assert server.memory_sizes(24 * gib) == (3 * gib, 2 * gib)
+    assert server.memory_sizes(64 * gib) == (4 * gib, 2 * gib)
+    assert server.memory_sizes(2 * gib) == (512 * 2**20, gib)
+    monkeypatch.setenv("GOVGRAPH_NEO4J_PAGECACHE", "6g")
+    monkeypatch.setenv("GOVGRAPH_NEO4J_HEAP", "1536m")
+    assert server.memory_sizes(24 * gib) == (6 * gib, 1536 * 2**20)
+    monkeypatch.setenv("GOVGRAPH_NEO4J_HEAP", "lots")
+    with pytest.raises(ServerError, match="GOVGRAPH_NEO4J_HEAP='lots' is not a size"):
+        server.memory_sizes(24 * gib)
+
+
+def test_the_written_configuration_carries_the_sizes(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVGRAPH_NEO4J_PAGECACHE", "3g")
+    monkeypatch.setenv("GOVGRAPH_NEO4J_HEAP", "2g")
+    conf = (server._write_conf(tmp_path, free_port(), free_port()) / "neo4j.conf").read_text(encoding="utf-8")
+    assert "server.memory.pagecache.size=3072m\n" in conf
+    assert "dbms.memory.transaction.total.max=1024m\n" in conf, "half the heap for open transactions"
