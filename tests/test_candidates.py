@@ -128,7 +128,8 @@ def test_a_verb_of_acting_together_separates_two_bodies():
 
 
 def test_a_counted_quoted_campaign_is_a_policy():
-    found = {(label, name) for _, _, label, name in CandidateFinder(GRAMMAR).constructions("打好“三大攻坚战”，落实“三同时”制度")}
+    text = "打好“三大攻坚战”，落实“三同时”制度"
+    found = {(label, name) for _, _, label, name in CandidateFinder(GRAMMAR).constructions(text)}
     assert ("Policy", "三大攻坚战") in found and ("Mechanism", "三同时") in found
 
 

@@ -238,7 +238,8 @@ def test_reject_a_relation_in_one_document_and_a_stale_add(sample, tmp_path):
     path = tmp_path / "corrections.yaml"
     path.write_text("corrections:\n"
                     f"  - reject: {{relation: [{target.head}, ADOPTS, {target.tail}], doc: 004_afd50eb96374d14b.txt}}\n"
-                    "  - add: {relation: [忻州市, ADOPTS, 河长制], doc: 002_94f629d2cccb45b0.txt, sentence: 没有这句话}\n",
+                    "  - add: {relation: [忻州市, ADOPTS, 河长制], doc: 002_94f629d2cccb45b0.txt,"
+                    " sentence: 没有这句话}\n",
                     encoding="utf-8")
     corrector = Corrector.from_file(path)
     after = _by_doc(corrector.apply(r) for r in records)

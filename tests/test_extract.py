@@ -425,7 +425,19 @@ COUNTED = """甲县2024年水土保持工作总结
 重点突出对5家市控企业的治理，收集到各类建议及反馈信息90余条，组织志愿者参与各类水土保持活动16次。
 新建项目环评率和“三同时”执行率均达到98%，实施4个淤地坝除险加固工程。
 全年共申报各类重点建设项目22个，以黄河多沙粗沙区、太行山区2个国家级水土流失重点治理区为重点，建成国家AAA级景区3个。
-护林队伍坚持巡护，看护38 个管护片区。全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。林草覆盖率由2018年的41.2%提高到2023年的47.9%。清理非法网具1.6万余张，开展净滩活动56场次，治理程度达到73.3%。实现辖区17条河道全覆盖，修订巡河、述职等11项制度。布设视频监控点位146个。力争到2026年全县新增治理面积3.6万亩。持续推进4个自治区总林长令落实、落地。督促9项风电建设项目严格落实“三同时”制度要求。发现并交办问题1130个，办结率98.6%。全县27座小型水库全部落实管护责任，恢复河道岸线12.6公里。在北部各乡镇实施沙棘种植12.5万亩。执法人员分别通报了两家企业排污违法事实以及处罚决定。
+护林队伍坚持巡护，看护38 个管护片区。
+全年清理河道垃圾3500吨，引进植物油企业1家，年产2.5万吨。
+林草覆盖率由2018年的41.2%提高到2023年的47.9%。
+清理非法网具1.6万余张，开展净滩活动56场次，治理程度达到73.3%。
+实现辖区17条河道全覆盖，修订巡河、述职等11项制度。
+布设视频监控点位146个。
+力争到2026年全县新增治理面积3.6万亩。
+持续推进4个自治区总林长令落实、落地。
+督促9项风电建设项目严格落实“三同时”制度要求。
+发现并交办问题1130个，办结率98.6%。
+全县27座小型水库全部落实管护责任，恢复河道岸线12.6公里。
+在北部各乡镇实施沙棘种植12.5万亩。
+执法人员分别通报了两家企业排污违法事实以及处罚决定。
 """
 
 
@@ -458,7 +470,7 @@ COUNTED = """甲县2024年水土保持工作总结
     ("淤地坝除险加固", 4.0, "个"),          # a measure named with a generic tail (…工程)
     ("马尾松面积", 35.0, "万亩"),          # 分别: the first noun, with the shared head, gets the first
     ("楠竹面积", 36.0, "万亩"),            # …and the second noun the second
-    ("管护片区", 38.0, "个"),
+    ("管护片区", 38.0, "个"),              # a verb alone before the number counts nothing; a space before 个
     ("清理河道垃圾", 3500.0, "吨"),         # a work named by its verb counts its object with it
     ("林草覆盖率", 41.2, "%"),              # 由A提高到B: the value before…
     ("林草覆盖率", 47.9, "%"),              # …and after it moved
@@ -474,7 +486,7 @@ COUNTED = """甲县2024年水土保持工作总结
     ("办结率", 98.6, "%"),                    # a rate keeps the one-character verb the analyser cut off
     ("小型水库", 27.0, "座"),                 # 全部落实 closes the counted noun
     ("恢复河道岸线", 12.6, "公里"),            # restoring is the work counted
-    ("沙棘种植", 12.5, "万亩"),               # an object and its verb before the number, no noun after              # a verb alone before the number counts nothing; a space before 个
+    ("沙棘种植", 12.5, "万亩"),               # an object and its verb before the number, no noun after
 ])
 def test_what_each_number_counts(tmp_path, subject, value, unit):
     record = extract_text_document(write_report(tmp_path, "counted.txt", COUNTED))
@@ -545,7 +557,8 @@ SUPERIORS = """平利县水土保持工作汇报
 def test_bodies_inside_names_and_superiors(tmp_path):
     record = extract_text_document(write_report(tmp_path, "superiors.txt", SUPERIORS))
     triples = {(r.head, r.type, r.tail) for r in record.relations}
-    assert ("协同监管", "INVOLVES", "行业主管部门") in triples, "the body that runs a mechanism takes part, its name apart"
+    assert ("协同监管", "INVOLVES", "行业主管部门") in triples, \
+        "the body that runs a mechanism takes part, its name apart"
     assert "环境影响评价" in record.entities["Mechanism"], "a rate of an instrument mentions the instrument"
     mentioned = [(m.name, m.sentence) for m in record.mentions if m.name in ("市委", "省委")]
     acting = next(s.text for s in record.sentences if s.text.startswith("市委将"))

@@ -83,6 +83,12 @@ def _document_year(norm: NormalizedDocument) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _one_qualified(a: str, b: str) -> bool:
+    """One name is the other with two characters or more before it, the shorter four or more."""
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and len(long_) - len(short) >= 2 and long_.endswith(short)
+
+
 def _core(name: str) -> str:
     """A name without the words that vary between writings of one work or programme (综合, 建设)."""
     return name.replace("综合", "").replace("建设", "")
@@ -199,18 +205,19 @@ class Assembler:
                     continue
                 name = chosen[key]
                 core = _core(name)
-                same = [n for n in names if n != name and min(len(_core(n)), len(core)) >= 4
-                        and abs(len(_core(n)) - len(core)) >= 2 and (_core(n).endswith(core) or core.endswith(_core(n)))]
+                same = [n for n in names if n != name and _one_qualified(_core(n), core)]
                 if same:
                     chosen[key] = pick(same + [name], key=lambda n: (len(n), n))
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)
         for tail in self.rules["generic_tails"]:  # 湿地生态修复工程 is written 湿地生态修复
-            if surface.endswith(tail) and self.lexicon.by_surface.get(surface[:-len(tail)]) == (mention.type, mention.name):
+            known = self.lexicon.by_surface.get(surface[:-len(tail)])
+            if surface.endswith(tail) and known == (mention.type, mention.name):
                 surface = surface[:-len(tail)]
                 break
-        if mention.name in surface or "(" in surface or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
+        if mention.name in surface or "(" in surface \
+                or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
             return mention.name
         return candidates.without_tail(candidates.finder().grammar, mention.type, surface)
 

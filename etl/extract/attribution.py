@@ -78,7 +78,8 @@ class WordIndex:
     def without_adverbs(self, start: int, end: int) -> int:
         """Where the phrase ends once the adverbs that close it are dropped (大型生产建设项目严格)."""
         k = bisect.bisect_left(self.starts, end) - 1
-        while k >= 0 and self.words[k].end == end and self.words[k].start > start and self.words[k].tag in ("d", "ad", "vd"):
+        while k >= 0 and self.words[k].end == end and self.words[k].start > start \
+                and self.words[k].tag in ("d", "ad", "vd"):
             end = self.words[k].start
             k -= 1
         return end

@@ -38,7 +38,8 @@ NAMED_TAGS = frozenset({"ORG", "LOC", "PER"})
 GOVERNED_REACH = 16
 # A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
 # 市内补偿 and 省际协作 say where a system reaches, and keep the letter.
-LEVEL_LEAD = re.compile(r"^(?:[省市县区镇乡村]级|乡镇|[省市县区镇乡](?![内外际域级省市县区镇乡村]))(?=[\u4e00-\u9fff]{3})")
+LEVEL_LEAD = re.compile(
+    r"^(?:[省市县区镇乡村]级|乡镇|[省市县区镇乡](?![内外际域级省市县区镇乡村]))(?=[\u4e00-\u9fff]{3})")
 # A level (省级, 区级): where a role or system sits, which the type's own rules keep or strip.
 LEVEL_WORD = re.compile(r"^[省市县区镇乡村]级$")
 # A body named by its level (县人民政府, 县委): the level is part of the name.
@@ -136,7 +137,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
             bool(spec.get("heads_are_names")), tuple(sorted(spec.get("drop_tails") or (), key=len, reverse=True)),
             tuple(spec.get("joined_heads") or ()), bool(spec.get("strip_region")), bool(spec.get("strip_level")),
             frozenset(spec.get("governed_heads") or ()), tuple(spec.get("governors") or ()),
-            tuple(spec.get("place_after") or ()), str(spec.get("verb_lead") or ""), frozenset(spec.get("need_or_governed") or ()))
+            tuple(spec.get("place_after") or ()), str(spec.get("verb_lead") or ""),
+            frozenset(spec.get("need_or_governed") or ()))
     generic = sorted(data["generic_modifiers"], key=len, reverse=True)
     heads = data.get("enumeration_heads") or {}
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
@@ -145,7 +147,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
     enumeration = re.compile(
         r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
         + "|".join(map(re.escape, sorted(heads, key=len, reverse=True)))
-        + r")|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])") if heads else None
+        + r")|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])"
+    ) if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
@@ -274,7 +277,8 @@ class CandidateFinder:
             return None
         if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
                 and not (words[i].tag == "PER" and grammar.place_after) \
-                and not (head in grammar.treatment_heads or len(head) == 1 and (grammar.label == "Actor" or head in grammar.needs)):
+                and not (head in grammar.treatment_heads
+                         or len(head) == 1 and (grammar.label == "Actor" or head in grammar.needs)):
             return None  # 规定 as a verb (办公室规定乡级林长…) ends no name; 清淤 and 办 often are tagged verbs
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
         if start_word is None:
@@ -297,8 +301,9 @@ class CandidateFinder:
                     break
         phrase = text[start:end]
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
-        if grammar.label == "Mechanism" and (text[start - 1:start] in ("”", "》")
-                                             or text[start - 2:start] in ("”的", "》的") and end - start - len(head) <= 2):
+        after_name = text[start - 1:start] in ("”", "》") \
+            or text[start - 2:start] in ("”的", "》的") and end - start - len(head) <= 2
+        if grammar.label == "Mechanism" and after_name:
             # The tail of a quoted or titled name (“河长+检察长”工作协作机制), or a kind word after it
             # (“以坝养坝”的管护模式); a longer name after 的 stays (…”的规划实施责任体系).
             return None
@@ -344,7 +349,8 @@ class CandidateFinder:
             if self._joined_bureau(text, words, j, i, grammar):
                 j -= 2  # 林业和草原局, 自然资源和规划局: bureaus merged in the 2018 reform keep their 和
                 continue
-            if prev_text in g.name_prefixes or grammar.verb_lead and self._lead_verb(text, words, j - 1, grammar.verb_lead):
+            if prev_text in g.name_prefixes \
+                    or grammar.verb_lead and self._lead_verb(text, words, j - 1, grammar.verb_lead):
                 j -= 1  # 跨省市补偿; a campaign named by its verb (打击毁林专项行动)
                 break
             if prev_text in g.governing_verbs and not self._nominal_use(text, words, j - 1):
@@ -405,7 +411,8 @@ class CandidateFinder:
     def _nominal_use(self, text: str, words: list[Word], k: int) -> bool:
         """A verb used as a noun between two nouns belongs to the name (国家水土保持重点建设工程事务中心,
         水土保持专项实施方案): the analyser tags it vn and a noun or an attribute stands before it."""
-        return (words[k].tag == "vn" and k > 0 and (words[k - 1].tag in self.grammar.nominal_tags or words[k - 1].tag in ("a", "b"))
+        return (words[k].tag == "vn" and k > 0
+                and (words[k - 1].tag in self.grammar.nominal_tags or words[k - 1].tag in ("a", "b"))
                 and text[words[k - 1].start:words[k - 1].end] not in self.grammar.governing_verbs)
 
     def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:

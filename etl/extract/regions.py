@@ -75,7 +75,8 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "placeholder_not_before": str, "first_person": list, "implied_parent": dict, "name_not_before": str,
     "word_after_level": dict, "town_levels": dict, "village_levels": dict, "written_endings": dict, "level_ranks": dict,
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
-    "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str, "landform_heads": str,
+    "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str,
+    "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list,
 }
 
@@ -101,7 +102,7 @@ class RegionRules:
     word_after_level: dict[str, str]
     town_levels: dict[str, str]
     village_levels: dict[str, str]
-    written_endings: dict[str, tuple[str, ...]]
+    written_endings: dict[str, dict[str, tuple[str, ...]]]
     level_ranks: dict[str, int]
     enumeration_separators: frozenset[str]
     enumeration_pattern: re.Pattern[str]
@@ -176,6 +177,9 @@ def _check_rules(path: Path, text: str, data) -> None:
         for _, item in items:
             if isinstance(item, list):
                 bad = not item or not all(isinstance(i, str) and i for i in item)
+            elif isinstance(item, dict):  # written_endings: a province's endings → forms
+                bad = not item or not all(isinstance(k, str) and isinstance(v, list) and v
+                                          and all(isinstance(i, str) and i for i in v) for k, v in item.items())
             else:
                 bad = not isinstance(item, str | int) or item == ""
             if bad:
@@ -210,7 +214,8 @@ def _compile_rules(data: dict) -> RegionRules:
         word_after_level=dict(data["word_after_level"]),
         town_levels=dict(data["town_levels"]),
         village_levels=dict(data["village_levels"]),
-        written_endings={ending: tuple(forms) for ending, forms in data["written_endings"].items()},
+        written_endings={province: {ending: tuple(forms) for ending, forms in endings.items()}
+                         for province, endings in data["written_endings"].items()},
         level_ranks={str(k): int(v) for k, v in data["level_ranks"].items()},
         enumeration_separators=frozenset(data["enumeration_separators"]),
         enumeration_pattern=re.compile(f"[{re.escape(data['enumeration_separators'])}]"),
@@ -411,8 +416,9 @@ class Gazetteer:
         for name in twice:
             if found[name][0] in VILLAGE_LEVELS:
                 found[name] = (found[name][0], above)
-        for name, place in list(found.items()):
-            for written in _written_forms(name, rules.written_endings):
+        endings = next((rules.written_endings[name] for name in above if name in rules.written_endings), None)
+        for name, place in list(found.items()) if endings else ():
+            for written in _written_forms(name, endings):
                 found.setdefault(written, place)
         return found
 
