@@ -199,15 +199,15 @@ class Assembler:
         title (水土保持重点工程 → 国家水土保持重点工程). The shorter has four characters or more, so
         that 湖长制 stays apart from 河湖长制."""
         for label, pick in (("Mechanism", min), ("Policy", max)):
-            names = {chosen[key] for key in chosen if key[0] == label}
-            for key in chosen:
-                if key[0] != label:
-                    continue
-                name = chosen[key]
-                core = _core(name)
-                same = [n for n in names if n != name and _one_qualified(_core(n), core)]
+            cores = {chosen[key]: _core(chosen[key]) for key in chosen if key[0] == label}
+            merged = {}
+            for name, core in cores.items():
+                same = [n for n, other in cores.items() if n != name and _one_qualified(other, core)]
                 if same:
-                    chosen[key] = pick(same + [name], key=lambda n: (len(n), n))
+                    merged[name] = pick(same + [name], key=lambda n: (len(n), n))
+            for key in chosen:
+                if key[0] == label and chosen[key] in merged:
+                    chosen[key] = merged[chosen[key]]
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)

@@ -107,6 +107,7 @@ class Grammar:
     evaluative_words: frozenset[str] = frozenset()
     joining_verbs: frozenset[str] = frozenset()
     not_openers: tuple[str, ...] = ()
+    enumeration_closing: re.Pattern[str] | None = None
 
 
 @functools.cache
@@ -144,11 +145,17 @@ def load_grammar(path: Path | None = None) -> Grammar:
     unknown = sorted(set(heads.values()) - set(TYPE_ORDER))
     if unknown:
         raise DataFileError(f"{path}:{line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
+    head_words = "|".join(map(re.escape, sorted(heads, key=len, reverse=True)))
+    closing = (r"(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+"
+               r"(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
+               + head_words + ")")
     enumeration = re.compile(
-        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
-        + "|".join(map(re.escape, sorted(heads, key=len, reverse=True)))
-        + r")|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])"
+        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)" + closing
+        + r"|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])"
     ) if heads else None
+    # The closings alone, found first: the list before one is looked for only near it.
+    enumeration_closing = re.compile(closing.replace("?P<head>", "") + r"|(?:机制|制度)等(?![\u4e00-\u9fff])") \
+        if heads else None
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
@@ -157,7 +164,7 @@ def load_grammar(path: Path | None = None) -> Grammar:
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
         _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
         frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()),
-        tuple(data.get("not_openers") or ()))
+        tuple(data.get("not_openers") or ()), enumeration_closing)
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -224,7 +231,7 @@ class CandidateFinder:
         if g.enumeration is None:
             return []
         found = []
-        for match in g.enumeration.finditer(text):
+        for match in self._enumerations(text):
             group = "items" if match["items"] is not None else "items_after"
             label = g.enumeration_heads[match["head"] or match["head_after"]]
             at = match.start(group)
@@ -244,6 +251,18 @@ class CandidateFinder:
                         and name not in g.generic_words:
                     found.append((start, start + len(name), label, name))
         return found
+
+    def _enumerations(self, text: str):
+        """The matches of the list pattern, looked for only within reach of a closing (等…工作机制):
+        as many as ``finditer`` gives, without trying the pattern's lazy run at every character."""
+        g, end = self.grammar, 0
+        for closing in g.enumeration_closing.finditer(text):
+            if closing.end() <= end:
+                continue
+            match = g.enumeration.search(text, max(end, closing.start() - 81), closing.end() + 1)
+            if match:
+                end = match.end()
+                yield match
 
     @staticmethod
     def _items(phrase: str, at: int, words: list[Word]) -> list[str]:
