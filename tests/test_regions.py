@@ -250,3 +250,14 @@ def test_mongolian_townships_and_gachas_as_reports_write_them():
     names = found("准格尔旗水土保持工作汇报\n在布尔陶亥苏木、巴润哈岱嘎查实施沙棘种植")
     assert names["布尔陶亥苏木"].level == "乡" and names["巴润哈岱嘎查"].level == "村"
     assert "准格尔旗" in names["布尔陶亥苏木"].within
+
+
+def test_a_division_without_towns_in_the_table_is_no_failure(tmp_path):
+    """可克达拉市 and 成都高新技术产业开发区 are divisions whose table lists no town: a report naming
+    one is extracted like any other (it failed with a regex error and lost the document)."""
+    path = tmp_path / "kkdl.txt"
+    path.write_text("关于水土保持工作的交流材料\n近年来，可克达拉市深入开展水土保持生态建设，"
+                    "新增水土流失治理面积12平方公里。\n", encoding="utf-8")
+    record = extract_text_document(path)
+    assert record.region.name == "可克达拉市"
+    assert [(q.subject, q.value) for q in record.quantities] == [("水土流失治理面积", 12.0)]

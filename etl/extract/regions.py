@@ -827,6 +827,8 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
         return
     text = found.text
     lengths = scope.lengths
+    if not lengths:
+        return  # the named divisions hold no towns in the table (可克达拉市, a development zone)
     ending = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
     candidates = []
     for match in ending.finditer(text):
