@@ -124,8 +124,9 @@ class Assembler:
         for i, m in enumerate(mentions):
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})
+        year = _document_year(norm)
         quantities, extra_mentions = self.attributor.attribute(norm.text, sentences, doc._.quantities or [],
-                                                               mentions, _document_year(norm), doc._.words or [])
+                                                               mentions, year, doc._.words or [])
         mentions.extend(extra_mentions)
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
@@ -139,8 +140,7 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities["Region"].setdefault(m.region.name, [])
-        relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions,
-                                                _document_year(norm))
+        relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, year)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
             lexicon_version=self.lexicon.version,
@@ -211,13 +211,12 @@ class Assembler:
 
     def _surface_name(self, mention: Mention) -> str:
         surface = mention.text.translate(NO_QUOTES)
+        own = (mention.type, mention.name)
         for tail in self.rules["generic_tails"]:  # 湿地生态修复工程 is written 湿地生态修复
-            known = self.lexicon.by_surface.get(surface[:-len(tail)])
-            if surface.endswith(tail) and known == (mention.type, mention.name):
+            if surface.endswith(tail) and self.lexicon.by_surface.get(surface[:-len(tail)]) == own:
                 surface = surface[:-len(tail)]
                 break
-        if mention.name in surface or "(" in surface \
-                or self.lexicon.by_surface.get(surface) != (mention.type, mention.name):
+        if mention.name in surface or "(" in surface or self.lexicon.by_surface.get(surface) != own:
             return mention.name
         return candidates.without_tail(candidates.finder().grammar, mention.type, surface)
 

@@ -348,8 +348,8 @@ class QuantityAttributor:
         start = clause + len(phrase) - len(noun)
         if not noun and verb_start and verb_end == len(phrase):
             worked, at = self._object_and_verb(phrase, verb_start, clause, mentions)
-            if worked and self._noun_after(text, q.end, mentions) is None:
-                return self._named(worked, at, mentions)  # …unless the number runs into its noun (安排10万元经费)
+            if worked:  # …unless the number runs into a noun of its own (安排10万元专项工作经费)
+                return self._noun_after(text, q.end, mentions) or self._named(worked, at, mentions)
         if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")

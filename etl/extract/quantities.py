@@ -44,6 +44,8 @@ def parse_number(text: str) -> float | None:
 class QuantityFinder:
     def __init__(self, units: dict[str, dict]):
         self.units = units
+        # What may not follow a unit (个 before 小时 or 方面), read once from the units' data.
+        self.not_before = {unit: tuple(spec["not_before"]) for unit, spec in units.items() if spec.get("not_before")}
         names = sorted(units, key=len, reverse=True)
         unit_re = "|".join(re.escape(u) for u in names)
         # 余/多 may stand between the number and the unit (1100余份) or after it (30个以上).
@@ -61,7 +63,7 @@ class QuantityFinder:
             num = match["num"]
             start = match.start("num")
             if self._is_not_a_quantity(text, start, match.end(), num, match["unit"]) \
-                    or text.startswith(tuple(self.units[match["unit"]].get("not_before", ())), match.end()) \
+                    or text.startswith(self.not_before.get(match["unit"], ()), match.end()) \
                     or CRITERION.match(text, match.end()):
                 continue
             try:

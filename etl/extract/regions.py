@@ -798,7 +798,8 @@ class _Scope:
                 self.lengths.setdefault(ch, set()).update(found_lengths)
 
     def __bool__(self) -> bool:
-        return bool(self.tables)
+        """Some named division holds towns in the table (可克达拉市 and development zones hold none)."""
+        return any(self.tables)
 
     def __contains__(self, name: str) -> bool:
         return any(name in places for places in self.tables)
@@ -827,8 +828,6 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
         return
     text = found.text
     lengths = scope.lengths
-    if not lengths:
-        return  # the named divisions hold no towns in the table (可克达拉市, a development zone)
     ending = re.compile("[" + "".join(re.escape(ch) for ch in sorted(lengths)) + "]")
     candidates = []
     for match in ending.finditer(text):
