@@ -18,6 +18,8 @@ public final class SetInitialPassword {
             System.err.println("no password on standard input");
             System.exit(2);
         }
-        org.neo4j.cli.AdminTool.main(new String[] {"dbms", "set-initial-password", password});
+        // "--" ends the options: a password may begin with "-" (secrets.token_urlsafe gives one
+        // in 64), which the command line parser would otherwise take for an unknown option.
+        org.neo4j.cli.AdminTool.main(new String[] {"dbms", "set-initial-password", "--", password});
     }
 }

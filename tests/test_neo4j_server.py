@@ -58,6 +58,17 @@ def cli_home(tmp_path, monkeypatch):
     server.stop(home)
 
 
+def test_a_password_beginning_with_a_dash_is_set_on_a_new_store(cli_home, monkeypatch):
+    # secrets.token_urlsafe begins one password in 64 with "-", which neo4j-admin once took
+    # for an option: the first start of such a store failed with a usage message.
+    home, bolt, http = cli_home
+    monkeypatch.setenv("NEO4J_PASSWORD", "-dash-first-password")
+    info = server.start(home, bolt, http)
+    conn = config.Connection(info.bolt_uri, "neo4j", "-dash-first-password", "neo4j")
+    with db.connect(conn) as driver:
+        assert db.read(driver, "RETURN 1 + 1 AS two") == [{"two": 2}]
+
+
 def test_start_twice_then_stop_then_status(cli_home):
     home, bolt, http = cli_home
     args = ["neo4j", "start", "--home", str(home), "--bolt-port", str(bolt), "--http-port", str(http)]
