@@ -44,7 +44,8 @@ DEFAULT_BATCH = 500
 # under the embedded server's transaction memory limit (etl.server, at least 512 MiB).
 MAX_BATCH_ITEMS = 150_000
 
-Item = tuple[str, DocumentRecord]  # (where it came from: path:line or <records>:n, the record)
+# (where it came from: path:line or <records>:n, the record, its record_hash)
+Item = tuple[str, DocumentRecord, str]
 
 
 @dataclass
@@ -147,11 +148,13 @@ def validate(record: DocumentRecord) -> None:
     try:
         sentences = _check_document(record)
         _check_entities(record)
+        sets = entity_sets(record)
         if record.region:
+            if record.region.name not in sets.get("Region", ()):
+                raise RecordError(f"region: {record.region.name[:40]!r} is not among its Region entities")
             _check(record.region.name, "region.name")
             _check(record.region.level, "region.level")
             _check(record.region.adcode, "region.adcode")
-        sets = entity_sets(record)
         for n, rel in enumerate(record.relations):
             where = f"relations.{n}"
             if rel.type != "REPORTS_ON":
@@ -215,23 +218,16 @@ def entity_key(record: DocumentRecord, label: str, name: str) -> str:
     return graph.region_key(name, is_anonymized(record, name), graph.doc_key(graph.document_path(record)))
 
 
-_HASHES: dict[int, tuple[DocumentRecord, str]] = {}
-
-
-def record_hash(record: DocumentRecord) -> str:
+def record_hash(record: DocumentRecord, line: str | None = None) -> str:
     """What tells two loads of one path apart: a hash of the whole record (a re-extraction changes it).
 
-    Remembered for the records of the batch in hand (by identity), since the rows and the
-    transaction both ask for it.
+    The hash of its records.jsonl ``line`` when it came from one: the line is the record's JSON
+    as ``to_json`` writes it, so for our own files the two agree, and serializing every record
+    again took a tenth of a load. A line written otherwise (spacing, key order) hashes alike
+    at every load of that file.
     """
-    known = _HASHES.get(id(record))
-    if known and known[0] is record:
-        return known[1]
-    digest = hashlib.sha256(record.to_json().encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    if len(_HASHES) > 4 * DEFAULT_BATCH:
-        _HASHES.clear()
-    _HASHES[id(record)] = (record, digest)
-    return digest
+    text = line.strip() if line is not None else record.to_json()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 # --- the graph rows of records: what every sink (Neo4j, bulk CSV, NetworkX) writes -------------
@@ -241,11 +237,15 @@ def _owner(record: DocumentRecord) -> str:
     return graph.doc_key(graph.document_path(record))
 
 
-def document_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    """One row a document: its path (the key), doc_key, content hash, file name and metadata."""
+def document_rows(records: Iterable[DocumentRecord], hashes: dict[str, str] | None = None) -> list[dict]:
+    """One row a document: its path (the key), doc_key, content hash, file name and metadata.
+
+    ``hashes`` are the records' hashes by path where known (record_hash otherwise).
+    """
     return [{"path": graph.document_path(r), "doc_key": _owner(r), "doc_id": r.doc_id, "name": r.doc,
              "title": r.title, "date": r.date, "source": r.source, "lang_variant": r.lang_variant,
-             "lexicon_version": r.lexicon_version, "record_hash": record_hash(r)} for r in records]
+             "lexicon_version": r.lexicon_version,
+             "record_hash": hashes[graph.document_path(r)] if hashes else record_hash(r)} for r in records]
 
 
 def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
@@ -357,9 +357,9 @@ def _node_ref(label: str, var: str, key_field: str) -> str:
     return f"({var}:{label} {{{graph.KEY[label]}: row.{key_field}}})"
 
 
-def _statements(records: list[DocumentRecord]) -> Iterator[tuple[str, list[dict], bool]]:
+def _statements(records: list[DocumentRecord], hashes: dict[str, str]) -> Iterator[tuple[str, list[dict], bool]]:
     """(Cypher, rows, merges nodes) for everything the documents assert, nodes before relationships."""
-    yield "UNWIND $rows AS row CREATE (d:Document) SET d = row", document_rows(records), False
+    yield "UNWIND $rows AS row CREATE (d:Document) SET d = row", document_rows(records, hashes), False
     yield "UNWIND $rows AS row CREATE (s:Sentence) SET s = row", sentence_rows(records), False
     for label, rows in entity_rows(records).items():
         key = graph.KEY[label]
@@ -416,8 +416,8 @@ class Batch:
 
 def prepare(items: list[Item], failures: list[str] | None = None) -> Batch:
     """Hash the records and build the statements that write them all."""
-    hashes = {graph.document_path(r): record_hash(r) for _, r in items}
-    return Batch(items, hashes, list(_statements([r for _, r in items])), failures or [])
+    hashes = {graph.document_path(r): digest for _, r, digest in items}
+    return Batch(items, hashes, list(_statements([r for _, r, _ in items], hashes)), failures or [])
 
 
 @dataclass
@@ -434,14 +434,13 @@ def _write_batch(tx: neo4j.ManagedTransaction, batch: Batch) -> _Outcome:
     stored = {row["path"]: (row["doc_key"], row["hash"]) for row in tx.run(
         "UNWIND $paths AS p MATCH (d:Document {path: p}) RETURN d.path AS path, d.doc_key AS doc_key, "
         "d.record_hash AS hash", paths=list(hashes))}
-    fresh = [(w, r) for w, r in batch.items if stored.get(graph.document_path(r), (None, None))[1] != hashes[
-        graph.document_path(r)]]
-    old = [stored[graph.document_path(r)][0] for _, r in fresh if graph.document_path(r) in stored]
+    fresh = [item for item in batch.items if stored.get(graph.document_path(item[1]), (None, None))[1] != item[2]]
+    old = [stored[graph.document_path(r)][0] for _, r, _ in fresh if graph.document_path(r) in stored]
     summaries = []
     if old:
         summaries += [(tx.run(cypher, keys=old).consume(), 0) for cypher in _removals()]
     # The statements made ready for the whole batch serve when every document is new or changed.
-    statements = batch.statements if len(fresh) == len(batch.items) else _statements([r for _, r in fresh])
+    statements = batch.statements if len(fresh) == len(batch.items) else _statements([r for _, r, _ in fresh], hashes)
     for cypher, rows, merges in statements:
         if rows:
             summaries.append((tx.run(cypher, rows=rows).consume(), len(rows) if merges else 0))
@@ -472,7 +471,7 @@ class Loader:
                 for item in batch.items:
                     self.load(prepare([item]))
                 return
-            where, record = batch.items[0]
+            where, record, _ = batch.items[0]
             message = getattr(exc, "message", None) or str(exc)
             self.stats.failures.append(f"{where}: document {record.doc[:200]!r}: Neo4j refused it: "
                                        f"{message.splitlines()[0] if message else type(exc).__name__}")
@@ -497,7 +496,7 @@ def records_path(source: Path | str) -> Path:
 
 
 def iter_items(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[Item]:
-    """Validated (where, record) pairs of a records.jsonl path or of records in memory.
+    """Validated (where, record, record hash) of a records.jsonl path or of records in memory.
 
     A record that fails parsing or validation is one line in ``failures`` (``path:line`` or
     ``<records>:n``, the document, the field and the reason) and is skipped.
@@ -518,7 +517,7 @@ def iter_items(source: Path | str | Iterable[DocumentRecord | dict], failures: l
             text = str(exc)
             failures.append(text if text.startswith(where + ":") else f"{where}: {text}")
             continue
-        yield where, record
+        yield where, record, record_hash(record, item if isinstance(item, str) else None)
 
 
 def _as_record(item: Any, where: str) -> DocumentRecord:
@@ -538,7 +537,7 @@ def _as_record(item: Any, where: str) -> DocumentRecord:
 
 def iter_records(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[DocumentRecord]:
     """The validated records of a source (see iter_items), without where they came from."""
-    return (record for _, record in iter_items(source, failures))
+    return (record for _, record, _ in iter_items(source, failures))
 
 
 def batches(items: Iterable[Item], size: int, max_items: int = MAX_BATCH_ITEMS) -> Iterator[list[Item]]:

@@ -37,7 +37,7 @@ from etl import config, load
 from etl.errors import ExportError
 from etl.files import atomic_write
 from etl.graph import KEY, OWNED_TYPES, doc_key, document_path
-from etl.load import DEFAULT_BATCH, iter_records, record_hash
+from etl.load import DEFAULT_BATCH, iter_items
 from etl.records import LABELS, RELATION_TYPES, DocumentRecord
 
 NODE_LABELS = ("Document", *LABELS)
@@ -123,8 +123,8 @@ class _Builder:
         self.owned_edges: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         self.owned_nodes: dict[str, list[str]] = defaultdict(list)
 
-    def document(self, record: DocumentRecord) -> None:
-        path, digest = document_path(record), record_hash(record)
+    def document(self, record: DocumentRecord, digest: str) -> None:
+        path = document_path(record)
         if self.hashes.get(path) == digest:
             return
         owner = doc_key(path)
@@ -132,7 +132,7 @@ class _Builder:
             self.remove(owner)
         self.hashes[path] = digest
         batch = [record]
-        for row in load.document_rows(batch):
+        for row in load.document_rows(batch, {path: digest}):
             self.node("Document", row["path"], row, owner)
         if self.sentences:
             for row in load.sentence_rows(batch):
@@ -187,8 +187,8 @@ def graph_from_records(source: Path | str | Iterable[DocumentRecord], sentences:
     """
     failures = [] if failures is None else failures
     builder = _Builder(sentences)
-    for record in iter_records(source, failures):
-        builder.document(record)
+    for _, record, digest in iter_items(source, failures):
+        builder.document(record, digest)
     return builder.g
 
 
