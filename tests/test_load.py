@@ -386,6 +386,16 @@ def test_replacing_a_document_reads_only_its_own_data_through_indexes(empty_db):
         assert not any("Scan" in o for o in found), (cypher, found)
 
 
+def test_a_load_makes_full_collections_rarer_and_restores_the_collector(empty_db, sample_records):
+    import gc
+
+    before = gc.get_threshold()
+    during = []
+    load_records(empty_db, sample_records, batch_size=2, progress=lambda n: during.append(gc.get_threshold()))
+    assert during and all(t[:2] == before[:2] and t[2] >= 1000 for t in during)
+    assert gc.get_threshold() == before
+
+
 def test_batches_are_cut_by_documents_and_by_items(sample_records):
     """A batch ends at its size in documents, or earlier when its records' items would pass the cap."""
     from etl.load import batches, iter_items, record_items
