@@ -161,10 +161,10 @@ def validate(record: DocumentRecord) -> None:
             where = f"relations.{n}"
             if rel.type != "REPORTS_ON":
                 heads, tails = graph.RELATION_ENDS[rel.type]
-                if _label_in(sets, rel.head, heads) is None:
+                if label_in(sets, rel.head, heads) is None:
                     raise RecordError(f"{where}: {rel.type} head {rel.head[:40]!r} is not among its "
                                       f"{'/'.join(heads)} entities")
-                if _label_in(sets, rel.tail, tails) is None:
+                if label_in(sets, rel.tail, tails) is None:
                     raise RecordError(f"{where}: {rel.type} tail {rel.tail[:40]!r} is not among its "
                                       f"{'/'.join(tails)} entities")
             _check(rel.props.year, f"{where}.year")
@@ -188,17 +188,13 @@ def validate(record: DocumentRecord) -> None:
         raise RecordError(f"document {record.doc[:200]!r}: {exc}") from None
 
 
-def label_of(record: DocumentRecord, name: str, allowed: tuple[str, ...]) -> str | None:
-    """The first of the allowed labels under which the record lists the entity."""
-    return _label_in(entity_sets(record), name, allowed)
-
-
 def entity_sets(record: DocumentRecord) -> dict[str, frozenset[str]]:
     """The record's entity names per label, as sets: relations look up both their ends in them."""
     return {label: frozenset(names) for label, names in record.entities.items()}
 
 
-def _label_in(sets: dict[str, frozenset[str]], name: str, allowed: tuple[str, ...]) -> str | None:
+def label_in(sets: dict[str, frozenset[str]], name: str, allowed: tuple[str, ...]) -> str | None:
+    """The first of the allowed labels under which a record's ``entity_sets`` list the entity."""
     for label in allowed:
         if name in sets.get(label, ()):
             return label
@@ -322,7 +318,7 @@ def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str
             if rel.type == "REPORTS_ON":
                 continue
             heads, tails = graph.RELATION_ENDS[rel.type]
-            head_label, tail_label = _label_in(sets, rel.head, heads), _label_in(sets, rel.tail, tails)
+            head_label, tail_label = label_in(sets, rel.head, heads), label_in(sets, rel.tail, tails)
             props = rel.props
             extra = {k: v for k in graph.RELATION_PROPERTIES[rel.type] if (v := getattr(props, k, None)) is not None}
             evidence = [f"{owner}:{i}" for i in dict.fromkeys(props.evidence)]

@@ -76,14 +76,15 @@ def _category(record: DocumentRecord, label: str, name: str) -> str:
 def _evidence_codes(record: DocumentRecord) -> dict[int, set[tuple[str, str]]]:
     """Per evidence sentence, the (label, name) of the entities its relations and quantities join."""
     from etl.graph import RELATION_ENDS
-    from etl.load import label_of
+    from etl.load import entity_sets, label_in
 
     codes: dict[int, set[tuple[str, str]]] = {}
+    sets = entity_sets(record)
     for rel in record.relations:
         if rel.type == "REPORTS_ON":
             continue
         heads, tails = RELATION_ENDS[rel.type]
-        ends = [(label_of(record, rel.head, heads), rel.head), (label_of(record, rel.tail, tails), rel.tail)]
+        ends = [(label_in(sets, rel.head, heads), rel.head), (label_in(sets, rel.tail, tails), rel.tail)]
         for index in rel.props.evidence:
             codes.setdefault(index, set()).update((label, name) for label, name in ends if label)
     for q in record.quantities:
