@@ -98,16 +98,14 @@ class Relation(Model):
     def _from_array(cls, item: Any) -> Any:
         """[head, TYPE, tail] or [head, TYPE, tail, {properties}] as the fields; the fields' own
         validation stays pydantic-core's (a model built here per relation took a fifth of a load)."""
-        if isinstance(item, list | tuple):
-            if len(item) not in (3, 4):
-                raise ValueError("a relation is [head, TYPE, tail] or [head, TYPE, tail, {properties}]")
-            fields = {"head": item[0], "type": item[1], "tail": item[2]}
-            if len(item) == 4:
-                fields["props"] = item[3]
-            return fields
         if isinstance(item, dict | Relation):
             return item
-        raise ValueError("a relation is [head, TYPE, tail] or [head, TYPE, tail, {properties}]")
+        if not isinstance(item, list | tuple) or len(item) not in (3, 4):
+            raise ValueError("a relation is [head, TYPE, tail] or [head, TYPE, tail, {properties}]")
+        fields = {"head": item[0], "type": item[1], "tail": item[2]}
+        if len(item) == 4:
+            fields["props"] = item[3]
+        return fields
 
     @model_serializer(mode="wrap")
     def _as_array(self, handler) -> list[Any]:
