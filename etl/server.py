@@ -191,8 +191,9 @@ def store_dir(home: Path) -> Path:
 
 # Memory of the server, as shares of the machine's with a cap: a 10,000-report store is about
 # 2.5 GB, and with the former fixed 256 MB page cache and 1 GB heap a load of it slowed to a
-# crawl past 6,000 reports (README, Figures). Both are taken only as they are used. Half the
-# heap may hold open transactions' state (a 500-document load batch takes about 250 MiB).
+# crawl past 6,000 reports (README, Figures). The heap is reserved whole at start (_heap_flags);
+# both become resident only as they are used. Half the heap may hold open transactions' state
+# (a 500-document load batch takes about 250 MiB).
 PAGECACHE_SHARE, PAGECACHE_CAP, PAGECACHE_FLOOR = 1 / 8, 4 * 2**30, 512 * 2**20
 HEAP_SHARE, HEAP_CAP, HEAP_FLOOR = 1 / 8, 2 * 2**30, 2**30
 _SIZE = re.compile(r"^([1-9][0-9]*)([kmg]?)$", re.I)
@@ -239,8 +240,9 @@ def _heap_flags(heap: int) -> list[str]:
     """The heap's initial and largest size, the same.
 
     A heap that starts small makes G1 keep a small young generation while it grows: a load's
-    transaction state then outlives young collections, and old-generation marking took a
-    third of the server's processor time on a 10,000-report load (README, Figures).
+    transaction state then outlives young collections, and GC threads and old-generation
+    marking took about a third of the server's processor time loading 3,000 generated reports
+    (README, Figures).
     """
     return [f"-Xms{_megabytes(heap)}", f"-Xmx{_megabytes(heap)}"]
 
