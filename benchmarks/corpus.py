@@ -26,8 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import config, read, resolve  # noqa: E402
-from etl.normalize import normalize  # noqa: E402
+from etl import config  # noqa: E402
+from etl.extract import regions  # noqa: E402
+from etl.input import read  # noqa: E402
+from etl.input.normalize import normalize  # noqa: E402
 
 REDACTED = re.compile(r"(?:XX|X|某)(区|县|市)")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -38,7 +40,7 @@ def _templates() -> list[str]:
 
 
 def _regions(level: str) -> list[str]:
-    return sorted(name for name, infos in resolve.gazetteer().items()
+    return sorted(name for name, infos in regions.gazetteer().items()
                   if infos[0].level == level and len(name) >= 3 and len(infos) == 1)
 
 

@@ -2,7 +2,7 @@
 
 Generates a corpus (benchmarks/corpus.py, default 2,000 documents), extracts it and loads it
 into an embedded Neo4j started for the run, then times, median of --runs:
-  - reading the graph from Neo4j into NetworkX (etl.export.graph.graph_from_neo4j), the yardstick;
+  - reading the graph from Neo4j into NetworkX (etl.outputs.export.graph.graph_from_neo4j), the yardstick;
   - writing that graph to GraphML (write_graph), and the whole export (read + write, what
     ``govgraph export --format graphml`` does);
   - building the same graph from records.jsonl with no database (graph_from_records).
@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import extracted  # noqa: E402
 from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
-from etl.export.graph import graph_from_neo4j, graph_from_records, write_graph  # noqa: E402
-from etl.load import load_records  # noqa: E402
+from etl.graph.load import load_records  # noqa: E402
+from etl.outputs.export.graph import graph_from_neo4j, graph_from_records, write_graph  # noqa: E402
 
 
 def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import generate  # noqa: E402
 from benchmarks.neo4j_start import machine  # noqa: E402
 from etl.extract import _warm_up, analyser, extract_corpus  # noqa: E402
-from etl.normalize import normalize  # noqa: E402
-from etl.read import read_document  # noqa: E402
+from etl.input.normalize import normalize  # noqa: E402
+from etl.input.read import read_document  # noqa: E402
 
 
 def pieces_of(paths: list[Path]) -> list[str]:

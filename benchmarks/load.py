@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import generated_records  # noqa: E402
 from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
-from etl import migrations  # noqa: E402
-from etl.load import DEFAULT_BATCH, LoadStats, load_records  # noqa: E402
+from etl.graph import migrations  # noqa: E402
+from etl.graph.load import DEFAULT_BATCH, LoadStats, load_records  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 
 

@@ -27,14 +27,15 @@ import neo4j
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl import server  # noqa: E402
+from etl.neo4j import server  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 
 @contextlib.contextmanager
 def scratch_driver() -> Iterator[neo4j.Driver]:
     """A throw-away embedded Neo4j on free ports, and a driver on it; stopped afterwards."""
-    from etl import config, db
+    from etl import config
+    from etl.graph import db
 
     os.environ.pop("NEO4J_PASSWORD", None)
     with tempfile.TemporaryDirectory() as home:

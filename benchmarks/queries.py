@@ -2,7 +2,7 @@
 
 Generates the records of a corpus (benchmarks/corpus.py generated_records, default 2,000
 documents) and loads them into an embedded Neo4j started for the run, then runs each query of
-the compare pack --runs times after --warmup runs, through etl.queries.run_query (EXPLAIN
+the compare pack --runs times after --warmup runs, through etl.outputs.queries.run_query (EXPLAIN
 check and read transaction, as the CLI does). The yardstick in the same run is the Bolt round
 trip of ``RETURN 1`` through the same path. Queries run with their default parameters (what a
 reader's page shows: top-N rows where a query has a ``limit``). Prints median and p95 in
@@ -30,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import generated_records  # noqa: E402
 from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
-from etl import config, db, queries  # noqa: E402
-from etl.load import load_records  # noqa: E402
+from etl import config  # noqa: E402
+from etl.graph import db  # noqa: E402
+from etl.graph.load import load_records  # noqa: E402
+from etl.outputs import queries  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 
 # Values for required parameters: the region and the mechanism with the most adoptions.

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl import config  # noqa: E402
 from etl.extract import regions  # noqa: E402
-from etl.normalize import normalize  # noqa: E402
-from etl.read import find_sources, read_document  # noqa: E402
+from etl.input.normalize import normalize  # noqa: E402
+from etl.input.read import find_sources, read_document  # noqa: E402
 
 SHARED = config.PROJECT_ROOT.parent / "shared"
 

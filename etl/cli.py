@@ -90,7 +90,7 @@ def neo4j_install() -> None:
     """
     import time
 
-    from etl import server
+    from etl.neo4j import server
 
     if server.installed():
         typer.echo(f"Neo4j artifacts in {server.lib_dir()}")
@@ -121,7 +121,7 @@ def neo4j_start(
 
     Example: govgraph neo4j start --bolt-port 7687 --http-port 7474
     """
-    from etl import server
+    from etl.neo4j import server
 
     info = server.start(home, bolt_port, http_port)
     verb = "already running" if info.already_running else "started"
@@ -137,7 +137,7 @@ def neo4j_stop(home: HomeOption = None) -> None:
 
     Example: govgraph neo4j stop
     """
-    from etl import server
+    from etl.neo4j import server
 
     info = server.stop(home)
     typer.echo(f"Neo4j stopped (pid {info.pid})" if info else "Neo4j is not running")
@@ -151,7 +151,7 @@ def neo4j_status(home: HomeOption = None) -> None:
 
     Example: govgraph neo4j status
     """
-    from etl import server
+    from etl.neo4j import server
 
     info = server.status(home)
     if info is None:
@@ -173,8 +173,8 @@ def neo4j_import(
 
     Example: govgraph neo4j stop && govgraph neo4j import build/import && govgraph neo4j start
     """
-    from etl import server
-    from etl.export.neo4j_import import ImportFiles
+    from etl.neo4j import server
+    from etl.outputs.export.neo4j_import import ImportFiles
 
     files = ImportFiles.from_folder(folder)
     report = server.import_full(files.arguments(), home)
@@ -240,7 +240,7 @@ app.add_typer(schema_app, name="schema")
 
 
 def _driver(uri, user, password, database):
-    from etl import db
+    from etl.graph import db
 
     conn = config.connection(uri, user, password, database)
     return db.connect(conn), conn.database
@@ -254,7 +254,7 @@ def schema_apply(uri: UriOption = None, user: UserOption = None, password: Passw
 
     Example: govgraph schema apply
     """
-    from etl import migrations
+    from etl.graph import migrations
 
     driver, database = _driver(uri, user, password, database)
     with driver:
@@ -270,7 +270,7 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
 
     Example: govgraph schema show
     """
-    from etl import migrations
+    from etl.graph import migrations
 
     driver, database = _driver(uri, user, password, database)
     with driver:
@@ -342,8 +342,8 @@ def load(
     from rich.console import Console
     from rich.progress import Progress
 
-    from etl.corrections import corrected_source
-    from etl.load import load_records
+    from etl.graph.load import load_records
+    from etl.research.corrections import corrected_source
     from etl.run import corpus_of_records, prepare_graph
 
     records, corrector = corrected_source(source, corrections)
@@ -391,7 +391,7 @@ def query_list() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from etl import queries
+    from etl.outputs import queries
 
     # The terminal's width (rich's default Console): long cells wrap instead of every line breaking.
     table = Table(show_lines=False, expand=True)
@@ -412,7 +412,7 @@ def query_show(name: Annotated[str, typer.Argument(help="pack/name or name.")]) 
 
     Example: govgraph query show compare/targets
     """
-    from etl import queries
+    from etl.outputs import queries
 
     query = queries.find_query(name)
     typer.echo(f"{query.qualified}: {query.description}")
@@ -443,7 +443,7 @@ def query_run(
 
     Example: govgraph query run targets --param region=忻州市 --format csv --out targets.csv
     """
-    from etl import queries
+    from etl.outputs import queries
 
     if fmt not in queries.FORMATS:
         raise GovgraphError(f"unknown --format {fmt!r}; use one of {', '.join(queries.FORMATS)}")
@@ -465,7 +465,7 @@ def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path 
     from rich.console import Console
     from rich.table import Table
 
-    from etl import queries
+    from etl.outputs import queries
 
     if fmt == "table" and out is None:
         columns = columns or tuple(rows[0] if rows else ())
@@ -505,7 +505,7 @@ def report(
 
     Example: govgraph report --out build/report --max-regions 60
     """
-    from etl.report import build_report
+    from etl.outputs.report import build_report
 
     driver, database = _driver(uri, user, password, database)
     with driver:
@@ -529,9 +529,9 @@ def review(
     """
     from collections import Counter
 
-    from etl.load import iter_records, records_path
-    from etl.review import review as find_items
-    from etl.review import write_review
+    from etl.graph.load import iter_records, records_path
+    from etl.research.review import review as find_items
+    from etl.research.review import write_review
 
     path = records_path(source)
     failures: list[str] = []
@@ -584,7 +584,7 @@ def export(
     Example: govgraph export --format qdpx --records build/records.jsonl --out build/govgraph.qdpx
     """
     from etl.errors import ExportError
-    from etl.load import records_path
+    from etl.graph.load import records_path
 
     _choice(fmt, EXPORT_FORMATS, "--format")
     _choice(projection, EXPORT_PROJECTIONS, "--projection")
@@ -592,7 +592,7 @@ def export(
         if records is None or projection != "full":
             raise ExportError("--format neo4j-import writes the full graph from records.jsonl: "
                                 "pass --records build/records.jsonl and no --projection")
-        from etl.export.neo4j_import import write_import
+        from etl.outputs.export.neo4j_import import write_import
 
         result = write_import(records_path(records), out)
         typer.echo(result.command)
@@ -601,9 +601,9 @@ def export(
         if records is None or projection != "full":
             raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
                               "pass --records build/records.jsonl and no --projection")
-        from etl.corrections import corrected_source
-        from etl.export.qdpx import write_qdpx
-        from etl.load import iter_records
+        from etl.graph.load import iter_records
+        from etl.outputs.export.qdpx import write_qdpx
+        from etl.research.corrections import corrected_source
 
         # The records as loaded: with --corrections (or corrections.yaml beside them) applied.
         failures: list[str] = []
@@ -616,7 +616,7 @@ def export(
         typer.echo(f"wrote {summary.path} (REFI-QDA): {summary.sources} sources, {summary.codes} codes, "
                    f"{summary.selections} coded selections, {summary.codings} codings")
         return
-    from etl.export import graph
+    from etl.outputs.export import graph
 
     if records is not None:
         failures: list[str] = []
@@ -654,7 +654,7 @@ def viz(
 
     Example: govgraph viz --region 忻州市 --out build/xinzhou.html
     """
-    from etl import viz as viz_stage
+    from etl.outputs import viz as viz_stage
 
     driver, database = _driver(uri, user, password, database)
     with driver:
@@ -679,7 +679,7 @@ def browser_params(
 
     Example: govgraph browser params compare
     """
-    from etl import browser
+    from etl.outputs import browser
 
     result = browser.pack_params(pack)
     for note in result.notes:

@@ -11,7 +11,7 @@ Environment variables:
     GOVGRAPH_CACHE     Maven artifact cache (default: <project>/.cache)
     GOVGRAPH_NEO4J_PAGECACHE, GOVGRAPH_NEO4J_HEAP
                        memory of the embedded Neo4j, e.g. 4g (default: an eighth of the
-                       machine's memory each, at most 4g and 2g; etl.server.memory_sizes)
+                       machine's memory each, at most 4g and 2g; etl.neo4j.server.memory_sizes)
     NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE
 """
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import config, db
+from etl import config
 from etl.errors import ConfigError, LoadError, ReadError
+from etl.graph import db
 
 MODES = ("check", "fresh", "append")
 # Documents of another corpus named in the refusal, so a reader recognizes them.
@@ -69,7 +70,7 @@ class RunResult:
 
 
 def _label(paths: list[Path]) -> str:
-    from etl.read import escape_name
+    from etl.input.read import escape_name
 
     return ", ".join(escape_name(str(p)) for p in paths)
 
@@ -77,7 +78,7 @@ def _label(paths: list[Path]) -> str:
 def corpus_of_paths(paths: list[Path]) -> Corpus:
     """The corpus under the paths; a missing path or a corpus without files is an error, raised
     before anything starts."""
-    from etl.read import escape_name, scan
+    from etl.input.read import escape_name, scan
 
     missing = [escape_name(str(p)) for p in paths if not p.exists()]
     if missing:
@@ -90,7 +91,7 @@ def corpus_of_paths(paths: list[Path]) -> Corpus:
 
 def corpus_of_records(source: Path) -> Corpus:
     """The corpus a records.jsonl describes (its documents' paths and names, read without validation)."""
-    from etl.load import records_path
+    from etl.graph.load import records_path
 
     path = records_path(source)
     paths: set[str] = set()
@@ -175,10 +176,10 @@ def run_corpus(
     step for a person watching, ``warn`` one line per document that failed or was skipped
     (also kept in ``result.failures``), as soon as it is known.
     """
-    from etl.corrections import corrected_source
     from etl.extract import extract_corpus
-    from etl.load import load_records
-    from etl.report import build_report
+    from etl.graph.load import load_records
+    from etl.outputs.report import build_report
+    from etl.research.corrections import corrected_source
 
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -203,7 +204,7 @@ def run_corpus(
             raise ReadError(f"no document of {corpus.label} could be extracted ({len(result.failures)} failed); "
                             "the graph was left as it was")
         # Corrections (the file given, or corrections.yaml beside the corpus), checked before the graph
-        # is touched and applied to the records on their way to the loader (etl.corrections).
+        # is touched and applied to the records on their way to the loader (etl.research.corrections).
         records, corrector = corrected_source(result.extract.out, corrections, paths)
         if empty:
             result.emptied = db.empty_graph(driver, conn.database)

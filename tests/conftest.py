@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 import neo4j
-from etl import config, db, server
+from etl import config
+from etl.graph import db
+from etl.neo4j import server
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

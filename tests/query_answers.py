@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import db, queries
+from etl.graph import db
+from etl.outputs import queries
 
 PACKS = ("compare", "evidence", "quality")
 # The sample corpus's records as extracted when the answers were frozen: tests of loading and

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from etl import browser
 from etl.cli import app
 from etl.errors import QueryError
+from etl.outputs import browser
 
 runner = CliRunner()
 

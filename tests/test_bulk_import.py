@@ -6,9 +6,11 @@ import os
 
 import pytest
 
-from etl import config, db, migrations, server
-from etl.export.neo4j_import import ImportFiles, write_import
-from etl.load import load_records
+from etl import config
+from etl.graph import db, migrations
+from etl.graph.load import load_records
+from etl.neo4j import server
+from etl.outputs.export.neo4j_import import ImportFiles, write_import
 from tests.conftest import free_port, wipe
 from tests.query_answers import SAMPLE_RECORDS
 from tests.test_load import dump

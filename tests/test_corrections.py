@@ -1,4 +1,4 @@
-"""Corrections that survive re-extraction (etl/corrections.py): validation with path:line, each
+"""Corrections that survive re-extraction (etl/research/corrections.py): validation with path:line, each
 operation on the sample's records, stale corrections, and the CLI against the real Neo4j."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from etl import config
 from etl.cli import app
-from etl.corrections import Corrector, read_corrections
 from etl.errors import DataFileError
-from etl.records import read_records
+from etl.graph.records import read_records
+from etl.research.corrections import Corrector, read_corrections
 
 SENTENCE = "近日,市政府办公室印发了《忻州市加强新时代水土保持工作实施方案》"
 # A merge, a reject and an add, on the sample; line 7 is stale (no document names 不存在的机制).

@@ -1,4 +1,4 @@
-"""Document dates and adoption years (etl/dates.py): the examples of schema/patterns/dates.yaml,
+"""Document dates and adoption years (etl/input/dates.py): the examples of schema/patterns/dates.yaml,
 and scores on the dev texts against tests/data/dev_dates.yaml."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl import dates
 from etl.errors import DataFileError
-from etl.read import read_document
+from etl.input import dates
+from etl.input.read import read_document
 from tests.conftest import SHARED
 
 PATTERNS = dates.load_patterns().data
@@ -50,7 +50,7 @@ def test_meta_date_wins_and_chinese_numerals():
 
 
 def test_normalize_sets_the_date_from_the_publishing_line(tmp_path):
-    from etl.normalize import normalize
+    from etl.input.normalize import normalize
 
     path = tmp_path / "a.txt"
     path.write_text("首页 新闻\n某县河长制工作报告\n来源:某县政府 发布时间:2022-03-04 10:00\n"
@@ -185,7 +185,7 @@ def test_diffusion_on_the_sample_and_a_generated_corpus(neo4j_conn, neo4j_driver
     assert chief[3][0] is None and chief[3][1] > 4
 
     # The report draws the query's cumulative counts as the adoption chart.
-    from etl.report import build_report
+    from etl.outputs.report import build_report
 
     result = build_report(neo4j_driver, tmp_path / "report", neo4j_conn.database)
     chart = tmp_path / "report" / "diffusion.png"

@@ -11,11 +11,11 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from etl import db
 from etl.cli import app
 from etl.errors import ExportError
-from etl.export import graph
-from etl.load import load_records
+from etl.graph import db
+from etl.graph.load import load_records
+from etl.outputs.export import graph
 from tests.conftest import changed_version, wipe
 from tests.query_answers import SAMPLE_RECORDS
 

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from etl import config, read
+from etl import config
 from etl.cli import app
 from etl.extract import extract_corpus
-from etl.records import parse_record
+from etl.graph.records import parse_record
+from etl.input import read
 
 DEV = config.PROJECT_ROOT.parent / "shared" / "dev" / "raw"
 pytestmark = pytest.mark.skipif(not DEV.is_dir(), reason="shared/dev is not beside the repo")
@@ -78,7 +79,7 @@ def raise_runtime() -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_exception_in_one_document_leaves_the_others_byte_identical(tmp_path, monkeypatch, baseline, workers):
     root, bad = with_bad(tmp_path)
-    provoke(monkeypatch, "etl.normalize", "normalize", bad.name, raise_runtime)
+    provoke(monkeypatch, "etl.input.normalize", "normalize", bad.name, raise_runtime)
     summary = extract_corpus([root], tmp_path / "out", workers=workers)
     assert summary.failures == [f"{bad}: normalize: RuntimeError: provoked second line of the message"]
     assert summary.out.read_bytes() == baseline
@@ -98,7 +99,7 @@ def segfault() -> None:
 def test_a_worker_killed_in_a_document_is_one_line_and_the_run_goes_on(tmp_path, monkeypatch, baseline, workers,
                                                                         death, signalled):
     root, bad = with_bad(tmp_path, "d100-first.txt")  # first in the order: the rest follows its death
-    provoke(monkeypatch, "etl.read", "read_document", bad.name, death)
+    provoke(monkeypatch, "etl.input.read", "read_document", bad.name, death)
     summary = extract_corpus([root], tmp_path / "out", workers=workers)
     assert summary.failures == [
         f"{bad}: read: WorkerDied: the worker process was killed by {signalled}, twice (the second time "
@@ -117,7 +118,7 @@ def test_a_worker_killed_once_from_outside_costs_no_document(tmp_path, monkeypat
             marker.write_text("")
             os.kill(os.getpid(), signal.SIGKILL)
 
-    provoke(monkeypatch, "etl.read", "read_document", bad.name, kill_the_first_time)
+    provoke(monkeypatch, "etl.input.read", "read_document", bad.name, kill_the_first_time)
     summary = extract_corpus([root], tmp_path / "out", workers=2)
     assert (summary.failures, summary.documents) == ([], len(GOOD) + 1)
     lines = summary.out.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -131,7 +132,7 @@ def test_a_memory_error_is_one_line_and_a_fresh_worker_takes_the_rest(tmp_path, 
     def exhaust():
         raise MemoryError()
 
-    provoke(monkeypatch, "etl.read", "read_document", bad.name, exhaust)
+    provoke(monkeypatch, "etl.input.read", "read_document", bad.name, exhaust)
     summary = extract_corpus([root], tmp_path / "out", workers=1)
     assert summary.failures == [f"{bad}: read: MemoryError: (no message)"]
     assert summary.out.read_bytes() == baseline
@@ -140,7 +141,7 @@ def test_a_memory_error_is_one_line_and_a_fresh_worker_takes_the_rest(tmp_path, 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_document_over_the_time_limit_is_stopped_and_reported(tmp_path, monkeypatch, baseline, workers):
     root, bad = with_bad(tmp_path)
-    provoke(monkeypatch, "etl.read", "read_document", bad.name, lambda: time.sleep(600))
+    provoke(monkeypatch, "etl.input.read", "read_document", bad.name, lambda: time.sleep(600))
     started = time.monotonic()
     summary = extract_corpus([root], tmp_path / "out", workers=workers, seconds=8)
     assert summary.failures == [
@@ -392,7 +393,7 @@ def test_an_export_on_a_full_disk_keeps_the_previous_file(small_disk):
     import networkx as nx
 
     from etl.errors import OutputError
-    from etl.export.graph import write_graph
+    from etl.outputs.export.graph import write_graph
 
     small = nx.MultiDiGraph()
     small.add_edge("梧州市", "河长制", key="ADOPTS")

@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from etl import config, db, graph, migrations
+from etl import config
 from etl.errors import LoadError
-from etl.load import load_records
-from etl.records import DocumentRecord
+from etl.graph import db, migrations
+from etl.graph import model as graph
+from etl.graph.load import load_records
+from etl.graph.records import DocumentRecord
 from tests.conftest import changed_version, wipe
 from tests.query_answers import SAMPLE_RECORDS
 
@@ -372,7 +374,7 @@ def test_load_records_takes_a_str_path_and_validates_records_in_memory(empty_db,
 
 def test_replacing_a_document_reads_only_its_own_data_through_indexes(empty_db):
     """Every statement that takes a document out starts from an index seek on its doc_key, never a scan."""
-    from etl.load import _removals
+    from etl.graph.load import _removals
 
     migrations.apply(empty_db)
 
@@ -398,7 +400,7 @@ def test_a_load_makes_full_collections_rarer_and_restores_the_collector(empty_db
 
 def test_batches_are_cut_by_documents_and_by_items(sample_records):
     """A batch ends at its size in documents, or earlier when its records' items would pass the cap."""
-    from etl.load import batches, iter_items, record_items
+    from etl.graph.load import batches, iter_items, record_items
 
     items = list(iter_items(sample_records, []))
     sizes = [record_items(record) for _, record, _ in items]

@@ -31,12 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import neo4j  # noqa: E402
 from benchmarks.corpus import generated_records  # noqa: E402
-from etl import config, db  # noqa: E402
-from etl.load import load_records  # noqa: E402
+from etl import config  # noqa: E402
+from etl.graph import db  # noqa: E402
+from etl.graph.load import load_records  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 from tests.test_load import dump  # noqa: E402
 
-LOADER = ("import sys; from etl.load import load_records; from etl import config, db; "
+LOADER = ("import sys; from etl.graph.load import load_records; from etl import config, db; "
           "driver = db.connect(config.connection()); "
           "stats = load_records(driver, sys.argv[1], batch_size=int(sys.argv[2])); "
           "print(len(stats.failures))")
@@ -157,7 +158,7 @@ def main() -> None:
 
 
 def _on_a_scratch_server(args: argparse.Namespace) -> dict:
-    from etl import server
+    from etl.neo4j import server
     from tests.conftest import free_port
 
     os.environ.pop("NEO4J_PASSWORD", None)

@@ -15,9 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 import neo4j
-from etl import config, db, server
+from etl import config
 from etl.cli import app
 from etl.errors import ConfigError, ServerError
+from etl.graph import db
+from etl.neo4j import server
 from tests.conftest import free_port
 
 runner = CliRunner()

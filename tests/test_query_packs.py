@@ -8,11 +8,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from etl import config, db, migrations, queries
+from etl import config
 from etl.cli import app
 from etl.errors import QueryError
 from etl.extract import extract_corpus
-from etl.load import load_records
+from etl.graph import db, migrations
+from etl.graph.load import load_records
+from etl.outputs import queries
 from tests.conftest import wipe
 from tests.query_answers import SAMPLE_RECORDS, answers
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import neo4j
-from etl import db, queries
 from etl.errors import QueryError
+from etl.graph import db
+from etl.outputs import queries
 
 
 def built(cypher: str) -> queries.Query:

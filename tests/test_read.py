@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import read
 from etl.errors import ReadError
+from etl.input import read
 
 REPORT = (
     "关于2023年河长制工作情况的报告\n"

@@ -10,26 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from etl import config, resolve
+from etl import config
 from etl.errors import DataFileError
 from etl.extract import extract_text_document, regions
 
 
 def found(text: str) -> dict[str, regions.RegionInfo]:
-    return {m.region.name: m.region for m in resolve.find_region_mentions(text)}
+    return {m.region.name: m.region for m in regions.find_region_mentions(text)}
 
 
 def nesting(text: str, reporting: str | None = None) -> set[tuple[str, str]]:
-    mentions = resolve.resolve_regions(resolve.find_region_mentions(text))
+    mentions = regions.resolve_regions(regions.find_region_mentions(text))
     infos = list(dict.fromkeys(m.region for m in mentions))
     chosen = next((i for i in infos if i.name == reporting), None) if reporting else None
-    return set(resolve.part_of(infos, chosen))
+    return set(regions.part_of(infos, chosen))
 
 
 # --- divisions: current names, old names, adcodes ------------------------------------------
 
 def test_current_divisions_carry_adcodes_and_levels():
-    names = resolve.gazetteer()
+    names = regions.gazetteer()
     assert names["临平区"][0].adcode == "330113", "a district created in 2021 is there under its own name"
     assert names["宁乡市"][0].level == "县", "a county-level city is a county"
     assert names["怀化市"][0].level == "市" and names["湖南省"][0].level == "省"
@@ -38,7 +38,7 @@ def test_current_divisions_carry_adcodes_and_levels():
 
 def test_autonomous_prefectures_and_counties_by_their_usual_short_form():
     names = found("湘西州、凉山州和长阳县推进坡耕地治理")
-    assert names["湘西州"].adcode == resolve.gazetteer()["湘西土家族苗族自治州"][0].adcode
+    assert names["湘西州"].adcode == regions.gazetteer()["湘西土家族苗族自治州"][0].adcode
     assert names["长阳县"].level == "县" and names["长阳县"].adcode.startswith("4205")
 
 
@@ -55,7 +55,7 @@ def test_two_character_county_names_need_a_clear_left_edge():
 
 def test_an_old_name_is_the_current_division_under_the_name_written():
     old = found("2009年襄樊市启动水土保持示范区建设")
-    assert old["襄樊市"].adcode == resolve.gazetteer()["襄阳市"][0].adcode
+    assert old["襄樊市"].adcode == regions.gazetteer()["襄阳市"][0].adcode
     assert old["襄樊市"].level == "市"
 
 
@@ -79,11 +79,11 @@ def test_a_town_of_a_named_county_nests_in_it_though_written_apart():
 
 def test_a_town_the_table_lacks_is_still_found_by_its_suffix_and_nests_in_the_reporting_county():
     text = "某县石门坎镇组织清河行动。"
-    mentions = resolve.find_region_mentions(text)
+    mentions = regions.find_region_mentions(text)
     assert "石门坎镇" in {m.region.name for m in mentions}
     infos = list(dict.fromkeys(m.region for m in mentions))
     reporting = next(i for i in infos if i.name == "某县")
-    assert ("石门坎镇", "某县") in resolve.part_of(infos, reporting)
+    assert ("石门坎镇", "某县") in regions.part_of(infos, reporting)
 
 
 def test_a_village_stem_needs_a_clear_left_edge():
@@ -137,44 +137,44 @@ def test_short_names_without_a_marker_are_words():
 def test_a_short_name_that_outlived_a_rename_keeps_the_name_as_written():
     names = found("长治市屯留、潞城、平顺三县区开展淤地坝安全度汛检查")
     assert {"屯留", "潞城", "平顺县"} <= set(names), "屯留 was 屯留县 until 2018: which full name is meant is unknown"
-    assert names["屯留"].adcode == resolve.gazetteer()["屯留区"][0].adcode
+    assert names["屯留"].adcode == regions.gazetteer()["屯留区"][0].adcode
 
 
 # --- the reporting region ------------------------------------------------------------------
 
 def test_the_reporting_region_is_the_innermost_of_a_nested_title():
-    region = resolve.reporting_region("2022年湖南省怀化市水土保持公报", "", [])
+    region = regions.reporting_region("2022年湖南省怀化市水土保持公报", "", [])
     assert region is not None and region.name == "怀化市"
 
 
 def test_without_a_named_title_a_county_outranks_a_village_mentioned_more_often():
     text = "余家坝村位于会同县。余家坝村修建塘坝，余家坝村完成清淤。会同县验收。"
-    region = resolve.reporting_region("工作动态", "工作动态", resolve.find_region_mentions(text), text)
+    region = regions.reporting_region("工作动态", "工作动态", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "会同县"
 
 
 def test_a_township_title_names_the_reporting_region():
     text = "高椅乡2023年河长制工作总结\n会同县河长办督导，高椅乡完成河道清障。"
-    region = resolve.reporting_region("高椅乡2023年河长制工作总结", "", resolve.find_region_mentions(text), text)
+    region = regions.reporting_region("高椅乡2023年河长制工作总结", "", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "高椅乡" and region.level == "乡"
 
 
 def test_equally_named_regions_yield_to_the_higher_level():
     text = "XX市组织开展检查。平顺、黎城两县完成治理。XX市通报，平顺、黎城两县整改。"
-    region = resolve.reporting_region("", "", resolve.find_region_mentions(text), text)
+    region = regions.reporting_region("", "", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "XX市"
 
 
 def test_a_stem_inside_a_longer_word_is_not_the_reporting_county():
     text = "我县贯彻《中华人民共和国水土保持法》，依照共和国法律，会同经验在会同推广。"
-    assert resolve.short_name_region(text).name == "会同县", "共和 of 共和国 is no 共和县"
+    assert regions.short_name_region(text).name == "会同县", "共和 of 共和国 is no 共和县"
 
 
 # --- 我乡 / 我镇 reports --------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["我乡共清理河道5条。", "我镇建成护岸2公里，该镇河长巡河30次。"])
 def test_a_township_speaking_of_itself_has_no_short_name_county(text):
-    assert resolve.short_name_region(text) is None
+    assert regions.short_name_region(text) is None
 
 
 def test_a_traditional_township_report_is_extracted(tmp_path):

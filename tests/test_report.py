@@ -25,10 +25,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from etl import cli, config, queries, report
+from etl import cli, config
 from etl.errors import ReportError
 from etl.extract import extract_corpus
-from etl.load import load_records
+from etl.graph.load import load_records
+from etl.outputs import queries, report
 from tests.chromium import Tab, browser_fixture
 from tests.conftest import wipe
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from etl import config, db
+from etl import config
 from etl.cli import app
+from etl.graph import db
 from tests.conftest import wipe
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl.segment import segment
+from etl.input.segment import segment
 
 GOLDEN = [
     ("一是坚持规划引领。二是凝聚合力。", ["一是坚持规划引领。", "二是凝聚合力。"]),

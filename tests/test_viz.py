@@ -15,10 +15,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from etl import config, db, viz
+from etl import config
 from etl.cli import app
 from etl.extract import extract_corpus
-from etl.load import load_records
+from etl.graph import db
+from etl.graph.load import load_records
+from etl.outputs import viz
 from tests.chromium import Tab, browser_fixture
 from tests.conftest import wipe
 

@@ -27,8 +27,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from etl.errors import ReadError
-from etl.read import MAX_CHARACTERS, Source, escape_name, refuse, scan
-from etl.records import DocumentRecord
+from etl.graph.records import DocumentRecord
+from etl.input.read import MAX_CHARACTERS, Source, escape_name, refuse, scan
 
 # Stages a document goes through, named in failure lines.
 STAGES = ("read", "normalize", "segment", "extract", "serialize")
@@ -66,7 +66,7 @@ def extract_source(source: Source, at: Callable[[str], None] = lambda stage: Non
     ``at`` is told each stage as it starts, so a caller can say where a failure happened.
     Exceptions propagate: isolation is the caller's (``extract_corpus``) business.
     """
-    from etl import normalize, segment
+    from etl.input import normalize, segment
 
     at("read")
     raw = _read(source.path)
@@ -88,7 +88,7 @@ def extract_text_document(path: Path) -> DocumentRecord:
 
 
 def _read(path: Path):
-    from etl import read
+    from etl.input import read
 
     return read.read_document(path)
 
@@ -110,12 +110,12 @@ def _warm_up() -> None:
     fork and share them), then leave them out of the garbage collector's full rounds: they live
     as long as the process, and walking their millions of objects again at every full
     collection cost a few percent of an extraction."""
-    from etl import dates, normalize, resolve
-    from etl.extract import analyser
+    from etl.extract import analyser, regions
+    from etl.input import dates, normalize
 
     _nlp()
     _assembler()
-    resolve.load_tables()
+    regions.load_tables()
     normalize.load_tables()
     dates.load_patterns()
     analyser.warm_up()

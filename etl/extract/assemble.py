@@ -17,14 +17,13 @@ from collections import defaultdict
 import ahocorasick
 from spacy.tokens import Doc
 
-from etl import resolve
-from etl.extract import candidates
+from etl.extract import candidates, regions
 from etl.extract import lexicon as lexicon_data
 from etl.extract.attribution import NO_QUOTES, QuantityAttributor
 from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.relations import RelationBuilder
-from etl.normalize import NormalizedDocument
-from etl.records import DocumentRecord, Mention, RegionRef, Sentence
+from etl.graph.records import DocumentRecord, Mention, RegionRef, Sentence
+from etl.input.normalize import NormalizedDocument
 
 # The category of a name no rule and no lexicon entry places (ONTOLOGY's tenth column).
 UNSORTED = "未分类"
@@ -68,12 +67,12 @@ def category_by_rule(rules: dict[str, list[str]], name: str) -> str:
 
 def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     found = doc._.region_mentions
-    region_mentions = resolve.resolve_regions(found if found is not None else resolve.find_region_mentions(norm.text))
+    region_mentions = regions.resolve_regions(found if found is not None else regions.find_region_mentions(norm.text))
     opening = " ".join(s.text for s in sentences[:3])
-    reporting = resolve.reporting_region(norm.title, opening, region_mentions, norm.text)
+    reporting = regions.reporting_region(norm.title, opening, region_mentions, norm.text)
     if reporting:
-        implied = resolve.implied_parents(reporting, norm.text)
-        region_mentions = region_mentions + [resolve.RegionMention(0, 0, p.name, p) for p in implied]
+        implied = regions.implied_parents(reporting, norm.text)
+        region_mentions = region_mentions + [regions.RegionMention(0, 0, p.name, p) for p in implied]
     return reporting, region_mentions
 
 
@@ -94,7 +93,7 @@ def _core(name: str) -> str:
     return name.replace("综合", "").replace("建设", "")
 
 
-def _same_region(mention: Mention, reporting: resolve.RegionInfo | None) -> bool:
+def _same_region(mention: Mention, reporting: regions.RegionInfo | None) -> bool:
     """A redacted document redacts its own name: an anonymized region of the reporting
     region's level is the reporting region (某区 and XX区 in one report are one place)."""
     return bool(
@@ -229,7 +228,7 @@ class Assembler:
                 group = self.lexicon.group_of.get((label, hit[1]))
         return group
 
-    def _superior_body(self, mention: Mention, reporting: resolve.RegionInfo | None, sentences) -> bool:
+    def _superior_body(self, mention: Mention, reporting: regions.RegionInfo | None, sentences) -> bool:
         """A county's report addressed to 市委 (市委：) or done 在市委…的领导下 names a body above the
         region, not one of its actors; where 市委 acts in the text (市委将…) it stays."""
         match = self.level_body.match(mention.name) if mention.type == "Actor" else None
@@ -276,11 +275,11 @@ class Assembler:
 
     def _properties(self, entities, region_mentions, reporting):
         properties: dict[str, dict[str, dict]] = defaultdict(dict)
-        regions = {m.region.name: m.region for m in region_mentions}
+        infos = {m.region.name: m.region for m in region_mentions}
         if reporting:
-            regions[reporting.name] = reporting
+            infos[reporting.name] = reporting
         for name in entities.get("Region", {}):
-            info = regions.get(name)
+            info = infos.get(name)
             if info:
                 properties["Region"][name] = {"level": info.level, "adcode": info.adcode,
                                               "anonymized": info.anonymized}

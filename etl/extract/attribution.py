@@ -14,10 +14,10 @@ import bisect
 import collections
 import re
 
-from etl import resolve
+from etl.extract import regions
 from etl.extract.lexicon import Lexicon
 from etl.extract.quantities import QuantitySpan, standardize
-from etl.records import Mention, Quantity, Sentence
+from etl.graph.records import Mention, Quantity, Sentence
 
 # How far back a number and its unit can reach from the 、 that follows them (12.5万平方公里、).
 NUMBER_REACH = 24
@@ -457,7 +457,7 @@ class QuantityAttributor:
         """A noun after a named thing that is what is counted of it (装机容量), not a verb (提高)."""
         if not self.noun_phrase(text) or text in self.rules["generic_nouns"] + self.rules["generic_tails"]:
             return False
-        return (resolve.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
+        return (regions.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
 
     def _noun_after(self, text: str, position: int, mentions: MentionIndex):
         """The noun a number and its classifier run into, up to punctuation or a function word."""

@@ -28,7 +28,7 @@ from spacy.vocab import Vocab
 from etl.extract import lexicon as lexicon_data
 from etl.extract import quantities
 from etl.extract.candidates import finder, without_tail
-from etl.resolve import find_region_mentions
+from etl.extract.regions import find_region_mentions
 
 SPANS_KEY = "govgraph"
 TITLE = re.compile(r"《[^《》]{1,80}》")

@@ -13,9 +13,10 @@ import bisect
 import re
 from collections import defaultdict
 
-from etl import dates, resolve
+from etl.extract import regions
 from etl.extract.lexicon import Lexicon
-from etl.records import Mention, Relation, Sentence
+from etl.graph.records import Mention, Relation, Sentence
+from etl.input import dates
 
 # Which relation a region has to each kind of entity it mentions.
 REGION_RELATION = {
@@ -69,7 +70,7 @@ class RelationBuilder:
                                       props={"evidence": sorted(set(evidence)), **props}))
 
         if reporting:
-            # Issue 14: ADOPTS carries the adoption year its sentences state (etl.dates), else none.
+            # Issue 14: ADOPTS carries the adoption year its sentences state (etl.input.dates), else none.
             adopted = dates.adoption_years(mentions, sentences, doc_year)
             for label, rtype in REGION_RELATION.items():
                 for name, evidence in entities.get(label, {}).items():
@@ -77,8 +78,8 @@ class RelationBuilder:
                         **({"year": adopted.get(name)} if rtype == "ADOPTS" else {}))
             for actor, (evidence, count) in self._established(mentions, sentences).items():
                 add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
-            regions = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
-            for child, parent in resolve.part_of(list(dict.fromkeys(regions + [reporting])), reporting):
+            named = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
+            for child, parent in regions.part_of(list(dict.fromkeys(named + [reporting])), reporting):
                 evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
                     parent, entities, sentences)
                 add(child, "PART_OF", parent, evidence)
@@ -100,7 +101,7 @@ class RelationBuilder:
         if found:
             return found
         level = name[-1]
-        implied = resolve.IMPLIED_PARENT.get(level)
+        implied = regions.implied_parent_patterns().get(level)
         return [s.index for s in sentences
                 if (len(name) > 2 and name[:-1] in s.text) or (implied and implied.search(s.text))]
 

@@ -1,6 +1,6 @@
 """Neo4j Browser helpers: the ``:params`` line that lets a query pack run as Browser Favorites.
 
-Takes the query packs (etl.queries.load_packs, so the queries/ folder or GOVGRAPH_QUERIES)
+Takes the query packs (etl.outputs.queries.load_packs, so the queries/ folder or GOVGRAPH_QUERIES)
 and a pack name; returns a BrowserParams whose ``line`` is a ``:params {…}`` command. Browser
 binds ``$name`` in a Favorite from its own parameter map, so a researcher pastes this line
 once, then clicks through the pack's queries dragged in as Favorites. Defaults are written
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl import queries
 from etl.errors import QueryError
+from etl.outputs import queries
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

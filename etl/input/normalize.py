@@ -8,7 +8,7 @@ the title, date and issuing body they carry kept as metadata. The junk patterns 
 schema/normalize/junk.yaml. Pinyin that machine conversion prints after characters
 (河長(zhǎng)制) is removed first, as schema/normalize/pinyin.yaml describes.
 
-Offsets: sentences (etl.segment) are offsets into the normalized text this stage returns,
+Offsets: sentences (etl.input.segment) are offsets into the normalized text this stage returns,
 and evidence is sentence indices, so removing text here cannot make evidence point at the
 wrong sentence; nothing downstream refers to offsets of the raw text.
 """
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from etl import config, dates
+from etl import config
 from etl.errors import DataFileError
-from etl.read import RawDocument
+from etl.input import dates
+from etl.input.read import RawDocument
 
 # Share of CJK characters that OpenCC's t2s changes above which a text counts as traditional;
 # simplified text changes almost nothing (a handful of variant characters), traditional a lot.

@@ -1,12 +1,12 @@
 """Load stage: records.jsonl in, a Neo4j graph out, one document all-or-nothing, idempotent.
 
 Takes DocumentRecords (or a records.jsonl path / folder, as Path or str) and a driver; returns
-LoadStats. The graph model is etl.graph's: a document is its path; everything it asserts (its
+LoadStats. The graph model is etl.graph.model's: a document is its path; everything it asserts (its
 sentences, mentions, anonymized regions, and one relationship per assertion carrying its
 ``doc_key`` and ``evidence``) is its own, so loading or replacing a document touches only its
 own data, found through indexes, and the time per document does not grow with the graph.
 
-Every record is validated first (etl.graph's whitelist and bounds, references inside the
+Every record is validated first (etl.graph.model's whitelist and bounds, references inside the
 document); a record that fails is one line naming ``path:line`` and the field, and is not
 loaded. Documents are written in batches, a batch in one write transaction; a batch Neo4j
 refuses is retried document by document, so one bad document is reported and the others load.
@@ -32,9 +32,11 @@ from typing import Any
 from pydantic import ValidationError
 
 import neo4j
-from etl import config, graph, migrations
+from etl import config
 from etl.errors import LoadError, RecordError
-from etl.records import DocumentRecord, iter_record_lines, parse_record
+from etl.graph import migrations
+from etl.graph import model as graph
+from etl.graph.records import DocumentRecord, iter_record_lines, parse_record
 
 # Documents per transaction. Each write transaction also refreshes the full-text index (a
 # Lucene segment that is merged again later), so larger ones are cheaper: 500 loaded
@@ -43,7 +45,7 @@ DEFAULT_BATCH = 500
 # At most this many items (sentences, mentions, relations, quantities, entity names) per
 # transaction, whatever the number of documents: a generated report has about 300, and its
 # transaction state takes about 0.5 MiB of the server's heap, so a batch stays near 250 MiB,
-# under the embedded server's transaction memory limit (etl.server, at least 512 MiB).
+# under the embedded server's transaction memory limit (etl.neo4j.server, at least 512 MiB).
 MAX_BATCH_ITEMS = 150_000
 
 # (where it came from: path:line or <records>:n, the record, its record_hash)
@@ -143,7 +145,7 @@ def _check_entities(record: DocumentRecord) -> None:
 def validate(record: DocumentRecord) -> None:
     """Refuse a record that reaches beyond its document or holds a value Neo4j would refuse.
 
-    Raises RecordError naming the document and the field: properties outside etl.graph's
+    Raises RecordError naming the document and the field: properties outside etl.graph.model's
     whitelist, values outside its bounds, relations and quantities naming entities the record
     does not list, evidence pointing outside the document's sentences.
     """

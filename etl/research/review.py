@@ -1,7 +1,7 @@
 """Review: what in the extracted records most needs a human look, as a CSV and a page.
 
 Takes records.jsonl (or its folder) and returns ReviewItems, written as review.csv and
-review.html. It starts a corrections file (etl/corrections.py): every item carries the
+review.html. It starts a corrections file (etl/research/corrections.py): every item carries the
 correction line a reviewer would paste if the extractor was wrong. The checks, most urgent
 first:
 
@@ -30,7 +30,7 @@ import yaml
 
 from etl import config, files
 from etl.errors import GovgraphError
-from etl.records import DocumentRecord
+from etl.graph.records import DocumentRecord
 
 KINDS = ("near-duplicate", "outside-lexicon", "seen-once", "single-sentence")
 COLUMNS = ("priority", "kind", "label", "name", "other", "documents", "mentions", "sentence", "correction")

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 import neo4j
-from etl import config, files, queries
+from etl import config, files
 from etl.errors import ReportError
 from etl.files import atomic_write
+from etl.outputs import queries
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html"
 # Characters every report label set contains; a font must draw all of them.

@@ -28,7 +28,7 @@ from xml.etree import ElementTree as ET
 
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.records import DocumentRecord
+from etl.graph.records import DocumentRecord
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 # The root of every GUID this exporter makes (a UUID5 namespace of its own).
@@ -75,8 +75,8 @@ def _category(record: DocumentRecord, label: str, name: str) -> str:
 
 def _evidence_codes(record: DocumentRecord) -> dict[int, set[tuple[str, str]]]:
     """Per evidence sentence, the (label, name) of the entities its relations and quantities join."""
-    from etl.graph import RELATION_ENDS
-    from etl.load import entity_sets, label_in
+    from etl.graph.load import entity_sets, label_in
+    from etl.graph.model import RELATION_ENDS
 
     codes: dict[int, set[tuple[str, str]]] = {}
     sets = entity_sets(record)

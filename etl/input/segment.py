@@ -1,6 +1,6 @@
 """Segment stage: normalized text in, sentences with offsets out.
 
-Takes the normalized text and returns etl.records.Sentence items whose start/end are
+Takes the normalized text and returns etl.graph.records.Sentence items whose start/end are
 offsets into that text (text[start:end] == sentence.text). A sentence ends at 。！？；
 (and their half-width forms !?;) or at a line break; an end mark inside quotes, 《》 titles
 or brackets does not end it, so a quoted slogan or a title stays whole. A colon does not
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from etl.records import Sentence
+from etl.graph.records import Sentence
 
 ENDS = set("。！？；!?;")
 OPENERS = {"“": "”", "《": "》", "(": ")", "（": "）", "「": "」", "『": "』", "‘": "’", "【": "】"}

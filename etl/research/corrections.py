@@ -32,8 +32,8 @@ import yaml
 
 from etl import config
 from etl.errors import DataFileError
-from etl.graph import RELATION_ENDS
-from etl.records import LABELS, RELATION_TYPES, DocumentRecord
+from etl.graph.model import RELATION_ENDS
+from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 
 FILE_NAME = "corrections.yaml"
 
@@ -376,7 +376,7 @@ def corrected_source(source: Path, explicit: Path | None = None, beside: Iterabl
 
     The file is read and validated here, before anything touches the graph.
     """
-    from etl.load import iter_records, records_path
+    from etl.graph.load import iter_records, records_path
 
     path = find_corrections(explicit, [*beside, records_path(source)])
     if path is None:

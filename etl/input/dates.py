@@ -209,7 +209,7 @@ def adoption_year(sentence_text: str, mention_start: int, mention_end: int,
 def adoption_years(mentions, sentences, document_year: int | None) -> dict[str, int]:
     """Per mechanism name, the earliest adoption year its mentions state.
 
-    ``mentions`` and ``sentences`` are the record's (etl.records.Mention and Sentence, offsets
+    ``mentions`` and ``sentences`` are the record's (etl.graph.records.Mention and Sentence, offsets
     into the normalized text); only Mechanism mentions are read.
     """
     starts = {s.index: s for s in sentences}

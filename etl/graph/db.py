@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import neo4j
-from etl import config, server
+from etl import config
 from etl.config import Connection
 from etl.errors import ConfigError, ServerError
+from etl.neo4j import server
 
 
 def connect(conn: Connection) -> neo4j.Driver:

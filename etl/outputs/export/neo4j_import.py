@@ -2,7 +2,7 @@
 
 Takes records (a records.jsonl path, or DocumentRecords) and an output folder; writes one CSV a
 node label and one a relationship type with its end labels, and returns ImportFiles with the
-command line that imports them. The rows come from etl.export.graph.graph_from_records, the
+command line that imports them. The rows come from etl.outputs.export.graph.graph_from_records, the
 graph that ``govgraph load`` leaves in an empty database (properties set by the last document,
 one relationship per document and assertion, replaced documents taken out), so an import of
 these files followed by ``govgraph schema apply`` gives that graph; the offline importer is the fast path for a first
@@ -21,10 +21,10 @@ from typing import Any
 import networkx as nx
 
 from etl.errors import ExportError
-from etl.export.graph import graph_from_records
 from etl.files import atomic_write
-from etl.graph import KEY
-from etl.records import DocumentRecord
+from etl.graph.model import KEY
+from etl.graph.records import DocumentRecord
+from etl.outputs.export.graph import graph_from_records
 
 # The unit separator: it never occurs in a sentence id, a doc id or Chinese text.
 ARRAY_DELIMITER = "\x1f"
@@ -108,7 +108,7 @@ def _write_csv(path: Path, ids: list[str], id_fields: list[str], rows: list[dict
 
 
 def _node_rows(g: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
-    """Per label, the nodes' properties with the id field (etl.graph.KEY: Region.key, Document.path, …)."""
+    """Per label, the nodes' properties with the id field (etl.graph.model.KEY: Region.key, Document.path, …)."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for data in g.nodes.values():
         label = data["label"]

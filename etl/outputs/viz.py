@@ -7,7 +7,7 @@ turns it into one HTML page whose JavaScript and CSS (vis-network, shipped insid
 package) are inline, so the page opens offline and can be mailed as one file.
 
 Colours come from the Neo4j Browser style schema/browser/govgraph.grass (one colour a label),
-so a page and Browser agree; the page layout is the Jinja2 template etl/templates/viz.html.
+so a page and Browser agree; the page layout is the Jinja2 template etl/outputs/templates/viz.html.
 Every Cypher statement is parameterized; labels and relationship types come from fixed lists.
 """
 
@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from etl import config, db, files, records
+from etl import config, files
 from etl.errors import DataFileError, VizError
+from etl.graph import db, records
 
 LABELS = ("Document", "Sentence", *records.LABELS)
 DEFAULT_LIMIT = 200

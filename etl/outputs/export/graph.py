@@ -6,7 +6,7 @@ researcher can work without a database and a test can check the two agree:
 
 - a node per Document, Region, Actor, Mechanism, Measure, WaterBody, Indicator and Policy
   (Sentence too with ``sentences=True``), with id ``"Label:key"`` where the key is the
-  property etl.graph.KEY names (``Document.path``, ``Region.key`` – ``XX区@<doc_key>`` for an
+  property etl.graph.model.KEY names (``Document.path``, ``Region.key`` – ``XX区@<doc_key>`` for an
   anonymized region –, ``Sentence.id``, else ``name``); attributes ``label``, ``key`` and every
   property;
 - an edge per relationship: one per document and assertion, keyed ``TYPE@<doc_key>``, a
@@ -33,12 +33,13 @@ from xml.sax.saxutils import escape, quoteattr
 import networkx as nx
 
 import neo4j
-from etl import config, load
+from etl import config
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.graph import KEY, OWNED_TYPES, doc_key, document_path
-from etl.load import DEFAULT_BATCH, iter_items
-from etl.records import LABELS, RELATION_TYPES, DocumentRecord
+from etl.graph import load
+from etl.graph.load import DEFAULT_BATCH, iter_items
+from etl.graph.model import KEY, OWNED_TYPES, doc_key, document_path
+from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 
 NODE_LABELS = ("Document", *LABELS)
 FORMATS = ("graphml", "gexf", "json")
@@ -71,7 +72,7 @@ def _new_graph(source: str) -> nx.MultiDiGraph:
 
 
 def _values(driver: neo4j.Driver, cypher: str, database: str) -> list[list[Any]]:
-    """A read query's rows as lists of values, in a managed read transaction like etl.db.read.
+    """A read query's rows as lists of values, in a managed read transaction like etl.graph.db.read.
 
     Lists rather than db.read's dicts: building a dict per row is a third of a large read's time.
     """
@@ -108,7 +109,8 @@ def graph_from_neo4j(driver: neo4j.Driver, database: str = config.DEFAULT_DATABA
 
 
 class _Builder:
-    """Builds the graph the way etl.load writes it, document by document, from the same rows (etl.load.*_rows).
+    """Builds the graph the way etl.graph.load writes it, document by document, from the same rows
+    (etl.graph.load.*_rows).
 
     Like the loader, a document already there with the same record is left alone, and a new
     version of a path first takes out what the old one owned: its relationships, sentences,
@@ -178,7 +180,7 @@ class _Builder:
 
 def graph_from_records(source: Path | str | Iterable[DocumentRecord], sentences: bool = False,
                        failures: list[str] | None = None, batch_size: int = DEFAULT_BATCH) -> nx.MultiDiGraph:
-    """Build the graph etl.load would load from records.jsonl (a file or its folder) or from records.
+    """Build the graph etl.graph.load would load from records.jsonl (a file or its folder) or from records.
 
     Records are read as a stream and validated as the loader validates them, so the result is
     what loading them into an empty database gives (at any batch size), replaced documents

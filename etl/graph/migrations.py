@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import neo4j
-from etl import config, db
+from etl import config
 from etl.errors import DataFileError
+from etl.graph import db
 
 _NAME = re.compile(r"^(?P<id>\d{4})_(?P<name>[a-z0-9_]+)\.cypher$")
 

@@ -36,7 +36,7 @@ RELATION_TYPES = (
     "GOVERNS",
     "CITES",
 )
-# Which labels each relationship type may join, and what a record may set: etl.graph.
+# Which labels each relationship type may join, and what a record may set: etl.graph.model.
 
 Scalar = str | int | float | bool | None
 
@@ -80,7 +80,7 @@ class RelationProps(Model):
     evidence: list[int] = Field(default_factory=list)
     year: int | None = None
     count: int | None = None
-    # The corrections that made or changed the relation (corrections.yaml:12), set by etl.corrections.
+    # The corrections that made or changed the relation (corrections.yaml:12), set by etl.research.corrections.
     corrected_by: str | None = None
 
 

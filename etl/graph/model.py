@@ -29,7 +29,7 @@ import hashlib
 import math
 from typing import Any
 
-from etl.records import LABELS, DocumentRecord
+from etl.graph.records import LABELS, DocumentRecord
 
 ENTITY_LABELS = LABELS
 NODE_LABELS = ("Document", "Sentence", *ENTITY_LABELS)
@@ -65,7 +65,7 @@ NODE_PROPERTIES: dict[str, dict[str, tuple[type, ...]]] = {
     "Indicator": {"unit": (str,), "unit_group": (str,)},
     "Policy": {"kind": (str,)},
 }
-# Which corrections made or changed a node or relation ("corrections.yaml:12"; etl.corrections).
+# Which corrections made or changed a node or relation ("corrections.yaml:12"; etl.research.corrections).
 CORRECTED_BY = "corrected_by"
 for _allowed in NODE_PROPERTIES.values():
     _allowed[CORRECTED_BY] = (str,)

@@ -1,0 +1,1 @@
+"""The embedded Neo4j server that govgraph starts, finds and stops for users without Docker."""

@@ -1,0 +1,1 @@
+"""Outputs over the loaded graph or records: query packs, the report, the network page, exports, Browser."""
