@@ -529,7 +529,7 @@ def review(
     """
     from collections import Counter
 
-    from etl.graph.load import iter_records, records_path
+    from etl.graph.rows import iter_records, records_path
     from etl.research.review import review as find_items
     from etl.research.review import write_review
 
@@ -584,7 +584,7 @@ def export(
     Example: govgraph export --format qdpx --records build/records.jsonl --out build/govgraph.qdpx
     """
     from etl.errors import ExportError
-    from etl.graph.load import records_path
+    from etl.graph.rows import records_path
 
     _choice(fmt, EXPORT_FORMATS, "--format")
     _choice(projection, EXPORT_PROJECTIONS, "--projection")
@@ -601,7 +601,7 @@ def export(
         if records is None or projection != "full":
             raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
                               "pass --records build/records.jsonl and no --projection")
-        from etl.graph.load import iter_records
+        from etl.graph.rows import iter_records
         from etl.outputs.export.qdpx import write_qdpx
         from etl.research.corrections import corrected_source
 

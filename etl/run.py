@@ -91,7 +91,7 @@ def corpus_of_paths(paths: list[Path]) -> Corpus:
 
 def corpus_of_records(source: Path) -> Corpus:
     """The corpus a records.jsonl describes (its documents' paths and names, read without validation)."""
-    from etl.graph.load import records_path
+    from etl.graph.rows import records_path
 
     path = records_path(source)
     paths: set[str] = set()

@@ -400,7 +400,8 @@ def test_a_load_makes_full_collections_rarer_and_restores_the_collector(empty_db
 
 def test_batches_are_cut_by_documents_and_by_items(sample_records):
     """A batch ends at its size in documents, or earlier when its records' items would pass the cap."""
-    from etl.graph.load import batches, iter_items, record_items
+    from etl.graph.load import batches, record_items
+    from etl.graph.rows import iter_items
 
     items = list(iter_items(sample_records, []))
     sizes = [record_items(record) for _, record, _ in items]

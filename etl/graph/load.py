@@ -6,37 +6,44 @@ sentences, mentions, anonymized regions, and one relationship per assertion carr
 ``doc_key`` and ``evidence``) is its own, so loading or replacing a document touches only its
 own data, found through indexes, and the time per document does not grow with the graph.
 
-Every record is validated first (etl.graph.model's whitelist and bounds, references inside the
-document); a record that fails is one line naming ``path:line`` and the field, and is not
-loaded. Documents are written in batches, a batch in one write transaction; a batch Neo4j
-refuses is retried document by document, so one bad document is reported and the others load.
-The next batch is parsed, validated and turned into rows in a thread while Neo4j writes one.
-A document already in the graph with the same record (same record hash) is left alone; a new
-version of a path replaces the old one in the same transaction that writes it.
+Every record is validated and turned into rows first, by etl.graph.rows (etl.graph.model's
+whitelist and bounds, references inside the document); a record that fails is one line naming
+``path:line`` and the field, and is not loaded. Documents are written in batches, a batch in one
+write transaction; a batch Neo4j refuses is retried document by document, so one bad document
+is reported and the others load. The next batch is parsed, validated and turned into rows in a
+thread while Neo4j writes one. A document already in the graph with the same record (same record
+hash) is left alone; a new version of a path replaces the old one in the same transaction that
+writes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Full, Queue
-from typing import Any
-
-from pydantic import ValidationError
 
 import neo4j
 from etl import config
-from etl.errors import LoadError, RecordError
+from etl.errors import LoadError
 from etl.graph import migrations
 from etl.graph import model as graph
-from etl.graph.records import DocumentRecord, iter_record_lines, parse_record
+from etl.graph.records import DocumentRecord
+from etl.graph.rows import (
+    Item,
+    document_rows,
+    entity_rows,
+    iter_items,
+    mention_rows,
+    records_path,
+    relation_rows,
+    reports_on_rows,
+    sentence_rows,
+)
 
 # Documents per transaction. Each write transaction also refreshes the full-text index (a
 # Lucene segment that is merged again later), so larger ones are cheaper: 500 loaded
@@ -47,10 +54,6 @@ DEFAULT_BATCH = 500
 # transaction state takes about 0.5 MiB of the server's heap, so a batch stays near 250 MiB,
 # under the embedded server's transaction memory limit (etl.neo4j.server, at least 512 MiB).
 MAX_BATCH_ITEMS = 150_000
-
-# (where it came from: path:line or <records>:n, the record, its record_hash)
-Item = tuple[str, DocumentRecord, str]
-
 
 @dataclass
 class LoadStats:
@@ -78,273 +81,6 @@ class LoadStats:
         self.relationships_created += c.relationships_created
         self.relationships_deleted += c.relationships_deleted
         self.properties_set += c.properties_set
-
-
-# --- validation: what a record may put in the graph -------------------------------------------
-
-
-def _check(value: Any, where: str, limit: int = graph.MAX_NAME) -> None:
-    # The common values (None, an int in 64 bits, a short string) are passed without a call:
-    # a document has hundreds of them, checked on every load.
-    kind = type(value)
-    if value is None or (kind is int and graph.INT64[0] <= value <= graph.INT64[1]) or (
-            kind is str and len(value) <= limit):
-        return
-    problem = graph.bounded(value, limit)
-    if problem:
-        raise RecordError(f"{where}: {problem}")
-
-
-def _check_evidence(indices: list[int], sentences: set[int], where: str) -> None:
-    if len(indices) > graph.MAX_LIST:
-        raise RecordError(f"{where}: {len(indices)} evidence sentences (at most {graph.MAX_LIST})")
-    outside = [i for i in indices if i not in sentences]
-    if outside:
-        raise RecordError(f"{where}: evidence sentence {outside[0]} is not a sentence of the document "
-                          f"({len(sentences)} sentences)")
-
-
-def _check_document(record: DocumentRecord) -> set[int]:
-    """Bounds of the document's own fields and sentences; returns its sentence indices."""
-    _check(graph.document_path(record), "path", graph.MAX_PATH)
-    _check(record.doc, "doc", graph.MAX_PATH)
-    _check(record.doc_id, "doc_id")
-    for name in ("title", "date", "source", "lexicon_version"):
-        _check(getattr(record, name), name, graph.MAX_TEXT)
-    indices: set[int] = set()
-    for n, sentence in enumerate(record.sentences):
-        for name in ("index", "start", "end"):
-            _check(getattr(sentence, name), f"sentences.{n}.{name}")
-        _check(sentence.text, f"sentences.{n}.text", graph.MAX_TEXT)
-        if sentence.index in indices:
-            raise RecordError(f"sentences.{n}.index: sentence {sentence.index} appears twice")
-        indices.add(sentence.index)
-    return indices
-
-
-def _check_entities(record: DocumentRecord) -> None:
-    """Names bounded, properties from the whitelist with bounded values of the allowed type."""
-    for label, names in record.entities.items():
-        for name in names:
-            if not name.strip():
-                raise RecordError(f"entities.{label}: an empty name")
-            _check(name, f"entities.{label}.{name[:40]}")
-    for label, by_name in record.properties.items():
-        allowed = graph.NODE_PROPERTIES[label]
-        for name, props in by_name.items():
-            for prop, value in props.items():
-                where = f"properties.{label}.{name[:40]}.{prop}"
-                if prop not in allowed:
-                    raise RecordError(f"{where}: not a property a record may set on a {label} "
-                                      f"(allowed: {', '.join(sorted(allowed))})")
-                if value is not None and not isinstance(value, allowed[prop]):
-                    raise RecordError(f"{where}: a {type(value).__name__}, not a {allowed[prop][0].__name__}")
-                _check(value, where)
-
-
-def validate(record: DocumentRecord) -> None:
-    """Refuse a record that reaches beyond its document or holds a value Neo4j would refuse.
-
-    Raises RecordError naming the document and the field: properties outside etl.graph.model's
-    whitelist, values outside its bounds, relations and quantities naming entities the record
-    does not list, evidence pointing outside the document's sentences.
-    """
-    try:
-        sentences = _check_document(record)
-        _check_entities(record)
-        sets = entity_sets(record)
-        if record.region:
-            if record.region.name not in sets.get("Region", ()):
-                raise RecordError(f"region: {record.region.name[:40]!r} is not among its Region entities")
-            _check(record.region.name, "region.name")
-            _check(record.region.level, "region.level")
-            _check(record.region.adcode, "region.adcode")
-        for n, rel in enumerate(record.relations):
-            where = f"relations.{n}"
-            if rel.type != "REPORTS_ON":
-                heads, tails = graph.RELATION_ENDS[rel.type]
-                if label_in(sets, rel.head, heads) is None:
-                    raise RecordError(f"{where}: {rel.type} head {rel.head[:40]!r} is not among its "
-                                      f"{'/'.join(heads)} entities")
-                if label_in(sets, rel.tail, tails) is None:
-                    raise RecordError(f"{where}: {rel.type} tail {rel.tail[:40]!r} is not among its "
-                                      f"{'/'.join(tails)} entities")
-            _check(rel.props.year, f"{where}.year")
-            _check(rel.props.count, f"{where}.count")
-            _check_evidence(rel.props.evidence, sentences, f"{where}.evidence")
-        for n, q in enumerate(record.quantities):
-            where = f"quantities.{n}"
-            if q.subject not in sets.get(q.subject_type, ()):
-                raise RecordError(f"{where}.subject: {q.subject[:40]!r} is not among its {q.subject_type} entities")
-            for name in graph.QUANTITY_PROPERTIES:
-                _check(getattr(q, name), f"{where}.{name}", graph.MAX_TEXT if name == "text" else graph.MAX_NAME)
-            _check_evidence(q.evidence, sentences, f"{where}.evidence")
-        for n, m in enumerate(record.mentions):
-            where = f"mentions.{n}"
-            if m.name not in sets.get(m.type, ()):
-                raise RecordError(f"{where}: {m.type} {m.name[:40]!r} is not among its entities")
-            _check_evidence([m.sentence], sentences, f"{where}.sentence")
-            _check(m.start, f"{where}.start")
-            _check(m.end, f"{where}.end")
-    except RecordError as exc:
-        raise RecordError(f"document {record.doc[:200]!r}: {exc}") from None
-
-
-def entity_sets(record: DocumentRecord) -> dict[str, frozenset[str]]:
-    """The record's entity names per label, as sets: relations look up both their ends in them."""
-    return {label: frozenset(names) for label, names in record.entities.items()}
-
-
-def label_in(sets: dict[str, frozenset[str]], name: str, allowed: tuple[str, ...]) -> str | None:
-    """The first of the allowed labels under which a record's ``entity_sets`` list the entity."""
-    for label in allowed:
-        if name in sets.get(label, ()):
-            return label
-    return None
-
-
-def is_anonymized(record: DocumentRecord, name: str) -> bool:
-    """Whether a region of the record is anonymized (XX区), hence scoped to its document."""
-    props = record.properties.get("Region", {}).get(name, {})
-    if props.get("anonymized") is not None:
-        return bool(props["anonymized"])
-    return bool(record.region and record.region.name == name and record.region.anonymized)
-
-
-def entity_key(record: DocumentRecord, label: str, name: str) -> str:
-    """The key of an entity node: the name, or name@doc_key for an anonymized region."""
-    if label != "Region":
-        return name
-    return graph.region_key(name, is_anonymized(record, name), graph.doc_key(graph.document_path(record)))
-
-
-def record_hash(record: DocumentRecord, line: str | None = None) -> str:
-    """What tells two loads of one path apart: a hash of the whole record (a re-extraction changes it).
-
-    The hash of its records.jsonl ``line`` when it came from one: the line is the record's JSON
-    as ``to_json`` writes it, so for our own files the two agree, and serializing every record
-    again took a tenth of a load. A line written otherwise (spacing, key order) hashes alike
-    at every load of that file.
-    """
-    text = line.strip() if line is not None else record.to_json()
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-# --- the graph rows of records: what every sink (Neo4j, bulk CSV, NetworkX) writes -------------
-
-
-def _owner(record: DocumentRecord) -> str:
-    return graph.doc_key(graph.document_path(record))
-
-
-def document_rows(records: Iterable[DocumentRecord], hashes: dict[str, str] | None = None) -> list[dict]:
-    """One row a document: its path (the key), doc_key, content hash, file name and metadata.
-
-    ``hashes`` are the records' hashes by path where known (record_hash otherwise).
-    """
-    return [{"path": graph.document_path(r), "doc_key": _owner(r), "doc_id": r.doc_id, "name": r.doc,
-             "title": r.title, "date": r.date, "source": r.source, "lang_variant": r.lang_variant,
-             "lexicon_version": r.lexicon_version,
-             "record_hash": hashes[graph.document_path(r)] if hashes else record_hash(r)} for r in records]
-
-
-def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    rows = []
-    for r in records:
-        owner = _owner(r)
-        rows += [{"id": f"{owner}:{s.index}", "doc_key": owner, "index": s.index, "text": s.text,
-                  "start": s.start, "end": s.end} for s in r.sentences]
-    return rows
-
-
-def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, rows {key, name, props}: whitelisted props without nulls; anonymized regions owned.
-
-    One row per entity: when several documents name it, their props are merged in document
-    order, the later value winning, which is what setting each document's props in turn gives;
-    a batch of reports names a common mechanism dozens of times, and each row is a locked write.
-    """
-    rows: dict[str, dict[str, dict]] = defaultdict(dict)
-    for r in records:
-        for label in graph.ENTITY_LABELS:
-            allowed = graph.NODE_PROPERTIES[label]
-            for name in r.entities.get(label, []):
-                given = r.properties.get(label, {}).get(name, {})
-                props = {k: v for k, v in given.items() if v is not None and k in allowed}
-                if label == "Region":
-                    anonymized = is_anonymized(r, name)
-                    props["anonymized"] = anonymized
-                    if anonymized:
-                        props["doc_key"] = _owner(r)
-                key = entity_key(r, label, name)
-                if key in rows[label]:
-                    rows[label][key]["props"].update(props)
-                else:
-                    rows[label][key] = {"key": key, "name": name, "props": props}
-    return {label: list(by_key.values()) for label, by_key in rows.items()}
-
-
-def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, MENTIONS rows {sentence, key, start, end}; one per sentence, entity and start."""
-    rows: dict[str, dict[tuple, dict]] = defaultdict(dict)
-    for r in records:
-        owner = _owner(r)
-        for m in r.mentions:
-            row = {"sentence": f"{owner}:{m.sentence}", "key": entity_key(r, m.type, m.name),
-                   "start": m.start, "end": m.end}
-            rows[m.type][row["sentence"], row["key"], m.start] = row
-    return {label: list(by_key.values()) for label, by_key in rows.items()}
-
-
-def reports_on_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    return [{"doc_key": _owner(r), "key": entity_key(r, "Region", r.region.name)} for r in records if r.region]
-
-
-def _merge_evidence(old: list[str], new: list[str]) -> list[str]:
-    return old + [e for e in new if e not in old]
-
-
-def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str], list[dict]]:
-    """Per (type, head label, tail label), rows {head, tail, props}: one per document and assertion.
-
-    A relation the record states twice is one relationship with both evidences (properties from
-    the last); each quantity is its own MEASURES/IMPLEMENTS with ``key`` doc_key:n, a relation
-    has key "". Every row's props carry ``doc_key`` and ``evidence`` (sentence ids).
-    """
-    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-    for r in records:
-        owner = _owner(r)
-        sets = entity_sets(r)
-        assertions: dict[tuple[str, str, str, str, str], dict] = {}
-        for rel in r.relations:
-            if rel.type == "REPORTS_ON":
-                continue
-            heads, tails = graph.RELATION_ENDS[rel.type]
-            head_label, tail_label = label_in(sets, rel.head, heads), label_in(sets, rel.tail, tails)
-            props = rel.props
-            extra = {k: v for k in graph.RELATION_PROPERTIES[rel.type] if (v := getattr(props, k, None)) is not None}
-            evidence = [f"{owner}:{i}" for i in dict.fromkeys(props.evidence)]
-            ident = (rel.type, head_label, tail_label, entity_key(r, head_label, rel.head),
-                     entity_key(r, tail_label, rel.tail))
-            if ident in assertions:
-                row = assertions[ident]
-                row["props"].update(extra)
-                row["props"]["evidence"] = _merge_evidence(row["props"]["evidence"], evidence)
-            else:
-                assertions[ident] = {"head": ident[3], "tail": ident[4],
-                                     "props": {"doc_key": owner, "key": "", "evidence": evidence, **extra}}
-        for ident, row in assertions.items():
-            groups[ident[:3]].append(row)
-        if not r.region:
-            continue
-        for n, q in enumerate(r.quantities):
-            rtype = "IMPLEMENTS" if q.subject_type == "Measure" else "MEASURES"
-            props = {k: getattr(q, k) for k in graph.QUANTITY_PROPERTIES if getattr(q, k) is not None}
-            groups[(rtype, "Region", q.subject_type)].append({
-                "head": entity_key(r, "Region", r.region.name), "tail": q.subject,
-                "props": {"doc_key": owner, "key": f"{owner}:{n}",
-                          "evidence": [f"{owner}:{i}" for i in q.evidence], **props}})
-    return groups
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -484,60 +220,6 @@ class Loader:
 
 
 # --- sources ----------------------------------------------------------------------------------
-
-
-def records_path(source: Path | str) -> Path:
-    """The records.jsonl a source names (the file, or the one in a folder); it must exist."""
-    source = Path(source)
-    path = source / "records.jsonl" if source.is_dir() else source
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file; run govgraph extract first")
-    return path
-
-
-def iter_items(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[Item]:
-    """Validated (where, record, record hash) of a records.jsonl path or of records in memory.
-
-    A record that fails parsing or validation is one line in ``failures`` (``path:line`` or
-    ``<records>:n``, the document, the field and the reason) and is skipped.
-    """
-    if isinstance(source, str | Path):
-        path = records_path(source)
-        lines: Iterable[tuple[str, Any]] = iter_record_lines(path)
-    elif isinstance(source, bytes | dict | DocumentRecord):
-        raise LoadError(f"records to load are a records.jsonl path or an iterable of records, "
-                        f"not a single {type(source).__name__}")
-    else:
-        lines = ((f"<records>:{n}", item) for n, item in enumerate(source, start=1))
-    for where, item in lines:
-        try:
-            record = _as_record(item, where)
-            validate(record)
-        except RecordError as exc:
-            text = str(exc)
-            failures.append(text if text.startswith(where + ":") else f"{where}: {text}")
-            continue
-        yield where, record, record_hash(record, item if isinstance(item, str) else None)
-
-
-def _as_record(item: Any, where: str) -> DocumentRecord:
-    if isinstance(item, DocumentRecord):
-        return item
-    if isinstance(item, str):
-        return parse_record(item, where=where)
-    if isinstance(item, dict):
-        try:
-            return DocumentRecord.model_validate(item)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise RecordError(f"{where}: document {str(item.get('doc', '?'))[:200]!r}: {loc}: {first['msg']}") from None
-    raise RecordError(f"{where}: a {type(item).__name__}, not a DocumentRecord")
-
-
-def iter_records(source: Path | str | Iterable[DocumentRecord | dict], failures: list[str]) -> Iterator[DocumentRecord]:
-    """The validated records of a source (see iter_items), without where they came from."""
-    return (record for _, record, _ in iter_items(source, failures))
 
 
 def batches(items: Iterable[Item], size: int, max_items: int = MAX_BATCH_ITEMS) -> Iterator[list[Item]]:

@@ -376,7 +376,7 @@ def corrected_source(source: Path, explicit: Path | None = None, beside: Iterabl
 
     The file is read and validated here, before anything touches the graph.
     """
-    from etl.graph.load import iter_records, records_path
+    from etl.graph.rows import iter_records, records_path
 
     path = find_corrections(explicit, [*beside, records_path(source)])
     if path is None:

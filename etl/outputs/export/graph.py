@@ -36,10 +36,17 @@ import neo4j
 from etl import config
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.graph import load
-from etl.graph.load import DEFAULT_BATCH, iter_items
 from etl.graph.model import KEY, OWNED_TYPES, doc_key, document_path
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
+from etl.graph.rows import (
+    document_rows,
+    entity_rows,
+    iter_items,
+    mention_rows,
+    relation_rows,
+    reports_on_rows,
+    sentence_rows,
+)
 
 NODE_LABELS = ("Document", *LABELS)
 FORMATS = ("graphml", "gexf", "json")
@@ -110,7 +117,7 @@ def graph_from_neo4j(driver: neo4j.Driver, database: str = config.DEFAULT_DATABA
 
 class _Builder:
     """Builds the graph the way etl.graph.load writes it, document by document, from the same rows
-    (etl.graph.load.*_rows).
+    (etl.graph.rows.*_rows).
 
     Like the loader, a document already there with the same record is left alone, and a new
     version of a path first takes out what the old one owned: its relationships, sentences,
@@ -134,23 +141,23 @@ class _Builder:
             self.remove(owner)
         self.hashes[path] = digest
         batch = [record]
-        for row in load.document_rows(batch, {path: digest}):
+        for row in document_rows(batch, {path: digest}):
             self.node("Document", row["path"], row, owner)
         if self.sentences:
-            for row in load.sentence_rows(batch):
+            for row in sentence_rows(batch):
                 self.node("Sentence", row["id"], row, owner)
-        for label, rows in load.entity_rows(batch).items():
+        for label, rows in entity_rows(batch).items():
             for row in rows:
                 self.node(label, row["key"], {"name": row["name"], **row["props"]},
                           row["props"].get("doc_key"))
         if self.sentences:
-            for label, rows in load.mention_rows(batch).items():
+            for label, rows in mention_rows(batch).items():
                 for row in rows:
                     mention = {"type": "MENTIONS", "start": row["start"], "end": row["end"]}
                     self.edge(node_id("Sentence", row["sentence"]), node_id(label, row["key"]), mention)
-        for row in load.reports_on_rows(batch):
+        for row in reports_on_rows(batch):
             self.edge(node_id("Document", path), node_id("Region", row["key"]), {"type": "REPORTS_ON"})
-        for (rtype, head_label, tail_label), rows in load.relation_rows(batch).items():
+        for (rtype, head_label, tail_label), rows in relation_rows(batch).items():
             for row in rows:
                 self.edge(node_id(head_label, row["head"]), node_id(tail_label, row["tail"]),
                           {"type": rtype, **row["props"]}, owner)
@@ -179,7 +186,7 @@ class _Builder:
 
 
 def graph_from_records(source: Path | str | Iterable[DocumentRecord], sentences: bool = False,
-                       failures: list[str] | None = None, batch_size: int = DEFAULT_BATCH) -> nx.MultiDiGraph:
+                       failures: list[str] | None = None, batch_size: int | None = None) -> nx.MultiDiGraph:
     """Build the graph etl.graph.load would load from records.jsonl (a file or its folder) or from records.
 
     Records are read as a stream and validated as the loader validates them, so the result is

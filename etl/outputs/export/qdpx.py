@@ -75,8 +75,8 @@ def _category(record: DocumentRecord, label: str, name: str) -> str:
 
 def _evidence_codes(record: DocumentRecord) -> dict[int, set[tuple[str, str]]]:
     """Per evidence sentence, the (label, name) of the entities its relations and quantities join."""
-    from etl.graph.load import entity_sets, label_in
     from etl.graph.model import RELATION_ENDS
+    from etl.graph.rows import entity_sets, label_in
 
     codes: dict[int, set[tuple[str, str]]] = {}
     sets = entity_sets(record)
