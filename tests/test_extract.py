@@ -311,13 +311,34 @@ CHANGES_REPORT = """某区2023年河湖长制工作总结
 def test_changes_and_the_verbs_before_a_counted_noun(tmp_path):
     record = extract_text_document(write_report(tmp_path, "changes.txt", CHANGES_REPORT))
     counted = {(q.subject, q.value, q.unit) for q in record.quantities}
-    assert ("水土保持率", 2.1, "个百分点") in counted, "a change counts what was just counted"
-    assert ("林草覆盖率", 1.5, "个百分点") in counted, "…or the noun before the comparison"
-    assert not any(q.value == 3.0 for q in record.quantities), "a change of nothing named is no quantity"
+    changes = {q.value for q in record.quantities} & {2.1, 1.5, 3.0}
+    assert not changes, "a change against an earlier figure is a delta, no quantity (convention 16)"
     assert {("四乱问题", 87.0, "个"), ("整改问题", 76.0, "个"), ("检察建议书", 15.0, "份"),
             ("问题线索", 18.0, "条")} <= counted, "verbs (排查整治, 推动, 发出, 移交) are not part of the noun"
     assert not any("年提高" in name for name in record.entities.get("Indicator", []))
     assert ("水土保持方案", 2846.0, "个") in counted, "a counted mechanism ending the noun, named as written"
+
+
+NOT_COUNTED = """丙县2023年河湖长制工作总结
+河长制工作是一件大事，七台河市派员来县交流，五个断面中劣五类断面由3个减少为1个。
+万宝河全长11公里，流域面积46平方公里。
+湿地蓄水能力提高15%，水土流失面积减幅为10.15%。
+行动期间共出动执法船53艘次、执法人员531人次，惠及群众1000余人次。
+全县查处涉水违法行为81件，市县污水处理率达90%，年拦蓄径流1188.47万立方米，实施“长治”四期小流域工程。
+"""
+
+
+def test_what_counts_no_work(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "uncounted.txt", NOT_COUNTED))
+    counted = {(q.subject, q.value, q.unit) for q in record.quantities}
+    values = {q.value for q in record.quantities}
+    assert not values & {1.0, 7.0}, "一件 is an article; 七台 of 七台河市 is part of a name"
+    assert not values & {11.0, 46.0}, "a river's length and basin are background (convention 7)"
+    assert not values & {15.0, 10.15}, "a rate that rose or fell by so much is a change (convention 16)"
+    assert not values & {53.0, 531.0, 1000.0}, "trips of equipment and people deployed count no work"
+    assert not any(q.unit == "期" for q in record.quantities), "a phase in a quoted name is no amount"
+    assert {("涉水违法行为", 81.0, "件"), ("污水处理率", 90.0, "%"), ("拦蓄径流", 1188.47, "万立方米")} <= counted, \
+        "为 of 行为 stays; a level or a period before the noun says where or per what"
 
 
 # --- the command: bad input, workers ------------------------------------------------------
@@ -589,7 +610,7 @@ def test_funds_by_source_removals_and_deltas(tmp_path):
     assert ("中央投资", 3770.0, "万元") in counted, "a fund keeps its source"
     assert ("补助资金", 120.0, "万元") in counted, "a list of sources is no part of the fund's name"
     assert not any(q.value == 277.93 for q in record.quantities), "a delta of an amount is no quantity"
-    assert ("水土保持率", 2.1, "个百分点") in counted, "percentage points of a rate are"
+    assert not any(q.unit == "个百分点" for q in record.quantities), "percentage points are a change (convention 16)"
     assert {("清理非法采砂点", 442.0, "个"), ("拆除违法建筑", 2.94, "万平方米")} <= counted
     assert {"清理非法采砂点", "拆除违法建筑"} <= set(record.entities["Measure"]), "a removal is an intervention"
 

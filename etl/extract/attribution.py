@@ -145,10 +145,12 @@ class QuantityAttributor:
         self.kept_verbs = frozenset(rules["kept_verbs"])
         self.event_verbs = frozenset(rules["event_verbs"])
         self.change = re.compile(rules["change"])
+        self.ratio_change = re.compile(rules["ratio_change"])
         self.clause_stop = re.compile("[" + re.escape(rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(rules["determiner"])
         self.noun_lead = re.compile(rules["noun_lead"])
+        self.scope_lead = re.compile(rules["scope_lead"])
         self.linking_tail = re.compile(rules["linking_tail"])
         self.noun_tail_verbs = re.compile(rules["noun_tail_verbs"])
         # Marks that close a clause for a list shared with 分别 (、 only joins the list).
@@ -191,20 +193,15 @@ class QuantityAttributor:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            change = self.change.search(text, clause, q.start)
-            if change and q.unit not in self.rules["change_units"]:
-                continue  # 较2011年减少277.93平方公里: a delta whose base is another quantity (convention 7)
-            if change:  # 比2020年提高2.1个百分点: a change of what the clause or the one before counts
-                subjects = self._changed(text, clause, change.start(), mentions) or (
-                    [previous[2]] if previous and previous[0] == index else [])
-            else:
-                subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
-                            or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
+            if self._is_change(text, q, clause) or self._inside_word(text, q, words):
+                continue
+            subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+                        or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
             if not subjects and i + 1 < len(spans):
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
                 if pair:
                     subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
-            if not subjects and not change:
+            if not subjects:
                 subject = self._event_count(text, q, clause) or self._subject(text, q, clause, mentions)
                 if subject:
                     subjects = [subject]
@@ -213,7 +210,8 @@ class QuantityAttributor:
             if subjects:
                 previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
-                if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name):
+                if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name) \
+                        or self._head_count(q, name):
                     continue
                 if label == "Indicator" and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
@@ -231,6 +229,28 @@ class QuantityAttributor:
                                                 sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
         return out, new_mentions
+
+    def _is_change(self, text: str, q: QuantitySpan, clause: int) -> bool:
+        """A delta, no quantity (conventions 7 and 16): a number after a comparison (较2011年减少277.93
+        平方公里, 比2020年提高2.1个百分点), or a rate after a verb of change (蓄水能力提高15%, 减幅为10.15%)."""
+        if self.change.search(text, clause, q.start):
+            return True
+        return self.units.get(q.unit, {}).get("dimension") == "ratio" \
+            and bool(self.ratio_change.search(text, clause, q.start))
+
+    @staticmethod
+    def _inside_word(text: str, q: QuantitySpan, words: WordIndex) -> bool:
+        """A number in Chinese numerals that the analyser reads inside a longer word (七台 of 七台河市)
+        or that follows a quoted name (“长治”四期: its fourth phase) is part of a name, not a count."""
+        if q.text[0].isdigit() or q.text[0] in "Xx×":
+            return False
+        return words.cuts_word(q.start) or words.cuts_word(q.end) or text[q.start - 1:q.start] in ("”", "’")
+
+    def _head_count(self, q: QuantitySpan, name: str) -> bool:
+        """People counted (执法人员531人次, 惠及群众1000余人次) are participants, not work (convention 7);
+        people trained or received (培训人员, 接待学生) are the work's own count."""
+        return q.unit.endswith(("人", "人次", "名")) and name.endswith(tuple(self.rules["person_nouns"])) \
+            and not any(verb in name for verb in self.rules["served_verbs"])
 
     def _target(self, text: str, q: QuantitySpan, sentence: Sentence, doc_year: int | None, cues_at: dict):
         """(is a target, its year): a paragraph opened with 到2025年 (…；…达到63.56%), or a cue earlier
@@ -323,7 +343,7 @@ class QuantityAttributor:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
-                    return self._with_source(text, m)
+                    return self._with_source(text, m, mentions)
                 if m.type == "Measure" and gap == attribute and (
                         self.verb_start.match(m.text) or self.units.get(q.unit, {}).get("dimension") == "count"):
                     # A work named by its verb counts the object after it with it (清理河道垃圾X吨); a
@@ -388,14 +408,26 @@ class QuantityAttributor:
                 return None  # …and a phrase of verbs alone (持续推进4个…) counts nothing
         return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
 
-    def _with_source(self, text: str, m: Mention):
+    def _with_source(self, text: str, m: Mention, mentions: MentionIndex):
         """Money named by where it comes from (其中中央投资3770万元, 地方配套资金): the source word
-        before a fund's name is part of what is counted; 总投资 is the fund itself."""
+        before a fund's name is part of what is counted; 总投资 is the fund itself. A level or period before
+        a rate is not (市县污水处理率)."""
         if m.type == "Indicator" and m.name.endswith(tuple(self.rules["fund_heads"])):
             source = next((w for w in self.rules["fund_sources"] if text.endswith(w, 0, m.start)), None)
             if source and text[m.start - len(source) - 1:m.start - len(source)] not in ("、", "和", "及", "与"):
                 return "Indicator", source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
+        if m.type == "Indicator" and m.name == m.text:
+            noun, start = self._without_scope(m.name, m.start, mentions.words)
+            return m.type, noun, start, m.end
         return m.type, m.name, m.start, m.end
+
+    def _without_scope(self, noun: str, start: int, words: WordIndex) -> tuple[str, int]:
+        """A counted noun without the level or period before it (市县污水处理率, 年拦蓄径流), when the
+        analyser reads those as words of their own."""
+        scope = self.scope_lead.match(noun)
+        if scope and not words.cuts_word(start + scope.end()):
+            return noun[scope.end():], start + scope.end()
+        return noun, start
 
     def _with_verb(self, named, phrase: str, verb_start: int, verb_end: int, noun: str, q: QuantitySpan,
                    mentions: MentionIndex):
@@ -419,17 +451,6 @@ class QuantityAttributor:
         if verb is None:
             return None
         return "Indicator", verb + "次数", q.start - len(verb), q.start
-
-    def _changed(self, text: str, clause: int, change: int, mentions: MentionIndex):
-        """The noun before a comparison (林草覆盖率比上年提高…), when the clause names one."""
-        noun = self.noun_lead.sub("", text[clause:change])
-        start = change - len(noun)
-        if not noun:
-            return []
-        named = self._named(noun, start, mentions)
-        if named[1] != noun or self.noun_phrase(noun):
-            return [named]
-        return []
 
     def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
         """The clause before a number is a verb and nothing it counts (实际完成, 其中新增)."""
@@ -490,9 +511,14 @@ class QuantityAttributor:
         lead = self.noun_lead.match(noun)
         at = start + (lead.end() if lead else 0)
         agent = next((m for m in mentions.starting_in(at, at + 1)
-                      if m.type == "Actor" and m.end - start <= len(noun) - 2), None)
-        if agent:
+                      if m.type in ("Actor", "Region") and m.end - start <= len(noun) - 2), None)
+        end = start + len(noun)
+        if agent and agent.type == "Region" and any(
+                m.type == "Mechanism" and m.end == end for m in mentions.starting_in(agent.end, end)):
+            agent = None  # an order counted with the region that issued it is named so (梧州市总河长令)
+        if agent:  # …nor where (重庆森林覆盖率 → 森林覆盖率)
             noun, start = noun[agent.end - start:], agent.end
+        noun, start = self._without_scope(noun, start, mentions.words)
         hit = self.lexicon.by_surface.get(noun)
         if hit:
             return hit[0], hit[1], start, start + len(noun)

@@ -46,6 +46,8 @@ class QuantityFinder:
         self.units = units
         # What may not follow a unit (个 before 小时 or 方面), read once from the units' data.
         self.not_before = {unit: tuple(spec["not_before"]) for unit, spec in units.items() if spec.get("not_before")}
+        # Units read so that no other unit takes their number, but that count nothing (个百分点, 期).
+        self.uncounted = frozenset(unit for unit, spec in units.items() if spec.get("counted") is False)
         names = sorted(units, key=len, reverse=True)
         unit_re = "|".join(re.escape(u) for u in names)
         # 余/多 may stand between the number and the unit (1100余份) or after it (30个以上).
@@ -64,7 +66,7 @@ class QuantityFinder:
             start = match.start("num")
             if self._is_not_a_quantity(text, start, match.end(), num, match["unit"]) \
                     or text.startswith(self.not_before.get(match["unit"], ()), match.end()) \
-                    or CRITERION.match(text, match.end()):
+                    or CRITERION.match(text, match.end()) or match["unit"] in self.uncounted:
                 continue
             try:
                 value = parse_number(num)
