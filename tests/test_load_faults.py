@@ -37,7 +37,7 @@ from etl.graph.load import load_records  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 from tests.test_load import dump  # noqa: E402
 
-LOADER = ("import sys; from etl.graph.load import load_records; from etl import config, db; "
+LOADER = ("import sys; from etl.graph.load import load_records; from etl import config; from etl.graph import db; "
           "driver = db.connect(config.connection()); "
           "stats = load_records(driver, sys.argv[1], batch_size=int(sys.argv[2])); "
           "print(len(stats.failures))")

@@ -222,7 +222,8 @@ def test_an_unreadable_folder_is_reported(tmp_path):
         (base / "locked").mkdir()
         (base / "locked" / "b.txt").write_text(REPORT, encoding="utf-8")
         (base / "locked").chmod(0)
-        script = ("import sys; from pathlib import Path; from etl import read; s = read.scan([Path(sys.argv[1])]); "
+        script = ("import sys; from pathlib import Path; from etl.input import read; "
+                  "s = read.scan([Path(sys.argv[1])]); "
                   "print([x.rel for x in s.sources]); print([(f.shown, f.kind, f.reason) for f in s.faults])")
         done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
                                "-c", script, str(base)], capture_output=True, text=True, cwd=config.PROJECT_ROOT)
