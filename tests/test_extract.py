@@ -332,13 +332,35 @@ def test_what_counts_no_work(tmp_path):
     record = extract_text_document(write_report(tmp_path, "uncounted.txt", NOT_COUNTED))
     counted = {(q.subject, q.value, q.unit) for q in record.quantities}
     values = {q.value for q in record.quantities}
-    assert not values & {1.0, 7.0}, "一件 is an article; 七台 of 七台河市 is part of a name"
+    assert 7.0 not in values and all(q.text != "一件" for q in record.quantities), \
+        "一件 is an article; 七台 of 七台河市 is part of a name"
+    assert ("劣五类断面", 1.0, "个") in counted, "由3个减少为1个: the level it fell to"
     assert not values & {11.0, 46.0}, "a river's length and basin are background (convention 7)"
     assert not values & {15.0, 10.15}, "a rate that rose or fell by so much is a change (convention 16)"
     assert not values & {53.0, 531.0, 1000.0}, "trips of equipment and people deployed count no work"
     assert not any(q.unit == "期" for q in record.quantities), "a phase in a quoted name is no amount"
     assert {("涉水违法行为", 81.0, "件"), ("污水处理率", 90.0, "%"), ("拦蓄径流", 1188.47, "万立方米")} <= counted, \
         "为 of 行为 stays; a level or a period before the noun says where or per what"
+
+
+STATUS_AND_FUNDS = """丁县2023年水土保持工作总结
+制定印发了13项河长制工作制度，全县共处罚743.77万元，累计巡河巡湖19466人次。
+全县森林覆盖率提升至78.9%，用水总量控制在2.3亿立方米以内。
+水土流失面积由1980年的11187平方公里下降到如今的6865.55平方公里。
+完成投资5500万元，其中省级70万元、州级10万元、县级350万元。
+"""
+
+
+def test_status_levels_fines_and_funds_by_level(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "status.txt", STATUS_AND_FUNDS))
+    counted = {(q.subject, q.value, q.unit) for q in record.quantities}
+    assert ("河长制工作制度", 13.0, "项") in counted, "a named kind of rule is counted; a bare 制度 is generic"
+    assert ("处罚", 743.77, "万元") in counted, "money right after a fining verb is the fine"
+    assert ("巡河巡湖次数", 19466.0, "人次") in counted, "two patrols counted together"
+    assert {("森林覆盖率", 78.9, "%"), ("用水总量", 2.3, "亿立方米")} <= counted, "the level it rose to or is held at"
+    assert ("水土流失面积", 6865.55, "平方公里") in counted, "下降到如今的: the status it fell to"
+    assert {("省级资金", 70.0, "万元"), ("州级资金", 10.0, "万元"), ("县级资金", 350.0, "万元")} <= counted
+    assert not any(q.subject in ("以内", "提升至") for q in record.quantities)
 
 
 # --- the command: bad input, workers ------------------------------------------------------

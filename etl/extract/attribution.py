@@ -26,6 +26,7 @@ NO_QUOTES = str.maketrans("", "", "“”‘’")
 LIST_JOINER = re.compile(r"\s*[和及与、]\s*")
 CHINESE_TAIL = re.compile(r"[\u4e00-\u9fff“”‘’]*$")
 HEAD_AFTER = re.compile(r"[的等](?=[\u4e00-\u9fff]{2})")
+SCOPE_BREAK = re.compile(r"[的等]|(?<=[\u4e00-\u9fff])中(?=[\u4e00-\u9fff]{2})")
 ENDS_IN_NUMBER = re.compile(r"[0-9X×]$")
 ENDS_IN_LATIN = re.compile(r"[A-Za-z]$")
 CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]{2,20}")
@@ -131,6 +132,9 @@ class QuantityAttributor:
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units_pattern})$")
         self.coordinated = re.compile(rules["coordinated_subjects"])
         self.from_to = re.compile(rules["from_to"])
+        self.reached = re.compile(rules["reached"])
+        self.water_class = re.compile(rules["water_class"])
+        self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"]) + "|[省市州盟县区旗乡镇]级")
         self.respectively = re.compile(rules["respectively"])
         self.honorary = re.compile(rules["honorary_title"])
         self.ratio = re.compile(rules["ratio_subject"])
@@ -193,7 +197,7 @@ class QuantityAttributor:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            if self._is_change(text, q, clause) or self._inside_word(text, q, words):
+            if self._is_change(text, q, clause) or self._inside_word(text, q, words) or self._names_a_class(text, q):
                 continue
             subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
                         or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
@@ -216,6 +220,9 @@ class QuantityAttributor:
                 if label == "Indicator" and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
                     continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
+                if label == "Indicator" and self.fund_source.fullmatch(name) \
+                        and self.units.get(q.unit, {}).get("dimension") == "money":
+                    name += self.rules["fund_default_head"]  # 其中省级70万元、州级10万元: each level's funds
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY),
                 # named as written: 审批水土保持方案X份 counts 水土保持方案, not the approval.
                 if label == "Mechanism":
@@ -245,6 +252,10 @@ class QuantityAttributor:
         if q.text[0].isdigit() or q.text[0] in "Xx×":
             return False
         return words.cuts_word(q.start) or words.cuts_word(q.end) or text[q.start - 1:q.start] in ("”", "’")
+
+    def _names_a_class(self, text: str, q: QuantitySpan) -> bool:
+        """劣五类断面, 三类水: a water-quality class, not an amount (convention 7)."""
+        return bool(self.water_class.match(text, max(q.start - 1, 0))) or bool(self.water_class.match(text, q.start))
 
     def _head_count(self, q: QuantitySpan, name: str) -> bool:
         """People counted (执法人员531人次, 惠及群众1000余人次) are participants, not work (convention 7);
@@ -310,11 +321,16 @@ class QuantityAttributor:
         return [self._named(match["a"], match.start("a"), mentions)]
 
     def _moved(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
-        """A value before and after it moved (水土保持率由52.3%提高到61.8%): both the noun's."""
-        match = self.from_to.search(text, clause, q.start)
-        if not match or not self.noun_phrase(match["a"]):
+        """A value before and after it moved (水土保持率由52.3%提高到61.8%), or the level a noun rose
+        to or is held at (森林覆盖率提升至78.9%, 用水总量控制在223亿立方米以内): the noun's."""
+        match = self.from_to.search(text, clause, q.start) or self.reached.search(text, clause, q.start)
+        if not match:
             return []
-        return [self._named(match["a"], match.start("a"), mentions)]
+        # The noun is the last of the phrase (五个断面中劣五类断面 → 劣五类断面, 全县的森林覆盖率 → 森林覆盖率).
+        noun = SCOPE_BREAK.split(match["a"])[-1]
+        if not self.noun_phrase(noun):
+            return []
+        return [self._named(noun, match.end("a") - len(noun), mentions)]
 
     def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
@@ -404,6 +420,8 @@ class QuantityAttributor:
             if not noun and verb_start == 0 and verb_end == len(phrase) >= 4:
                 # The clause is one verb compound counted as events (立案查处X起).
                 return self._named(phrase, clause, mentions)
+            if noun in self.rules["money_verbs"] and self.units.get(q.unit, {}).get("dimension") == "money":
+                return "Indicator", noun, start, start + len(noun)  # 共处罚743.77万元: the money is the verb's
             if listed or not self.noun_phrase(noun) or verbal and not mentions.words.has_noun(start, start + len(noun)):
                 return None  # …and a phrase of verbs alone (持续推进4个…) counts nothing
         return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
@@ -447,9 +465,13 @@ class QuantityAttributor:
         if not q.unit or not q.unit.endswith("次"):
             return None
         phrase = self.noun_lead.sub("", self.linking_tail.sub("", text[clause:q.start]))
-        verb = next((v for v in sorted(self.event_verbs, key=len, reverse=True) if phrase.endswith(v)), None)
+        events = sorted(self.event_verbs, key=len, reverse=True)
+        verb = next((v for v in events if phrase.endswith(v)), None)
         if verb is None:
             return None
+        # Two patrols counted together (巡河巡湖19466人次) are one count of both.
+        before = next((v for v in events if phrase.endswith(v + verb) and v != verb), "")
+        verb = before + verb
         return "Indicator", verb + "次数", q.start - len(verb), q.start
 
     def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
