@@ -73,11 +73,14 @@ HomeOption = Annotated[
     typer.Option("--home", envvar="GOVGRAPH_HOME", help="Working folder for data, logs and password."),
 ]
 BoltPortOption = Annotated[
-    int | None, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT",
-                             help=f"Bolt port on 127.0.0.1 (default {config.DEFAULT_BOLT_PORT}).")
+    int | None, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT", min=1, max=65535,
+                             help=f"Bolt port of the embedded server on 127.0.0.1; default: the running "
+                                  f"server's, else {config.DEFAULT_BOLT_PORT} or a free one.")
 ]
 HttpPortOption = Annotated[
-    int | None, typer.Option("--http-port", help=f"HTTP port for Neo4j Browser (default {config.DEFAULT_HTTP_PORT}).")
+    int | None, typer.Option("--http-port", envvar="GOVGRAPH_HTTP_PORT", min=1, max=65535,
+                             help=f"HTTP port of the embedded server (Neo4j Browser); default: the running "
+                                  f"server's, else {config.DEFAULT_HTTP_PORT} or a free one.")
 ]
 
 
@@ -239,24 +242,28 @@ schema_app = typer.Typer(help="Schema migrations (constraints and indexes).", no
 app.add_typer(schema_app, name="schema")
 
 
-def _driver(uri, user, password, database):
+def _driver(uri, user, password, database, bolt_port=None, http_port=None):
+    """A driver on the server the options name: --uri, else the embedded server (found from its
+    server.json whatever its ports, or on --bolt-port). A command that finds the server does not
+    start it; it takes --http-port too, so every command that reaches the server takes both."""
     from etl.graph import db
 
-    conn = config.connection(uri, user, password, database)
+    conn = config.connection(uri, user, password, database, bolt_port)
     return db.connect(conn), conn.database
 
 
 @schema_app.command("apply")
 @user_errors
 def schema_apply(uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-                 database: DatabaseOption = None) -> None:
+                 database: DatabaseOption = None, bolt_port: BoltPortOption = None,
+                 http_port: HttpPortOption = None) -> None:
     """Apply the pending migrations of schema/migrations; a second run does nothing.
 
     Example: govgraph schema apply
     """
     from etl.graph import migrations
 
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         done = migrations.apply(driver, database)
     typer.echo("\n".join(f"applied {m.id} {m.name}" for m in done) or "schema is up to date")
@@ -265,14 +272,15 @@ def schema_apply(uri: UriOption = None, user: UserOption = None, password: Passw
 @schema_app.command("show")
 @user_errors
 def schema_show(uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-                database: DatabaseOption = None) -> None:
+                database: DatabaseOption = None, bolt_port: BoltPortOption = None,
+                http_port: HttpPortOption = None) -> None:
     """List the migrations applied to the database and those pending.
 
     Example: govgraph schema show
     """
     from etl.graph import migrations
 
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         applied = {row["id"]: row for row in migrations.applied(driver, database)}
     for migration in migrations.read_migrations():
@@ -326,7 +334,7 @@ def load(
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """Load extraction records into Neo4j (migrations first); loading twice changes nothing.
 
@@ -349,7 +357,7 @@ def load(
     records, corrector = corrected_source(source, corrections)
     corpus = corpus_of_records(source)
     mode = _mode(fresh, append)
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         check, emptied = prepare_graph(driver, corpus, database, mode, _confirm(yes))
         typer.echo(f"the graph held {check.documents} documents, {check.foreign} of them not in {corpus.label}"
@@ -437,7 +445,7 @@ def query_run(
     all_rows: Annotated[bool, typer.Option("--all", help="Every row of a query that takes a limit (limit -1).")]
     = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """Run a query read-only, with its parameters passed as Cypher parameters.
 
@@ -455,7 +463,7 @@ def query_run(
         given["limit"] = "-1"
     params = queries.bind_params(query, given)
     timeout = queries.check_timeout(timeout)
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         rows = queries.run_query(driver, query, params, database=database, timeout=timeout)
     _print_rows(rows, query.columns, fmt, out)
@@ -499,7 +507,7 @@ def report(
     max_columns: Annotated[int, typer.Option("--max-columns", help="Mechanisms (columns) a heatmap draws "
                                              "(the most frequent).")] = 40,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """Write the comparison report: every compare query a section with its table and CSV, and heatmaps.
 
@@ -507,7 +515,7 @@ def report(
     """
     from etl.outputs.report import build_report
 
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         result = build_report(driver, out, database, max_regions=max_regions, max_columns=max_columns)
     typer.echo(f"report: {result.html}")
@@ -570,7 +578,7 @@ def export(
     sentences: Annotated[bool, typer.Option("--sentences", help="Include Sentence nodes and MENTIONS.")] = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """Export the graph or a projection of it as GraphML, GEXF or node-link JSON, or neo4j-admin import files.
 
@@ -624,7 +632,7 @@ def export(
         for failure in failures:
             typer.echo(f"skipped: {failure}", err=True)
     else:
-        driver, database = _driver(uri, user, password, database)
+        driver, database = _driver(uri, user, password, database, bolt_port, http_port)
         with driver:
             g = graph.graph_from_neo4j(driver, database, sentences=sentences)
     written = graph.export(g, out, fmt, projection)
@@ -642,7 +650,7 @@ def viz(
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many links, best-evidenced first.")]
     = 200,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """Write a standalone interactive network page (works offline; hover an edge for its evidence).
 
@@ -656,7 +664,7 @@ def viz(
     """
     from etl.outputs import viz as viz_stage
 
-    driver, database = _driver(uri, user, password, database)
+    driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         graph = viz_stage.neighbourhood(driver, region=region, mechanism=mechanism, limit=limit, database=database)
     page = viz_stage.write_page(graph, out)
@@ -699,7 +707,7 @@ def run(
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
-    database: DatabaseOption = None,
+    database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
 ) -> None:
     """The main job: extract a corpus, load it, run the compare pack and write the report.
 
@@ -716,6 +724,7 @@ def run(
     result = run_corpus(
         corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
         confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
+        bolt_port=bolt_port, http_port=http_port,
         say=typer.echo, warn=lambda line: typer.echo(line, err=True), corrections=corrections,
     )
     report = result.report

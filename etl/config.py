@@ -12,6 +12,9 @@ Environment variables:
     GOVGRAPH_NEO4J_PAGECACHE, GOVGRAPH_NEO4J_HEAP
                        memory of the embedded Neo4j, e.g. 4g (default: an eighth of the
                        machine's memory each, at most 4g and 2g; etl.neo4j.server.memory_sizes)
+    GOVGRAPH_BOLT_PORT, GOVGRAPH_HTTP_PORT
+                       ports of the embedded server (default: those of the server running
+                       for the working folder, else 7687 and 7474, else free ones)
     NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE
 """
 
@@ -105,12 +108,35 @@ class Connection:
 
     @property
     def embedded(self) -> bool:
-        return self.uri == embedded_uri()
+        """Whether the URI points at this machine's loopback Bolt, where the embedded server listens."""
+        return self.uri.startswith("bolt://127.0.0.1:")
+
+
+def port_setting(name: str) -> int | None:
+    """A port from GOVGRAPH_BOLT_PORT or GOVGRAPH_HTTP_PORT (``name`` "bolt" or "http"), or None."""
+    variable = f"GOVGRAPH_{name.upper()}_PORT"
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"{variable}={value!r} is not a port; use 1 to 65535")
+    return int(value)
+
+
+def embedded_bolt_port(port: int | None = None) -> int:
+    """The Bolt port of the embedded server: the one given, else GOVGRAPH_BOLT_PORT, else that of
+    the server running for the working folder (its server.json, whatever ports it took), else 7687."""
+    port = port or port_setting("bolt")
+    if port:
+        return port
+    from etl.neo4j import server  # the server module reads this one's settings
+
+    running = server.status()
+    return running.bolt_port if running else DEFAULT_BOLT_PORT
 
 
 def embedded_uri(port: int | None = None) -> str:
-    port = port or int(os.environ.get("GOVGRAPH_BOLT_PORT", DEFAULT_BOLT_PORT))
-    return f"bolt://127.0.0.1:{port}"
+    return f"bolt://127.0.0.1:{embedded_bolt_port(port)}"
 
 
 def connection(
@@ -118,9 +144,11 @@ def connection(
     user: str | None = None,
     password: str | None = None,
     database: str | None = None,
+    bolt_port: int | None = None,
 ) -> Connection:
-    """Resolve connection settings: explicit option, then NEO4J_* variables, then the embedded server."""
-    uri = uri or os.environ.get("NEO4J_URI") or embedded_uri()
+    """Resolve connection settings: explicit option, then NEO4J_* variables, then the embedded server
+    (on ``bolt_port`` when given, else as ``embedded_bolt_port`` finds it)."""
+    uri = uri or os.environ.get("NEO4J_URI") or embedded_uri(bolt_port)
     user = user or os.environ.get("NEO4J_USER") or DEFAULT_USER
     database = database or os.environ.get("NEO4J_DATABASE") or DEFAULT_DATABASE
     if password is None:

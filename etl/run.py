@@ -168,11 +168,14 @@ def run_corpus(
     say: Callable[[str], None] = lambda line: None,
     warn: Callable[[str], None] = lambda line: None,
     corrections: Path | None = None,
+    bolt_port: int | None = None,
+    http_port: int | None = None,
 ) -> RunResult:
     """Extract the corpus into OUT/records.jsonl, load it into a graph that holds only it (unless
     ``mode`` says otherwise), and write the report into OUT/report.
 
-    Starts the embedded Neo4j when no URI names another server. ``say`` receives one line per
+    Starts the embedded Neo4j when no URI names another server (on ``bolt_port`` and ``http_port``
+    when given, else on the defaults or, when another program holds them, on free ports). ``say`` receives one line per
     step for a person watching, ``warn`` one line per document that failed or was skipped
     (also kept in ``result.failures``), as soon as it is known.
     """
@@ -184,10 +187,11 @@ def run_corpus(
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     corpus = corpus_of_paths(paths)
-    result = RunResult(server=db.ensure_embedded(uri))
+    result = RunResult(server=db.ensure_embedded(uri, bolt_port, http_port))
     if result.server:
         say(f"Neo4j: {result.server.bolt_uri} (Browser {result.server.browser_url}), data in {result.server.home}")
-    conn = config.connection(uri, user, password, database)
+    conn = config.connection(uri, user, password, database,
+                             result.server.bolt_port if result.server else bolt_port)
     with db.connect(conn) as driver:
         result.check = check_graph(driver, corpus, conn.database)
         say(f"the graph holds {result.check.documents} documents, {result.check.foreign} of them not in "

@@ -29,16 +29,25 @@ def connect(conn: Connection) -> neo4j.Driver:
         ) from None
     except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
         driver.close()
-        hint = "start it with: govgraph neo4j start" if conn.embedded else "check --uri / NEO4J_URI"
+        hint = f"start it with: {start_command(conn.uri)}" if conn.embedded else "check --uri / NEO4J_URI"
         raise ServerError(f"Neo4j at {conn.uri} does not answer ({exc}); {hint}") from None
     return driver
 
 
-def ensure_embedded(uri: str | None) -> server.ServerInfo | None:
-    """Start the embedded server (or find it running) when no URI names another server."""
-    if uri and uri != config.embedded_uri():
+def start_command(uri: str) -> str:
+    """The command that starts the embedded server where ``uri`` points (its port, unless the default)."""
+    port = int(uri.rsplit(":", 1)[1])
+    return "govgraph neo4j start" + (f" --bolt-port {port}" if port != config.DEFAULT_BOLT_PORT else "")
+
+
+def ensure_embedded(uri: str | None, bolt_port: int | None = None,
+                    http_port: int | None = None) -> server.ServerInfo | None:
+    """Start the embedded server (or find it running, whatever its ports) when no URI names another
+    server. Ports: those given, else GOVGRAPH_BOLT_PORT / GOVGRAPH_HTTP_PORT, else any."""
+    if uri and uri != config.embedded_uri(bolt_port):
         return None
-    return server.start(config.home_dir(), bolt_port=int(config.embedded_uri().rsplit(":", 1)[1]))
+    return server.start(config.home_dir(), bolt_port or config.port_setting("bolt"),
+                        http_port or config.port_setting("http"))
 
 
 def read(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = None,

@@ -162,6 +162,28 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _any_free_port(avoid: int = 0) -> int:
+    """A port nobody listens on now, as the system hands them out."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port != avoid:
+            return port
+
+
+def _port_to_use(name: str, asked: int | None, default: int, avoid: int = 0) -> int:
+    """The port a new server listens on: the one asked for, which must be free; else the default,
+    or a free one when another program (another Neo4j) holds the default. Commands find the
+    server again from server.json, so the port it took needs no setting."""
+    if asked is not None:
+        if not _port_free(asked):
+            raise ServerError(f"port {asked} ({name}) is already in use by another program; "
+                              f"choose another with --{name.lower()}-port or stop that program")
+        return asked
+    return default if default != avoid and _port_free(default) else _any_free_port(avoid)
+
+
 def _proc_start_time(pid: int) -> int | None:
     """The start time of a process in clock ticks since boot, or None when there is no such process."""
     try:
@@ -266,6 +288,11 @@ def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
         "server.memory.pagecache.size": _megabytes(pagecache),
         "dbms.memory.transaction.total.max": _megabytes(heap // 2),
         "dbms.usage_report.enabled": "false",
+        # Transaction logs bounded: by default each log file is preallocated at its rotation size
+        # (256 MB) and logs are kept two days, which made a store of 11 documents 519 MB.
+        "db.tx_log.preallocate": "false",
+        "db.tx_log.rotation.size": "16M",
+        "db.tx_log.rotation.retention_policy": "64M size",
         "server.directories.data": str(base / "data"),
         "server.directories.logs": str(base / "logs"),
         "server.directories.run": str(base / "run"),
@@ -464,8 +491,9 @@ def start(
 ) -> ServerInfo:
     """Start the embedded server and return once Bolt answers with the configured password.
 
-    Ports left None are the running server's, or the defaults (7687, 7474) for a new start;
-    a running server on other ports than those asked for is an error, not silently reused.
+    Ports left None are the running server's, or the defaults (7687, 7474) for a new start,
+    or free ports when another program holds a default; a port asked for must be free, and a
+    running server on other ports than those asked for is an error, not silently reused.
     With ``exit_with_parent`` the server stops when this process ends (tests use it);
     otherwise it runs detached until ``stop``. A start that fails stops what it launched.
     """
@@ -476,16 +504,10 @@ def start(
     running = status(home)
     if running:
         return _running(running, bolt_port, http_port)
-    bolt_port = bolt_port or config.DEFAULT_BOLT_PORT
-    http_port = http_port or config.DEFAULT_HTTP_PORT
     if len(password := config.ensure_password(home)) < 8:
         raise ServerError("NEO4J_PASSWORD must have at least 8 characters (Neo4j's own minimum)")
-    for name, port in (("Bolt", bolt_port), ("HTTP", http_port)):
-        if not _port_free(port):
-            raise ServerError(
-                f"port {port} ({name}) is already in use by another program; "
-                f"choose another with --{name.lower()}-port or stop that program"
-            )
+    bolt_port = _port_to_use("Bolt", bolt_port, config.DEFAULT_BOLT_PORT)
+    http_port = _port_to_use("HTTP", http_port, config.DEFAULT_HTTP_PORT, avoid=bolt_port)
     _set_initial_password(home, password)
     process = _launch(home, bolt_port, http_port, exit_with_parent)
     try:
