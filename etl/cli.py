@@ -321,7 +321,8 @@ def _confirm(yes: bool):
 CorrectionsOption = Annotated[
     Path | None,
     typer.Option("--corrections", help="A corrections file (YAML) applied before loading; default: "
-                 "corrections.yaml beside the records or corpus, if there is one."),
+                 "corrections.yaml beside the corpus folder or the records, else the one the graph "
+                 "remembers for these documents."),
 ]
 
 
@@ -342,35 +343,31 @@ def load(
     when any failed. A graph holds one corpus: when it holds documents that are not in these
     records, the load stops unless --fresh (empty it first) or --append says what to do.
 
-    --corrections (or corrections.yaml beside the records) is applied to the records first; a
-    correction whose target is gone is reported as one path:line line.
+    --corrections, else corrections.yaml beside the corpus folder or the records, else the file
+    the graph names for these documents (the last load's) is applied to the records first; a
+    correction whose target is gone is one path:line line, and a load that undoes corrections
+    says so.
 
     Example: govgraph load build/records.jsonl --corrections corrections.yaml
     """
     from rich.console import Console
     from rich.progress import Progress
 
-    from etl.graph.load import load_records
-    from etl.research.corrections import corrected_source
-    from etl.run import corpus_of_records, prepare_graph
+    from etl.graph.load import records_path
+    from etl.run import load_corpus
 
-    records, corrector = corrected_source(source, corrections)
-    corpus = corpus_of_records(source)
     mode = _mode(fresh, append)
     driver, database = _driver(uri, user, password, database, bolt_port, http_port)
-    with driver:
-        check, emptied = prepare_graph(driver, corpus, database, mode, _confirm(yes))
-        typer.echo(f"the graph held {check.documents} documents, {check.foreign} of them not in {corpus.label}"
-                   + (f"; emptied first ({emptied} removed)" if emptied else ""))
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("loading", total=None)
-            stats = load_records(driver, records, database, batch_size,
-                                 lambda done: progress.update(task, completed=done))
-    if corrector:  # records the corrector read and could not parse are failures of this load too
-        stats.failures[:0] = corrector.failures
+    with driver, Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("loading", total=None)
+        done = load_corpus(driver, source, database, mode=mode, confirm=_confirm(yes), corrections=corrections,
+                           batch_size=batch_size, progress=lambda n: progress.update(task, completed=n))
+    stats = done.stats
+    typer.echo(f"the graph held {done.check.documents} documents, {done.check.foreign} of them not in "
+               f"{records_path(source)}" + (f"; emptied first ({done.emptied} removed)" if done.emptied else ""))
     for failure in stats.failures:
         typer.echo(f"failed: {failure}", err=True)
-    for line in corrector.stale() if corrector else ():
+    for line in done.notes:
         typer.echo(line, err=True)
     rate = stats.relationships_created / stats.seconds if stats.seconds else 0
     typer.echo(

@@ -154,6 +154,89 @@ def prepare_graph(
     return check, emptied
 
 
+# The corrections file the graph's documents of a corpus were last loaded with, if any.
+_NAMED = ("MATCH (d:Document) WHERE d.path IN $paths AND d.corrections IS NOT NULL "
+          "RETURN d.corrections AS file, count(*) AS n ORDER BY n DESC, file LIMIT 1")
+
+
+def choose_corrections(driver: neo4j.Driver, corpus: Corpus, explicit: Path | None, beside: list[Path],
+                       database: str = config.DEFAULT_DATABASE, mode: str = "check") -> tuple[Path | None, list[str]]:
+    """The corrections file a load of ``corpus`` applies, and warnings about corrections it undoes.
+
+    The file given, else corrections.yaml beside the corpus folders or the records (``beside``),
+    else the file the graph names for the corpus's documents (the last one a load applied to
+    them), whichever folder the records were written to. A load without that file, or with
+    another, undoes what it corrected: said in a warning naming it and the fix (not for a
+    ``fresh`` load, which empties the graph).
+    """
+    from etl.research.corrections import find_corrections
+
+    chosen = find_corrections(explicit, beside)
+    if mode == "fresh":
+        return chosen, []
+    rows = db.read(driver, _NAMED, {"paths": sorted(corpus.paths)}, database)
+    named = Path(rows[0]["file"]) if rows else None
+    if chosen is None and named is not None and named.is_file():
+        return named, []
+    if named is None or (chosen is not None and chosen.absolute() == named):
+        return chosen, []
+    how = f"applies {chosen} instead" if chosen else "finds no corrections file"
+    gone = "" if named.is_file() else " (it is gone)"
+    return chosen, [f"warning: {rows[0]['n']} documents of {corpus.label} were loaded with the corrections of "
+                    f"{named}{gone}; this load {how}, so what that file corrected in them is undone "
+                    f"(pass --corrections {named} to keep it)"]
+
+
+def name_corrections(driver: neo4j.Driver, corpus: Corpus, path: Path | None,
+                     database: str = config.DEFAULT_DATABASE) -> None:
+    """Record on the corpus's documents the corrections file this load applied (or none), so a
+    later load of the same corpus from another folder finds it."""
+    db.write(driver, "MATCH (d:Document) WHERE d.path IN $paths SET d.corrections = $file",
+             {"paths": sorted(corpus.paths), "file": str(path.absolute()) if path else None}, database)
+
+
+@dataclass
+class LoadResult:
+    """What ``load_corpus`` did: the graph check, documents emptied, the load's statistics, and
+    lines for the user about corrections (stale ones, undone ones)."""
+
+    check: GraphCheck
+    emptied: int
+    stats: Any
+    corrections: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_corpus(
+    driver: neo4j.Driver,
+    source: Path,
+    database: str = config.DEFAULT_DATABASE,
+    *,
+    mode: str = "check",
+    confirm: Callable[[GraphCheck], bool] = lambda check: True,
+    corrections: Path | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Load a records.jsonl (or its folder) as ``govgraph load`` does: check the graph against
+    its corpus, apply the corpus's corrections (found as ``choose_corrections`` says), load."""
+    from etl.extract.reuse import corpus_folders
+    from etl.graph.load import load_records, records_path
+    from etl.research.corrections import corrected_source
+
+    corpus = corpus_of_records(source)
+    path = records_path(source)
+    chosen, notes = choose_corrections(driver, corpus, corrections, [*corpus_folders(path), path], database, mode)
+    records, corrector = corrected_source(path, chosen)
+    check, emptied = prepare_graph(driver, corpus, database, mode, confirm)
+    stats = load_records(driver, records, database, batch_size, progress)
+    name_corrections(driver, corpus, chosen, database)
+    if corrector:  # records the corrector read and could not parse are failures of this load too
+        stats.failures[:0] = corrector.failures
+        notes += corrector.stale()
+    return LoadResult(check, emptied, stats, chosen, notes)
+
+
 def run_corpus(
     paths: list[Path],
     out: Path,
@@ -207,13 +290,18 @@ def run_corpus(
         if not result.extract.documents:
             raise ReadError(f"no document of {corpus.label} could be extracted ({len(result.failures)} failed); "
                             "the graph was left as it was")
-        # Corrections (the file given, or corrections.yaml beside the corpus), checked before the graph
-        # is touched and applied to the records on their way to the loader (etl.research.corrections).
-        records, corrector = corrected_source(result.extract.out, corrections, paths)
+        # Corrections (as choose_corrections finds them), checked before the graph is touched and
+        # applied to the records on their way to the loader (etl.research.corrections).
+        chosen, notes = choose_corrections(driver, corpus, corrections, [*paths, result.extract.out],
+                                           conn.database, mode)
+        for line in notes:
+            warn(line)
+        records, corrector = corrected_source(result.extract.out, chosen)
         if empty:
             result.emptied = db.empty_graph(driver, conn.database)
             say(f"emptied the graph ({result.emptied} documents removed)")
         result.load = load_records(driver, records, conn.database)
+        name_corrections(driver, corpus, chosen, conn.database)
         if corrector:
             result.load.failures[:0] = corrector.failures
             for line in corrector.stale():

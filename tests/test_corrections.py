@@ -248,3 +248,53 @@ def test_reject_a_relation_in_one_document_and_a_stale_add(sample, tmp_path):
     assert after["002"] == _by_doc(records)["002"]
     assert corrector.stale() == [f"{path}:3: stale correction, nothing to add: relation=[忻州市, ADOPTS, 河长制], "
                                  "doc=002_94f629d2cccb45b0.txt, sentence=没有这句话"]
+
+
+def test_corrections_belong_to_the_corpus_wherever_the_records_lie(neo4j_conn, neo4j_driver, tmp_path):
+    """Issue 23, item 1: run applies corrections.yaml beside the corpus; extracting elsewhere and
+    loading keeps them; a file named once is remembered; a load that undoes them says so."""
+    import shutil
+
+    corpus = tmp_path / "my-corpus"
+    shutil.copytree(config.sample_corpus_dir(), corpus)
+    beside = tmp_path / "corrections.yaml"
+    beside.write_text(CORRECTIONS, encoding="utf-8")
+    expected = {"merged": ["corrections.yaml:3"], "old": 0, "rejected": 0, "added": [[2024, "corrections.yaml:5"]]}
+
+    ran = _cli(neo4j_conn, "run", str(corpus), "--out", str(tmp_path / "build"), "--fresh", "--yes")
+    assert ran.exit_code == 0, ran.output
+    assert _graph_changes(neo4j_driver) == expected
+
+    # The usual next step: extract into another folder, load from there.
+    assert CliRunner().invoke(app, ["extract", str(corpus), "--out", str(tmp_path / "other")]).exit_code == 0
+    loaded = _cli(neo4j_conn, "load", str(tmp_path / "other" / "records.jsonl"))
+    assert loaded.exit_code == 0, loaded.output
+    assert _graph_changes(neo4j_driver) == expected
+
+    # A file named once is what the graph remembers for these documents.
+    named = tmp_path / "fixes" / "mine.yaml"
+    named.parent.mkdir()
+    shutil.move(beside, named)
+    once = _cli(neo4j_conn, "load", str(tmp_path / "other"), "--corrections", str(named))
+    assert once.exit_code == 0, once.output
+    assert CliRunner().invoke(app, ["extract", str(corpus), "--out", str(tmp_path / "third")]).exit_code == 0
+    again = _cli(neo4j_conn, "load", str(tmp_path / "third"))
+    assert again.exit_code == 0, again.output
+    assert _graph_changes(neo4j_driver) == {**expected, "merged": ["mine.yaml:3"], "added": [[2024, "mine.yaml:5"]]}
+
+    # Without the file the load undoes them, and says so.
+    named.unlink()
+    undone = _cli(neo4j_conn, "load", str(tmp_path / "third"))
+    assert undone.exit_code == 0, undone.output
+    assert (f"warning: 5 documents of {tmp_path / 'third' / 'records.jsonl'} were loaded with the corrections of "
+            f"{named} (it is gone); this load finds no corrections file, so what that file corrected in them is "
+            f"undone (pass --corrections {named} to keep it)") in undone.stderr.splitlines()
+    assert _graph_changes(neo4j_driver)["old"] > 0
+
+
+def test_the_review_page_says_where_corrections_are_found(sample, tmp_path):
+    result = CliRunner().invoke(app, ["review", str(sample), "--out", str(tmp_path / "review")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "review" / "review.html").read_text(encoding="utf-8")
+    assert "apply it on every load" not in page
+    assert "in the folder that holds the corpus folder" in page

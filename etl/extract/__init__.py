@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from etl.errors import ReadError
+from etl.extract.reuse import reusable, write_manifest
 from etl.graph.records import DocumentRecord
 from etl.input.read import MAX_CHARACTERS, Source, escape_name, refuse, scan
 
@@ -50,6 +51,10 @@ class ExtractSummary:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     out: Path | None = None
+    # Documents whose record of the previous extraction into the same folder was kept (etl.extract.reuse).
+    reused: int = 0
+    # Each failure as (path, stage, reason), the rows of <out>/failed.tsv.
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -351,19 +356,25 @@ def extract_corpus(
         raise ReadError(f"no files to extract in {shown}; govgraph reads .txt, .html, .docx and .pdf files")
     summary = ExtractSummary(out=out / "records.jsonl")
     summary.failures.extend(failure_line(f.shown, "find", f.kind, f.reason) for f in found.faults)
-    if found.sources:
+    summary.failed.extend((escape_name(f.shown), "find", escape_name(f"{f.kind}: {f.reason}")) for f in found.faults)
+    # Unchanged documents keep their record; only the others go to the engine.
+    results: dict[int, _Extracted] = {index: _reused(line) for index, line in reusable(found.sources, out).items()}
+    summary.reused = len(results)
+    todo = [index for index in range(len(found.sources)) if index not in results]
+    if todo:
         _warm_up()
-    results: dict[int, _Extracted] = {}
 
-    def on_result(index: int, extracted: _Extracted | None, failure: str | None) -> None:
+    def on_result(position: int, extracted: _Extracted | None, failure: str | None) -> None:
+        index = todo[position]
         if extracted is not None:
             results[index] = extracted
         else:
             summary.failures.append(failure)
+            summary.failed.append(_failure_row(found.sources[index], failure))
         if progress:
             progress(len(results) + len(summary.failures) - len(found.faults), len(found.sources))
 
-    _run_isolated(found.sources, max(1, workers), seconds or DOCUMENT_SECONDS, on_result)
+    _run_isolated([found.sources[i] for i in todo], max(1, workers), seconds or DOCUMENT_SECONDS, on_result)
     summary.warnings.extend(_warnings(found.sources, results))
     try:
         summary.out.parent.mkdir(parents=True, exist_ok=True)
@@ -381,7 +392,49 @@ def extract_corpus(
             for label, count in done.entities.items():
                 summary.entities[label] += count
     summary.failures.sort()
+    summary.failed.sort()
+    write_manifest(out, paths)
+    write_failed(out, summary.failed)
     return summary
+
+
+def _reused(line: str) -> _Extracted:
+    """A record kept from the previous extraction, counted as a new one would be."""
+    import json
+
+    item = json.loads(line)
+    return _Extracted(line, item["doc_id"], len(item.get("sentences", ())), len(item.get("relations", ())),
+                      len(item.get("quantities", ())),
+                      {label: len(names) for label, names in item.get("entities", {}).items()}, ())
+
+
+def _failure_row(source: Source, line: str) -> tuple[str, str, str]:
+    """(path, stage, reason) of a failure line ``<shown>: <stage>: <reason>`` about ``source``."""
+    rest = line[len(source.shown) + 2:] if line.startswith(source.shown + ": ") else line
+    stage, _, reason = rest.partition(": ")
+    return source.shown, stage, reason
+
+
+FAILED = "failed.tsv"
+
+
+def write_failed(out: Path, rows: list[tuple[str, str, str]]) -> Path | None:
+    """<out>/failed.tsv, one row a failed document (path, stage, reason), or no such file when
+    nothing failed (an old one is removed: it would speak of another run)."""
+    import csv
+    import io
+
+    from etl.files import write_text
+
+    path = out / FAILED
+    if not rows:
+        path.unlink(missing_ok=True)
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(("path", "stage", "reason"))
+    writer.writerows(rows)
+    return write_text(path, buffer.getvalue())
 
 
 def _warnings(sources: list[Source], results: dict[int, _Extracted]) -> list[str]:
