@@ -353,18 +353,26 @@ def load(
     from rich.console import Console
     from rich.progress import Progress
 
-    from etl.graph.load import records_path
     from etl.run import load_corpus
 
     mode = _mode(fresh, append)
     driver, database = _driver(uri, user, password, database, bolt_port, http_port)
-    with driver, Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("loading", total=None)
-        done = load_corpus(driver, source, database, mode=mode, confirm=_confirm(yes), corrections=corrections,
-                           batch_size=batch_size, progress=lambda n: progress.update(task, completed=n))
+    progress = Progress(console=Console(stderr=True), transient=True)
+    task = []
+
+    def advance(done: int) -> None:  # shown from the first batch on, after the graph's check line
+        if not task:
+            progress.start()
+            task.append(progress.add_task("loading", total=None))
+        progress.update(task[0], completed=done)
+
+    with driver:
+        try:
+            done = load_corpus(driver, source, database, mode=mode, confirm=_confirm(yes), corrections=corrections,
+                               batch_size=batch_size, progress=advance, say=typer.echo)
+        finally:
+            progress.stop()
     stats = done.stats
-    typer.echo(f"the graph held {done.check.documents} documents, {done.check.foreign} of them not in "
-               f"{records_path(source)}" + (f"; emptied first ({done.emptied} removed)" if done.emptied else ""))
     for failure in stats.failures:
         typer.echo(f"failed: {failure}", err=True)
     for line in done.notes:

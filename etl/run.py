@@ -217,9 +217,11 @@ def load_corpus(
     corrections: Path | None = None,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
+    say: Callable[[str], None] = lambda line: None,
 ) -> LoadResult:
     """Load a records.jsonl (or its folder) as ``govgraph load`` does: check the graph against
-    its corpus, apply the corpus's corrections (found as ``choose_corrections`` says), load."""
+    its corpus, apply the corpus's corrections (found as ``choose_corrections`` says), load.
+    ``say`` gets the check's line before the load starts."""
     from etl.extract.reuse import corpus_folders
     from etl.graph.load import load_records, records_path
     from etl.research.corrections import corrected_source
@@ -229,6 +231,8 @@ def load_corpus(
     chosen, notes = choose_corrections(driver, corpus, corrections, [*corpus_folders(path), path], database, mode)
     records, corrector = corrected_source(path, chosen)
     check, emptied = prepare_graph(driver, corpus, database, mode, confirm)
+    say(f"the graph held {check.documents} documents, {check.foreign} of them not in {corpus.label}"
+        + (f"; emptied first ({emptied} removed)" if emptied else ""))
     stats = load_records(driver, records, database, batch_size, progress)
     name_corrections(driver, corpus, chosen, database)
     if corrector:  # records the corrector read and could not parse are failures of this load too
