@@ -223,7 +223,8 @@ def load_corpus(
     its corpus, apply the corpus's corrections (found as ``choose_corrections`` says), load.
     ``say`` gets the check's line before the load starts."""
     from etl.extract.reuse import corpus_folders
-    from etl.graph.load import load_records, records_path
+    from etl.graph.load import load_records
+    from etl.graph.rows import records_path
     from etl.research.corrections import corrected_source
 
     corpus = corpus_of_records(source)
