@@ -348,6 +348,7 @@ STATUS_AND_FUNDS = """丁县2023年水土保持工作总结
 全县森林覆盖率提升至78.9%，用水总量控制在2.3亿立方米以内。
 水土流失面积由1980年的11187平方公里下降到如今的6865.55平方公里。
 完成投资5500万元，其中省级70万元、州级10万元、县级350万元。
+全县水土流失面积374.7万亩，占土地总面积13.1%，先后召开总河长会议3次。
 """
 
 
@@ -361,6 +362,8 @@ def test_status_levels_fines_and_funds_by_level(tmp_path):
     assert ("水土流失面积", 6865.55, "平方公里") in counted, "下降到如今的: the status it fell to"
     assert {("省级资金", 70.0, "万元"), ("州级资金", 10.0, "万元"), ("县级资金", 350.0, "万元")} <= counted
     assert not any(q.subject in ("以内", "提升至") for q in record.quantities)
+    assert ("水土流失面积占比", 13.1, "%") in counted, "占…的N%: the share of what was counted just before"
+    assert ("总河长会议", 3.0, "次") in counted, "meetings held are counted"
 
 
 # --- the command: bad input, workers ------------------------------------------------------

@@ -133,6 +133,7 @@ class QuantityAttributor:
         self.coordinated = re.compile(rules["coordinated_subjects"])
         self.from_to = re.compile(rules["from_to"])
         self.reached = re.compile(rules["reached"])
+        self.share = re.compile(rules["share"])
         self.water_class = re.compile(rules["water_class"])
         self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"]) + "|[省市州盟县区旗乡镇]级")
         self.respectively = re.compile(rules["respectively"])
@@ -199,7 +200,8 @@ class QuantityAttributor:
             clause = self._clause_start(text, q.start, sentence.start)
             if self._is_change(text, q, clause) or self._inside_word(text, q, words) or self._names_a_class(text, q):
                 continue
-            subjects = (respectively.pop(q.start, None) or self._coordinated(text, q, clause, mentions)
+            subjects = (respectively.pop(q.start, None) or self._share(text, q, clause, index, previous, mentions)
+                        or self._coordinated(text, q, clause, mentions)
                         or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
             if not subjects and i + 1 < len(spans):
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
@@ -320,6 +322,21 @@ class QuantityAttributor:
             return []
         return [self._named(match["a"], match.start("a"), mentions)]
 
+    def _share(self, text: str, q: QuantitySpan, clause: int, index: int, previous, mentions: MentionIndex):
+        """A part's share of a whole (水土流失面积374.7万亩，占土地总面积13.1%; 荒漠化土地面积占该省国土面积
+        45.8%): the share of the noun before 占, or of what the sentence counted just before."""
+        match = self.share.fullmatch(text, clause, q.start)
+        if not match or self.units.get(q.unit, {}).get("dimension") != "ratio":
+            return []
+        noun = self.noun_lead.sub("", match["a"] or "")
+        if noun and self.noun_phrase(noun):
+            label, name, start, end = self._named(noun, match.end("a") - len(noun), mentions)
+        elif not noun and previous and previous[0] == index:
+            label, name, start, end = previous[2]
+        else:
+            return []
+        return [("Indicator", name + self.rules["share_suffix"], start, end)]
+
     def _moved(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """A value before and after it moved (水土保持率由52.3%提高到61.8%), or the level a noun rose
         to or is held at (森林覆盖率提升至78.9%, 用水总量控制在223亿立方米以内): the noun's."""
@@ -366,8 +383,9 @@ class QuantityAttributor:
                     # count of things after a work counts that kind of thing (视频监控点位X个).
                     return self._named(m.text + attribute, m.start, mentions)
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
-            if m.type in ("Actor", "Region") and len(gap) <= 2:
-                return m.type, m.name, m.start, m.end
+            if m.type in ("Actor", "Region") and len(gap) <= 2 and not (
+                    gap in self.rules["event_nouns"] and m.end < q.start):
+                return m.type, m.name, m.start, m.end  # 河长13名: a head count, no quantity
         # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
         # so does a number just before this one (基地3个14.5万亩: both count 基地).
         phrase = self.linking_tail.sub("", text[clause:q.start])
@@ -538,6 +556,8 @@ class QuantityAttributor:
         if agent and agent.type == "Region" and any(
                 m.type == "Mechanism" and m.end == end for m in mentions.starting_in(agent.end, end)):
             agent = None  # an order counted with the region that issued it is named so (梧州市总河长令)
+        if agent and noun[agent.end - start:] in self.rules["event_nouns"]:
+            agent = None  # a bare event keeps who holds it (总河长会议)
         if agent:  # …nor where (重庆森林覆盖率 → 森林覆盖率)
             noun, start = noun[agent.end - start:], agent.end
         noun, start = self._without_scope(noun, start, mentions.words)
