@@ -328,7 +328,8 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
 # One corpus a graph: how to go on when the graph holds documents of another corpus.
 FreshOption = Annotated[bool, typer.Option("--fresh", help="Empty the graph first (asks to confirm on a terminal).")]
 AppendOption = Annotated[bool, typer.Option("--append", help="Add to the documents the graph already holds.")]
-YesOption = Annotated[bool, typer.Option("--yes", help="Confirm --fresh without asking (for scripts).")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Confirm --fresh, or an --append that replaces documents, "
+                                         "without asking (for scripts).")]
 
 
 def _mode(fresh: bool, append: bool) -> str:
@@ -343,6 +344,18 @@ def _confirm(yes: bool):
     import sys
 
     def confirm(check) -> bool:
+        if check.question == "append":
+            from etl.run import replacement_lines
+
+            for line in replacement_lines(check):
+                typer.echo(line, err=True)
+            if yes:
+                return True
+            if not sys.stdin.isatty():
+                raise GovgraphError(f"--append would replace {len(check.replaced)} documents of the graph "
+                                    "(above) with other files of the same paths; add --yes to confirm when "
+                                    "not on a terminal")
+            return typer.confirm(f"--append replaces {len(check.replaced)} documents of the graph. Go on?")
         if yes:
             return True
         if not sys.stdin.isatty():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,11 @@ _FOREIGN = (
 )
 
 
+# Documents of the graph at a path of the corpus whose content is another.
+_REPLACED = ("MATCH (d:Document) WHERE d.path IN $paths AND d.doc_id <> $ids[d.path] "
+             "RETURN d.path AS path, d.title AS title ORDER BY path")
+
+
 @dataclass(frozen=True)
 class Corpus:
     """The documents of a corpus as the graph identifies them: relative paths, and file names."""
@@ -45,6 +50,8 @@ class Corpus:
     label: str
     paths: frozenset[str]
     names: frozenset[str]
+    # Each path's content hash (the records' doc_id), to tell which graph documents a load replaces.
+    ids: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,10 @@ class GraphCheck:
     documents: int
     foreign: int
     examples: tuple[str, ...] = ()
+    # Documents of the graph at a path of the corpus with other content: (path, title) of each.
+    replaced: tuple[tuple[str, str], ...] = ()
+    # What a confirmation is asked for: "fresh" (emptying the graph) or "append" (replacing documents).
+    question: str = "fresh"
 
 
 @dataclass
@@ -86,7 +97,10 @@ def corpus_of_paths(paths: list[Path]) -> Corpus:
     sources = scan(paths).sources
     if not sources:
         raise ReadError(f"no readable documents in {_label(paths)}; govgraph reads .txt, .html, .docx and .pdf files")
-    return Corpus(_label(paths), frozenset(s.rel for s in sources), frozenset(s.name for s in sources))
+    from etl.extract.reuse import content_id
+
+    return Corpus(_label(paths), frozenset(s.rel for s in sources), frozenset(s.name for s in sources),
+                  {s.rel: content_id(s.path) or "" for s in sources})
 
 
 def corpus_of_records(source: Path) -> Corpus:
@@ -96,6 +110,7 @@ def corpus_of_records(source: Path) -> Corpus:
     path = records_path(source)
     paths: set[str] = set()
     names: set[str] = set()
+    ids: dict[str, str] = {}
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             try:
@@ -104,23 +119,29 @@ def corpus_of_records(source: Path) -> Corpus:
                 continue  # the loader reports a bad line with its path:line
             if isinstance(item, dict) and isinstance(item.get("doc"), str):
                 names.add(item["doc"])
-                paths.add(item["path"] if isinstance(item.get("path"), str) else item["doc"])
+                key = item["path"] if isinstance(item.get("path"), str) else item["doc"]
+                paths.add(key)
+                ids[key] = str(item.get("doc_id"))
     if not paths:
         raise ReadError(f"{path}: no document records to load; run govgraph extract first")
-    return Corpus(str(path), frozenset(paths), frozenset(names))
+    return Corpus(str(path), frozenset(paths), frozenset(names), ids)
 
 
 def check_graph(driver: neo4j.Driver, corpus: Corpus, database: str = config.DEFAULT_DATABASE) -> GraphCheck:
     """Count the graph's documents and those of them that are not in the corpus."""
     row = db.read(driver, _FOREIGN, {"paths": sorted(corpus.paths), "names": sorted(corpus.names),
                                      "examples": EXAMPLES}, database)[0]
-    return GraphCheck(row["documents"], row["foreign"], tuple(row["examples"]))
+    replaced = db.read(driver, _REPLACED, {"paths": sorted(corpus.ids), "ids": corpus.ids}, database)
+    return GraphCheck(row["documents"], row["foreign"], tuple(row["examples"]),
+                      tuple((r["path"], r["title"] or "") for r in replaced))
 
 
 def decide(check: GraphCheck, corpus: Corpus, mode: str, confirm: Callable[[GraphCheck], bool]) -> bool:
     """Whether to empty the graph before loading; refuse to mix corpora unless told to.
 
-    ``confirm`` is asked only for ``fresh`` on a graph that holds documents; it returns
+    ``confirm`` is asked for ``fresh`` on a graph that holds documents, and for ``append`` when
+    documents of the graph (of another corpus) have paths of this one with other content, which the
+    load would replace (``check.question`` says which); it returns
     False (or raises) to stop with the graph untouched. The library's default says yes (a
     caller asking for ``fresh`` means it); the CLI asks on a terminal or wants --yes.
     """
@@ -133,11 +154,27 @@ def decide(check: GraphCheck, corpus: Corpus, mode: str, confirm: Callable[[Grap
             f"({shown}); run again with --fresh to empty the graph first (--yes to skip the question) "
             f"or --append to add this corpus to them"
         )
+    if mode == "append" and check.foreign and check.replaced:
+        # Paths identify a document within its corpus: the same path in another corpus is another report.
+        if not confirm(replace(check, question="append")):
+            raise LoadError(f"the graph was left as it was ({check.documents} documents): --append would replace "
+                            f"{_names(check.replaced)}, not confirmed")
+        return False
     if mode != "fresh" or not check.documents:
         return False
     if not confirm(check):
         raise LoadError(f"the graph was left as it was ({check.documents} documents): --fresh not confirmed")
     return True
+
+
+def _names(replaced: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{path} ({title})" if title else path for path, title in replaced)
+
+
+def replacement_lines(check: GraphCheck) -> list[str]:
+    """One line a document an --append replaces, for a person to read before confirming."""
+    return [f"--append replaces {path}" + (f" ({title})" if title else "") + " of the graph with another file "
+            "of the same path" for path, title in check.replaced]
 
 
 def prepare_graph(

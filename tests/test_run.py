@@ -151,3 +151,38 @@ def test_run_on_an_empty_folder_starts_nothing(tmp_path, no_server_home):
     assert (result.exit_code, result.output) == (
         1, f"Error: no readable documents in {empty}; govgraph reads .txt, .html, .docx and .pdf files\n")
     assert not no_server_home.exists() and not (tmp_path / "out").exists()
+
+
+def test_append_names_each_document_it_would_replace_and_asks(tmp_path, neo4j_conn, neo4j_driver):
+    """Issue 23, item 2: other2/d101.txt is another report than the loaded d101.txt."""
+    wipe(neo4j_driver)
+    first, other = tmp_path / "first", tmp_path / "other2"
+    for folder, source in ((first, SAMPLE[0]), (other, SAMPLE[1])):
+        folder.mkdir()
+        shutil.copy(source, folder / "d101.txt")
+    shutil.copy(SAMPLE[2], first / "d102.txt")
+    shutil.copy(SAMPLE[3], other / "d103.txt")
+    assert invoke("run", str(first), "--out", str(tmp_path / "o1"), conn=neo4j_conn).exit_code == 0
+    before = db.read(neo4j_driver, "MATCH (d:Document {path: 'd101.txt'}) RETURN d.doc_id AS id, d.title AS title")
+    named = "d101.txt" + (f" ({before[0]['title']})" if before[0]["title"] else "")
+
+    asked = invoke("run", str(other), "--append", "--out", str(tmp_path / "o2"), conn=neo4j_conn)
+    assert asked.exit_code == 1
+    assert asked.stderr.splitlines() == [
+        f"--append replaces {named} of the graph with another file of the same path",
+        "Error: --append would replace 1 documents of the graph (above) with other files of the same paths; "
+        "add --yes to confirm when not on a terminal"]
+    assert db.read(neo4j_driver, "MATCH (d:Document {path: 'd101.txt'}) RETURN d.doc_id AS id, "
+                                 "d.title AS title") == before
+    assert not (tmp_path / "o2" / "records.jsonl").exists()
+
+    confirmed = invoke("run", str(other), "--append", "--yes", "--out", str(tmp_path / "o3"), conn=neo4j_conn)
+    assert confirmed.exit_code == 0, confirmed.output
+    assert f"--append replaces {named} of the graph with another file of the same path" in confirmed.stderr
+    assert documents(neo4j_driver) == ["d101.txt", "d102.txt", "d103.txt"]
+    assert db.read(neo4j_driver, "MATCH (d:Document {path: 'd101.txt'}) RETURN d.doc_id AS id")[0]["id"] != \
+        before[0]["id"]
+
+    # The first corpus appended again would put its own d101.txt back: asked again.
+    again = invoke("load", str(tmp_path / "o1"), "--append", conn=neo4j_conn)
+    assert again.exit_code == 1 and "--append would replace 1 documents" in again.stderr
