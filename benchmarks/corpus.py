@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl import config  # noqa: E402
-from etl.extract import regions  # noqa: E402
+from etl.extract import places  # noqa: E402
 from etl.input import read  # noqa: E402
 from etl.input.normalize import normalize  # noqa: E402
 
@@ -40,7 +40,7 @@ def _templates() -> list[str]:
 
 
 def _regions(level: str) -> list[str]:
-    return sorted(name for name, infos in regions.gazetteer().items()
+    return sorted(name for name, infos in places.gazetteer().items()
                   if infos[0].level == level and len(name) >= 3 and len(infos) == 1)
 
 

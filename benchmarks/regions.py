@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl import config  # noqa: E402
-from etl.extract import regions  # noqa: E402
+from etl.extract import places, regions  # noqa: E402
 from etl.input.normalize import normalize  # noqa: E402
 from etl.input.read import find_sources, read_document  # noqa: E402
 
@@ -47,19 +47,19 @@ def main() -> None:
     texts = texts * max(1, int(args.megabytes * 1e6 / 3 / size))  # about 3 bytes a character
 
     began = time.perf_counter()
-    regions.build_gazetteer()
+    places.build_gazetteer()
     built = time.perf_counter() - began
-    regions.load_gazetteer.cache_clear()
-    regions.load_gazetteer()  # writes the cache file if missing
-    regions.load_gazetteer.cache_clear()
+    places.load_gazetteer.cache_clear()
+    places.load_gazetteer()  # writes the cache file if missing
+    places.load_gazetteer.cache_clear()
     began = time.perf_counter()
-    regions.load_gazetteer()
+    places.load_gazetteer()
     cached = time.perf_counter() - began
 
     import jieba
 
     jieba.initialize()
-    regions.load_tables()
+    places.load_tables()
     jieba_rate = rate(texts, jieba.lcut)
     region_rate = rate(texts, regions.find_region_mentions)
     print(f"texts: {len(texts)} ({sum(map(len, texts)):,} characters)")

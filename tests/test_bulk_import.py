@@ -54,7 +54,7 @@ def test_import_gives_the_graph_a_load_gives(neo4j_driver, sample_records, tmp_p
         password = config.read_password_file(config.password_file(home))
         conn = config.Connection(info.bolt_uri, config.DEFAULT_USER, password, config.DEFAULT_DATABASE)
         with db.connect(conn) as driver:
-            assert [m.id for m in migrations.apply(driver)] == ["0001", "0002", "0003", "0004"]
+            assert [m.id for m in migrations.apply(driver)] == ["0001", "0002", "0003", "0004", "model"]
             imported = dump(driver)
             again = load_records(driver, sample_records)
             assert (again.nodes_created, again.relationships_created) == (0, 0), "a load after the import adds nothing"

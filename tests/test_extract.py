@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from etl import config
 from etl.cli import app
-from etl.extract import extract_corpus, extract_text_document, learned, lexicon, regions
+from etl.extract import extract_corpus, extract_text_document, learned, lexicon, places, regions, reporting_region
 from etl.extract.lexicon import load_units
 from etl.extract.pipeline import SPANS_KEY, build_nlp
 from etl.extract.quantities import QuantityFinder, parse_number, standardize
@@ -126,7 +126,7 @@ def test_a_common_word_before_a_town_suffix_is_no_town():
 def test_first_word_is_jiebas_first_word(text):
     import jieba
 
-    assert regions.first_word(text) == next(iter(jieba.cut(text, HMM=False)))
+    assert places.first_word(text) == next(iter(jieba.cut(text, HMM=False)))
 
 
 def test_dictionary_tables_are_jiebas():
@@ -134,10 +134,10 @@ def test_dictionary_tables_are_jiebas():
     import jieba.posseg
 
     jieba.initialize()
-    frequencies, tags = regions._jieba_words()
+    frequencies, tags = places.jieba_words()
     assert tags == jieba.posseg.dt.word_tag_tab
     assert {w: int(f) for w, f in frequencies.items()} == {w: f for w, f in jieba.dt.FREQ.items() if w in frequencies}
-    assert regions.word_tag("装机容量")[0] == "n" and regions.word_tag("提高")[0] == "v"
+    assert places.word_tag("装机容量")[0] == "n" and places.word_tag("提高")[0] == "v"
 
 
 def test_renamed_counties_are_found_by_their_current_and_old_names():
@@ -150,15 +150,15 @@ def test_renamed_counties_are_found_by_their_current_and_old_names():
     assert regions.find_region_mentions("规范会同市场秩序") == [], "a market is no city"
     assert [m.text for m in regions.find_region_mentions("大成桥镇鹊山村建成小流域，建设美丽山村")] == \
         ["大成桥镇", "鹊山村"], "a village named after a place (鹊山) is a village; 美丽山村 is not"
-    assert regions.gazetteer()["长沙市"][0].level == "市", "a real city keeps its own entry"
-    assert "会同市" not in regions.region_names(), "no name the table lacks is made up"
+    assert places.gazetteer()["长沙市"][0].level == "市", "a real city keeps its own entry"
+    assert "会同市" not in places.region_names(), "no name the table lacks is made up"
     assert regions.short_name_region("我市在会同召开现场会，会同经验全市推广。") is None, \
         "会同 is a county's stem, not a city's: no 会同市 is made up"
 
 
 def test_no_parent_is_added_from_the_gazetteer_alone():
-    pingli = regions.gazetteer()["平利县"][0]
-    assert regions.implied_parents(pingli, "贯彻市委部署，全省推广。") == [], \
+    pingli = places.gazetteer()["平利县"][0]
+    assert reporting_region.implied_parents(pingli, "贯彻市委部署，全省推广。") == [], \
         "市委 implies a city, but only the gazetteer names it (Settled conventions 1)"
 
 

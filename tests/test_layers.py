@@ -76,3 +76,35 @@ def test_the_chain_is_followed():
     assert "etl.graph.load" in reaches("etl.cli")  # inside the load command's function
     assert "etl.graph.records" in reaches("etl.graph.rows")
     assert "pydantic" in reaches("etl.graph.rows")  # through etl.graph.records
+
+
+def package_modules(*packages: str) -> list[str]:
+    return sorted(name for name in MODULES if any(name == p or name.startswith(p + ".") for p in packages))
+
+
+def forbidden(module: str, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in reaches(module) if any(name == p or name.startswith(p + ".") for p in prefixes))
+
+
+NEO4J = ("neo4j", "etl.graph.load", "etl.graph.db", "etl.graph.migrations", "etl.neo4j")
+NLP = ("spacy", "LAC", "jieba", "ahocorasick", "etl.extract")
+
+
+@pytest.mark.parametrize("module", package_modules("etl.input", "etl.extract"))
+def test_extraction_never_imports_neo4j(module):
+    assert forbidden(module, NEO4J) == []
+
+
+@pytest.mark.parametrize("module", package_modules("etl.graph"))
+def test_loading_never_imports_nlp(module):
+    assert forbidden(module, NLP) == []
+
+
+@pytest.mark.parametrize("module", package_modules("etl.outputs"))
+def test_outputs_never_import_extraction(module):
+    assert forbidden(module, ("etl.extract", "etl.input", *NLP)) == []
+
+
+@pytest.mark.parametrize("path", sorted(ETL.rglob("*.py")), ids=lambda p: str(p.relative_to(ETL.parent)))
+def test_no_module_is_over_800_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 800

@@ -42,7 +42,7 @@ def dump(driver) -> tuple[list, list]:
 
 def test_migrations_apply_once(empty_db):
     first = migrations.apply(empty_db)
-    assert [m.id for m in first] == ["0001", "0002", "0003", "0004"]
+    assert [m.id for m in first] == ["0001", "0002", "0003", "0004", "model"]
     assert migrations.apply(empty_db) == []
     names = {row["name"] for row in db.read(empty_db, "SHOW CONSTRAINTS YIELD name RETURN name")}
     assert {"document_path", "document_doc_key", "region_key", "mechanism_name"} <= names
@@ -150,11 +150,11 @@ def test_load_command_and_schema_commands(empty_db, neo4j_conn, sample_records, 
     runner = CliRunner()
     applied = runner.invoke(app, ["schema", "apply", *conn])
     assert applied.output.splitlines() == ["applied 0001 constraints", "applied 0002 indexes", "applied 0003 fulltext",
-                                           "applied 0004 documents_own_their_data"]
+                                           "applied 0004 documents_own_their_data", "applied model ontology_keys"]
     assert runner.invoke(app, ["schema", "apply", *conn]).output == "schema is up to date\n"
     shown = runner.invoke(app, ["schema", "show", *conn]).output.splitlines()
     assert [line.split(":")[0] for line in shown] == ["0001 constraints", "0002 indexes", "0003 fulltext",
-                                                      "0004 documents_own_their_data"]
+                                                      "0004 documents_own_their_data", "model ontology_keys"]
 
     bad = tmp_path / "records.jsonl"
     bad.write_text(sample_records.read_text(encoding="utf-8") + "[]\n", encoding="utf-8")

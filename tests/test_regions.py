@@ -12,10 +12,10 @@ import pytest
 
 from etl import config
 from etl.errors import DataFileError
-from etl.extract import extract_text_document, regions
+from etl.extract import extract_text_document, places, regions, reporting_region
 
 
-def found(text: str) -> dict[str, regions.RegionInfo]:
+def found(text: str) -> dict[str, places.RegionInfo]:
     return {m.region.name: m.region for m in regions.find_region_mentions(text)}
 
 
@@ -23,13 +23,13 @@ def nesting(text: str, reporting: str | None = None) -> set[tuple[str, str]]:
     mentions = regions.resolve_regions(regions.find_region_mentions(text))
     infos = list(dict.fromkeys(m.region for m in mentions))
     chosen = next((i for i in infos if i.name == reporting), None) if reporting else None
-    return set(regions.part_of(infos, chosen))
+    return set(reporting_region.part_of(infos, chosen))
 
 
 # --- divisions: current names, old names, adcodes ------------------------------------------
 
 def test_current_divisions_carry_adcodes_and_levels():
-    names = regions.gazetteer()
+    names = places.gazetteer()
     assert names["临平区"][0].adcode == "330113", "a district created in 2021 is there under its own name"
     assert names["宁乡市"][0].level == "县", "a county-level city is a county"
     assert names["怀化市"][0].level == "市" and names["湖南省"][0].level == "省"
@@ -38,7 +38,7 @@ def test_current_divisions_carry_adcodes_and_levels():
 
 def test_autonomous_prefectures_and_counties_by_their_usual_short_form():
     names = found("湘西州、凉山州和长阳县推进坡耕地治理")
-    assert names["湘西州"].adcode == regions.gazetteer()["湘西土家族苗族自治州"][0].adcode
+    assert names["湘西州"].adcode == places.gazetteer()["湘西土家族苗族自治州"][0].adcode
     assert names["长阳县"].level == "县" and names["长阳县"].adcode.startswith("4205")
 
 
@@ -55,7 +55,7 @@ def test_two_character_county_names_need_a_clear_left_edge():
 
 def test_an_old_name_is_the_current_division_under_the_name_written():
     old = found("2009年襄樊市启动水土保持示范区建设")
-    assert old["襄樊市"].adcode == regions.gazetteer()["襄阳市"][0].adcode
+    assert old["襄樊市"].adcode == places.gazetteer()["襄阳市"][0].adcode
     assert old["襄樊市"].level == "市"
 
 
@@ -83,7 +83,7 @@ def test_a_town_the_table_lacks_is_still_found_by_its_suffix_and_nests_in_the_re
     assert "石门坎镇" in {m.region.name for m in mentions}
     infos = list(dict.fromkeys(m.region for m in mentions))
     reporting = next(i for i in infos if i.name == "某县")
-    assert ("石门坎镇", "某县") in regions.part_of(infos, reporting)
+    assert ("石门坎镇", "某县") in reporting_region.part_of(infos, reporting)
 
 
 def test_a_village_stem_needs_a_clear_left_edge():
@@ -137,31 +137,32 @@ def test_short_names_without_a_marker_are_words():
 def test_a_short_name_that_outlived_a_rename_keeps_the_name_as_written():
     names = found("长治市屯留、潞城、平顺三县区开展淤地坝安全度汛检查")
     assert {"屯留", "潞城", "平顺县"} <= set(names), "屯留 was 屯留县 until 2018: which full name is meant is unknown"
-    assert names["屯留"].adcode == regions.gazetteer()["屯留区"][0].adcode
+    assert names["屯留"].adcode == places.gazetteer()["屯留区"][0].adcode
 
 
 # --- the reporting region ------------------------------------------------------------------
 
 def test_the_reporting_region_is_the_innermost_of_a_nested_title():
-    region = regions.reporting_region("2022年湖南省怀化市水土保持公报", "", [])
+    region = reporting_region.reporting_region("2022年湖南省怀化市水土保持公报", "", [])
     assert region is not None and region.name == "怀化市"
 
 
 def test_without_a_named_title_a_county_outranks_a_village_mentioned_more_often():
     text = "余家坝村位于会同县。余家坝村修建塘坝，余家坝村完成清淤。会同县验收。"
-    region = regions.reporting_region("工作动态", "工作动态", regions.find_region_mentions(text), text)
+    region = reporting_region.reporting_region("工作动态", "工作动态", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "会同县"
 
 
 def test_a_township_title_names_the_reporting_region():
     text = "高椅乡2023年河长制工作总结\n会同县河长办督导，高椅乡完成河道清障。"
-    region = regions.reporting_region("高椅乡2023年河长制工作总结", "", regions.find_region_mentions(text), text)
+    title = "高椅乡2023年河长制工作总结"
+    region = reporting_region.reporting_region(title, "", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "高椅乡" and region.level == "乡"
 
 
 def test_equally_named_regions_yield_to_the_higher_level():
     text = "XX市组织开展检查。平顺、黎城两县完成治理。XX市通报，平顺、黎城两县整改。"
-    region = regions.reporting_region("", "", regions.find_region_mentions(text), text)
+    region = reporting_region.reporting_region("", "", regions.find_region_mentions(text), text)
     assert region is not None and region.name == "XX市"
 
 
@@ -206,35 +207,35 @@ def test_region_word_lists_are_checked_with_their_line(tmp_path):
     path = _rules_with(tmp_path, "common_word_frequency: 100", "common_word_frequency: many")
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'common_word_frequency')}: "
                                             r"common_word_frequency must be a int"):
-        regions.load_region_rules(path)
+        places.load_region_rules(path)
     path = _rules_with(tmp_path, "enumeration_separators: 、", "enumeration_separator: 、")
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_separator:')}: unknown key"):
-        regions.load_region_rules(path)
+        places.load_region_rules(path)
     path = _rules_with(tmp_path, 'enumeration_count: "(?:', 'enumeration_count: "((?:')
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_count')}: .* no regex"):
-        regions.load_region_rules(path)
+        places.load_region_rules(path)
     path = _rules_with(tmp_path, "landform_heads: 河湖江山海", "landform_heads: [河, '']")
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'landform_heads')}: landform_heads must"):
-        regions.load_region_rules(path)
+        places.load_region_rules(path)
 
 
 def test_the_shipped_word_lists_load():
-    rules = regions.load_region_rules(config.schema_dir() / "regions.yaml")
+    rules = places.load_region_rules(config.schema_dir() / "regions.yaml")
     assert "乡镇" in rules.not_regions and rules.common_word_frequency > 0
 
 
 # --- loading --------------------------------------------------------------------------------
 
 def test_the_gazetteer_cache_holds_the_same_table(tmp_path):
-    built = regions.build_gazetteer()
-    cached = regions.load_gazetteer()
+    built = places.build_gazetteer()
+    cached = places.load_gazetteer()
     assert cached.by_code.keys() == built.by_code.keys() and cached.old_names == built.old_names
     assert cached.places("431225") == built.places("431225")
-    assert any(config.cache_dir().joinpath("gazetteer").glob(f"jionlp-{regions.gazetteer_version()}-*.pickle"))
+    assert any(config.cache_dir().joinpath("gazetteer").glob(f"jionlp-{places.gazetteer_version()}-*.pickle"))
 
 
 def test_region_finding_does_not_import_jionlp():
-    code = ("import sys; from etl.extract import regions; regions.load_tables(); "
+    code = ("import sys; from etl.extract import places, regions; places.load_tables(); "
             "regions.find_region_mentions('会同县林城镇'); print('jionlp' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=config.PROJECT_ROOT)

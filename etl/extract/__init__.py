@@ -115,13 +115,13 @@ def _warm_up() -> None:
     fork and share them), then leave them out of the garbage collector's full rounds: they live
     as long as the process, and walking their millions of objects again at every full
     collection cost a few percent of an extraction."""
-    from etl.extract import analyser, learned, regions
+    from etl.extract import analyser, learned, places
     from etl.input import dates, normalize
 
     _nlp()
     _assembler()
     learned.default_model()
-    regions.load_tables()
+    places.load_tables()
     normalize.load_tables()
     dates.load_patterns()
     analyser.warm_up()

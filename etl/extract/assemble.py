@@ -18,18 +18,21 @@ from dataclasses import dataclass
 import ahocorasick
 from spacy.tokens import Doc
 
-from etl.extract import candidates, learned, regions
+from etl.extract import candidates, learned, places, regions
 from etl.extract import lexicon as lexicon_data
 from etl.extract.attribution import NO_QUOTES, QuantityAttributor
 from etl.extract.pipeline import SPANS_KEY, doc_text
 from etl.extract.relations import RelationBuilder
+from etl.extract.reporting_region import implied_parents, reporting_region
+from etl.graph import model
+from etl.graph.model import L
 from etl.graph.records import DocumentRecord, Mention, RegionRef, Sentence
 from etl.input.normalize import NormalizedDocument
 
 # The category of a name no rule and no lexicon entry places (ONTOLOGY's tenth column).
-UNSORTED = "未分类"
+UNSORTED = model.UNSORTED
 
-NAMED_IN_TITLES = ("Region", "WaterBody", "Mechanism")
+NAMED_IN_TITLES = (L.Region, L.WaterBody, L.Mechanism)
 
 
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
@@ -46,14 +49,14 @@ def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
         # A policy's 《title》 names regions, water bodies and mechanisms of its own (《XX区…以奖代补…
         # 方案》); a programme's name names its mechanism (公益诉讼专项行动), not a river (清河行动).
         if inside and not (label in NAMED_IN_TITLES and all(
-                c[2] == "Policy" and (label == "Mechanism" or text[c[0] - 1:c[0]] == "《") for c in inside)):
+                c[2] == L.Policy and (label == L.Mechanism or text[c[0] - 1:c[0]] == "《") for c in inside)):
             # The parts of a linkage (河长+检察长, 条田+路渠+防护林) are entities in their own right.
             linkage = any(c[2] == "linkage" for c in inside)
             # …and a place that names a body (七步镇政府) is a region of its own.
-            in_body = label == "Region" and all(c[2] == "Actor" for c in inside)
-            if not (linkage and label in ("Actor", "Measure")) and not in_body:
+            in_body = label == L.Region and all(c[2] == L.Actor for c in inside)
+            if not (linkage and label in (L.Actor, L.Measure)) and not in_body:
                 continue
-        kind = "linkage" if label == "Mechanism" and "+" in name else label
+        kind = "linkage" if label == L.Mechanism and "+" in name else label
         containers.append((start, end, kind))
         sentence = bisect.bisect_right(starts, start) - 1
         kept.append(Mention(type=label, name=name, text=text[start:end], sentence=max(sentence, 0),
@@ -70,10 +73,10 @@ def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     found = doc._.region_mentions
     region_mentions = regions.resolve_regions(found if found is not None else regions.find_region_mentions(norm.text))
     opening = " ".join(s.text for s in sentences[:3])
-    reporting = regions.reporting_region(norm.title, opening, region_mentions, norm.text)
+    reporting = reporting_region(norm.title, opening, region_mentions, norm.text)
     if reporting:
-        implied = regions.implied_parents(reporting, norm.text)
-        region_mentions = region_mentions + [regions.RegionMention(0, 0, p.name, p) for p in implied]
+        implied = implied_parents(reporting, norm.text)
+        region_mentions = region_mentions + [places.RegionMention(0, 0, p.name, p) for p in implied]
     return reporting, region_mentions
 
 
@@ -94,11 +97,11 @@ def _core(name: str) -> str:
     return name.replace("综合", "").replace("建设", "")
 
 
-def _same_region(mention: Mention, reporting: regions.RegionInfo | None) -> bool:
+def _same_region(mention: Mention, reporting: places.RegionInfo | None) -> bool:
     """A redacted document redacts its own name: an anonymized region of the reporting
     region's level is the reporting region (某区 and XX区 in one report are one place)."""
     return bool(
-        reporting and reporting.anonymized and mention.type == "Region"
+        reporting and reporting.anonymized and mention.type == L.Region
         and re.fullmatch(r"(X+|某)" + re.escape(reporting.level), mention.name)
     )
 
@@ -111,7 +114,7 @@ class Draft:
     sentences: list[Sentence]
     mentions: list[Mention]
     quantities: list
-    reporting: regions.RegionInfo | None
+    reporting: places.RegionInfo | None
     region_mentions: list
     year: int | None
 
@@ -168,10 +171,10 @@ class Assembler:
         for m in mentions:
             entities[m.type].setdefault(m.name, []).append(m.sentence)
         if reporting:
-            entities["Region"].setdefault(reporting.name, [])
+            entities[L.Region].setdefault(reporting.name, [])
             for m in region_mentions:
                 if m.end == 0:
-                    entities["Region"].setdefault(m.region.name, [])
+                    entities[L.Region].setdefault(m.region.name, [])
         relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
@@ -205,7 +208,7 @@ class Assembler:
         indicator: a metric has one name whatever the word order (治理水土流失面积 → 水土流失治理面积)."""
         surfaces: dict[tuple[str, str], collections.Counter] = defaultdict(collections.Counter)
         for m in mentions:
-            if m.type not in ("Region", "Indicator") and "+" not in m.name:
+            if m.type not in (L.Region, L.Indicator) and "+" not in m.name:
                 surfaces[m.type, m.name][self._surface_name(m)] += 1
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
         self._merge_comprehensive(chosen, surfaces)
@@ -221,7 +224,7 @@ class Assembler:
         under the one the document uses most."""
         groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for key in chosen:
-            if key[0] in ("Measure", "Policy"):
+            if key[0] in (L.Measure, L.Policy):
                 groups[key[0], _core(chosen[key])].append(key)
         for keys in groups.values():
             if len({chosen[k] for k in keys}) > 1:
@@ -235,7 +238,7 @@ class Assembler:
         the shorter name (长江流域横向生态保护补偿 → 横向生态保护补偿), a policy under the longer, its
         title (水土保持重点工程 → 国家水土保持重点工程). The shorter has four characters or more, so
         that 湖长制 stays apart from 河湖长制."""
-        for label, pick in (("Mechanism", min), ("Policy", max)):
+        for label, pick in ((L.Mechanism, min), (L.Policy, max)):
             cores = {chosen[key]: _core(chosen[key]) for key in chosen if key[0] == label}
             merged = {}
             for name, core in cores.items():
@@ -266,10 +269,10 @@ class Assembler:
                 group = self.lexicon.group_of.get((label, hit[1]))
         return group
 
-    def _superior_body(self, mention: Mention, reporting: regions.RegionInfo | None, sentences) -> bool:
+    def _superior_body(self, mention: Mention, reporting: places.RegionInfo | None, sentences) -> bool:
         """A county's report addressed to 市委 (市委：) or done 在市委…的领导下 names a body above the
         region, not one of its actors; where 市委 acts in the text (市委将…) it stays."""
-        match = self.level_body.match(mention.name) if mention.type == "Actor" else None
+        match = self.level_body.match(mention.name) if mention.type == L.Actor else None
         if not match or not reporting:
             return False
         ranks = self.rules["level_ranks"]
@@ -280,13 +283,13 @@ class Assembler:
     def _instruments_in_rates(self, mentions: list[Mention]) -> list[Mention]:
         """A rate of applying an instrument (环评率, 三同时执行率) says the instrument is in use:
         the mechanism inside an indicator that ends in 率 is mentioned there too."""
-        rates = [m for m in mentions if m.type == "Indicator" and m.text.endswith(self.rules["rate_suffix"])]
-        return self._inner(rates, "Mechanism")
+        rates = [m for m in mentions if m.type == L.Indicator and m.text.endswith(self.rules["rate_suffix"])]
+        return self._inner(rates, L.Mechanism)
 
     def _actors_in_mechanisms(self, mentions: list[Mention]) -> list[Mention]:
         """A mechanism named after its actor (行业主管部门协同监管, 政府和受益主体分摊机制) mentions
         that actor; linkages are split by their own rule."""
-        return self._inner([m for m in mentions if m.type == "Mechanism" and "+" not in m.name], "Actor")
+        return self._inner([m for m in mentions if m.type == L.Mechanism and "+" not in m.name], L.Actor)
 
     def _inner(self, outer: list[Mention], label: str) -> list[Mention]:
         """The longest lexicon term of ``label`` inside each mention's text, as a mention of its own."""
@@ -316,29 +319,28 @@ class Assembler:
         infos = {m.region.name: m.region for m in region_mentions}
         if reporting:
             infos[reporting.name] = reporting
-        for name in entities.get("Region", {}):
+        for name in entities.get(L.Region, {}):
             info = infos.get(name)
             if info:
-                properties["Region"][name] = {"level": info.level, "adcode": info.adcode,
+                properties[L.Region][name] = {"level": info.level, "adcode": info.adcode,
                                               "anonymized": info.anonymized}
-        for label, key in (("Mechanism", "category"), ("Measure", "category"), ("Actor", "kind"),
-                           ("WaterBody", "kind"), ("Indicator", "unit_group")):
+        for label, key in model.LEXICON_GROUPS.items():
             for name in entities.get(label, {}):
                 group = self._group(label, name)
                 if group:
                     properties[label][name] = {key: group}
-        for name in entities.get("Mechanism", {}):
+        for name in entities.get(L.Mechanism, {}):
             # A linkage the lexicon does not list (河长+检察长) joins actors: a coordination tool.
             parts = name.split("+")
-            if "category" not in properties["Mechanism"].get(name, {}) and len(parts) > 1 and any(
-                    self.lexicon.by_surface.get(part, ("",))[0] == "Actor" for part in parts):
-                properties["Mechanism"][name] = {"category": self.rules["linkage_category"]}
+            if "category" not in properties[L.Mechanism].get(name, {}) and len(parts) > 1 and any(
+                    self.lexicon.by_surface.get(part, ("",))[0] == L.Actor for part in parts):
+                properties[L.Mechanism][name] = {"category": self.rules["linkage_category"]}
         for label, rules in candidates.finder().grammar.categories.items():
             for name in entities.get(label, {}):
                 if "category" not in properties[label].get(name, {}):
                     properties[label][name] = {"category": category_by_rule(rules, name), "category_by": "rule"}
-        for name in entities.get("Policy", {}):
-            properties["Policy"][name] = {"kind": self._policy_kind(name)}
+        for name in entities.get(L.Policy, {}):
+            properties[L.Policy][name] = {"kind": self._policy_kind(name)}
         return dict(properties)
 
     def _policy_kind(self, title: str) -> str:

@@ -14,9 +14,10 @@ import bisect
 import collections
 import re
 
-from etl.extract import regions
+from etl.extract import places
 from etl.extract.lexicon import Lexicon
 from etl.extract.quantities import QuantitySpan, standardize
+from etl.graph.model import L
 from etl.graph.records import Mention, Quantity, Sentence
 
 # How far back a number and its unit can reach from the 、 that follows them (12.5万平方公里、).
@@ -108,7 +109,7 @@ class MentionIndex:
         self.words = words
         self.mentions = sorted(mentions, key=lambda m: m.start)
         self.starts = [m.start for m in self.mentions]
-        self.indicator_starts = {m.start for m in mentions if m.type == "Indicator"}
+        self.indicator_starts = {m.start for m in mentions if m.type == L.Indicator}
 
     def starting_in(self, lo: int, hi: int) -> list[Mention]:
         """Mentions that start at lo or later and before hi, in document order."""
@@ -216,25 +217,25 @@ class QuantityAttributor:
             if subjects:
                 previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
-                if label not in ("Indicator", "Measure", "Mechanism") or self.honorary.match(name) \
+                if label not in (L.Indicator, L.Measure, L.Mechanism) or self.honorary.match(name) \
                         or self._head_count(q, name):
                     continue
-                if label == "Indicator" and name == text[start:end] and name not in self.lexicon.by_surface \
+                if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
                     continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
-                if label == "Indicator" and self.fund_source.fullmatch(name) \
+                if label == L.Indicator and self.fund_source.fullmatch(name) \
                         and self.units.get(q.unit, {}).get("dimension") == "money":
                     name += self.rules["fund_default_head"]  # 其中省级70万元、州级10万元: each level's funds
                 # A mechanism that is counted (水土保持补偿费X万元) is an Indicator too (ONTOLOGY),
                 # named as written: 审批水土保持方案X份 counts 水土保持方案, not the approval.
-                if label == "Mechanism":
+                if label == L.Mechanism:
                     name = text[start:end].translate(NO_QUOTES)
-                if label != "Measure" and start not in mentions.indicator_starts:
-                    new_mentions.append(Mention(type="Indicator", name=name, text=text[start:end],
+                if label != L.Measure and start not in mentions.indicator_starts:
+                    new_mentions.append(Mention(type=L.Indicator, name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
-                elif label == "Measure" and not any(m.type == "Measure"
+                elif label == L.Measure and not any(m.type == L.Measure
                                                     for m in mentions.starting_in(start, start + 1)):
-                    new_mentions.append(Mention(type="Measure", name=name, text=text[start:end],
+                    new_mentions.append(Mention(type=L.Measure, name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
         return out, new_mentions
@@ -291,7 +292,7 @@ class QuantityAttributor:
         target, year = self._target(text, q, sentence, doc_year, cues_at)
         value_std, unit_std = standardize(q.value, q.unit, self.units)
         return Quantity(
-            subject=name, subject_type="Measure" if label == "Measure" else "Indicator",
+            subject=name, subject_type=L.Measure if label == L.Measure else L.Indicator,
             value=q.value, unit=q.unit, year=year,
             kind="target" if target else "actual", redacted=q.redacted, approx=q.approx,
             value_std=value_std, unit_std=unit_std, text=q.text, evidence=[sentence.index],
@@ -335,7 +336,7 @@ class QuantityAttributor:
             label, name, start, end = previous[2]
         else:
             return []
-        return [("Indicator", name + self.rules["share_suffix"], start, end)]
+        return [(L.Indicator, name + self.rules["share_suffix"], start, end)]
 
     def _moved(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """A value before and after it moved (水土保持率由52.3%提高到61.8%), or the level a noun rose
@@ -372,18 +373,18 @@ class QuantityAttributor:
         if before:
             m = max(before, key=lambda m: m.end)
             gap = text[m.end:q.start]
-            if m.type in ("Indicator", "Measure") and len(gap) <= 6:
+            if m.type in (L.Indicator, L.Measure) and len(gap) <= 6:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
                     return self._with_source(text, m, mentions)
-                if m.type == "Measure" and gap == attribute and (
+                if m.type == L.Measure and gap == attribute and (
                         self.verb_start.match(m.text) or self.units.get(q.unit, {}).get("dimension") == "count"):
                     # A work named by its verb counts the object after it with it (清理河道垃圾X吨); a
                     # count of things after a work counts that kind of thing (视频监控点位X个).
                     return self._named(m.text + attribute, m.start, mentions)
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
-            if m.type in ("Actor", "Region") and len(gap) <= 2 and not (
+            if m.type in (L.Actor, L.Region) and len(gap) <= 2 and not (
                     gap in self.rules["event_nouns"] and m.end < q.start):
                 return m.type, m.name, m.start, m.end  # 河长13名: a head count, no quantity
         # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
@@ -439,7 +440,7 @@ class QuantityAttributor:
                 # The clause is one verb compound counted as events (立案查处X起).
                 return self._named(phrase, clause, mentions)
             if noun in self.rules["money_verbs"] and self.units.get(q.unit, {}).get("dimension") == "money":
-                return "Indicator", noun, start, start + len(noun)  # 共处罚743.77万元: the money is the verb's
+                return L.Indicator, noun, start, start + len(noun)  # 共处罚743.77万元: the money is the verb's
             if listed or not self.noun_phrase(noun) or verbal and not mentions.words.has_noun(start, start + len(noun)):
                 return None  # …and a phrase of verbs alone (持续推进4个…) counts nothing
         return self._with_verb(self._named(noun, start, mentions), phrase, verb_start, verb_end, noun, q, mentions)
@@ -448,11 +449,11 @@ class QuantityAttributor:
         """Money named by where it comes from (其中中央投资3770万元, 地方配套资金): the source word
         before a fund's name is part of what is counted; 总投资 is the fund itself. A level or period before
         a rate is not (市县污水处理率)."""
-        if m.type == "Indicator" and m.name.endswith(tuple(self.rules["fund_heads"])):
+        if m.type == L.Indicator and m.name.endswith(tuple(self.rules["fund_heads"])):
             source = next((w for w in self.rules["fund_sources"] if text.endswith(w, 0, m.start)), None)
             if source and text[m.start - len(source) - 1:m.start - len(source)] not in ("、", "和", "及", "与"):
-                return "Indicator", source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
-        if m.type == "Indicator" and m.name == m.text:
+                return L.Indicator, source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
+        if m.type == L.Indicator and m.name == m.text:
             noun, start = self._without_scope(m.name, m.start, mentions.words)
             return m.type, noun, start, m.end
         return m.type, m.name, m.start, m.end
@@ -472,10 +473,10 @@ class QuantityAttributor:
         intervention, a Measure."""
         label, name, start, end = named
         verb = phrase[verb_start:verb_end]
-        if label != "Indicator" or name != noun or verb_end != len(phrase) - len(noun):
+        if label != L.Indicator or name != noun or verb_end != len(phrase) - len(noun):
             return named
         if verb in self.kept_verbs and self.noun_phrase(verb + noun):
-            return "Measure", verb + noun, start - len(verb), end  # a removal is an intervention
+            return L.Measure, verb + noun, start - len(verb), end  # a removal is an intervention
         return named
 
     def _event_count(self, text: str, q: QuantitySpan, clause: int):
@@ -490,7 +491,7 @@ class QuantityAttributor:
         # Two patrols counted together (巡河巡湖19466人次) are one count of both.
         before = next((v for v in events if phrase.endswith(v + verb) and v != verb), "")
         verb = before + verb
-        return "Indicator", verb + "次数", q.start - len(verb), q.start
+        return L.Indicator, verb + "次数", q.start - len(verb), q.start
 
     def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
         """The clause before a number is a verb and nothing it counts (实际完成, 其中新增)."""
@@ -518,7 +519,7 @@ class QuantityAttributor:
         """A noun after a named thing that is what is counted of it (装机容量), not a verb (提高)."""
         if not self.noun_phrase(text) or text in self.rules["generic_nouns"] + self.rules["generic_tails"]:
             return False
-        return (regions.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
+        return (places.word_tag(text) or "n")[0] != "v" and not self.verb_start.match(text)
 
     def _noun_after(self, text: str, position: int, mentions: MentionIndex):
         """The noun a number and its classifier run into, up to punctuation or a function word."""
@@ -551,10 +552,10 @@ class QuantityAttributor:
         lead = self.noun_lead.match(noun)
         at = start + (lead.end() if lead else 0)
         agent = next((m for m in mentions.starting_in(at, at + 1)
-                      if m.type in ("Actor", "Region") and m.end - start <= len(noun) - 2), None)
+                      if m.type in (L.Actor, L.Region) and m.end - start <= len(noun) - 2), None)
         end = start + len(noun)
-        if agent and agent.type == "Region" and any(
-                m.type == "Mechanism" and m.end == end for m in mentions.starting_in(agent.end, end)):
+        if agent and agent.type == L.Region and any(
+                m.type == L.Mechanism and m.end == end for m in mentions.starting_in(agent.end, end)):
             agent = None  # an order counted with the region that issued it is named so (梧州市总河长令)
         if agent and noun[agent.end - start:] in self.rules["event_nouns"]:
             agent = None  # a bare event keeps who holds it (总河长会议)
@@ -568,16 +569,16 @@ class QuantityAttributor:
         # A mechanism counted with the level that issued it (6个自治区总河长令) is counted as written;
         # other words before it say what it is of (生产建设项目水土保持方案 counts 水土保持方案).
         heads = [m for m in mentions.starting_in(start, end)
-                 if m.end == end and m.type in ("Indicator", "Measure", "Mechanism")
-                 and not (m.type == "Mechanism" and ISSUER.fullmatch(noun[:m.start - start]))]
+                 if m.end == end and m.type in (L.Indicator, L.Measure, L.Mechanism)
+                 and not (m.type == L.Mechanism and ISSUER.fullmatch(noun[:m.start - start]))]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
         # A measure named with a generic tail (生态清洁型小流域治理项目) counts that measure.
         for m in mentions.starting_in(start, start + 1):
-            if m.type == "Measure" and text_tail(noun, m) in self.rules["generic_tails"]:
+            if m.type == L.Measure and text_tail(noun, m) in self.rules["generic_tails"]:
                 return m.type, m.name, m.start, m.end
-        return "Indicator", noun, start, end
+        return L.Indicator, noun, start, end
 
     def noun_phrase(self, text: str) -> bool:
         """A plausible name of a counted thing: 2 to max_noun_length Chinese characters without function

@@ -23,11 +23,12 @@ from etl import config
 from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
 from etl.extract.analyser import Word
+from etl.graph.model import CANDIDATE_ORDER, L
 
 START = operator.attrgetter("start")
 
 # The order in which types claim a head that could end several (a place tag decides water bodies first).
-TYPE_ORDER = ("WaterBody", "Policy", "Indicator", "Mechanism", "Actor", "Measure")
+TYPE_ORDER = CANDIDATE_ORDER
 # An administrative suffix right after a place name makes it a region, not a water body (鹊山村).
 ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
 CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
@@ -204,7 +205,7 @@ class CandidateFinder:
         for i, word in enumerate(words):
             for grammar in types_by_last.get(text[word.end - 1], ()):
                 hit = self._candidate(text, words, i, grammar)
-                if hit and not (hit[2] == "WaterBody" and any(hit[3].endswith(n) for n in not_water)):
+                if hit and not (hit[2] == L.WaterBody and any(hit[3].endswith(n) for n in not_water)):
                     found.append(hit)
                     break
         return found + self.enumerated(text, words) + self.constructions(text)
@@ -212,9 +213,9 @@ class CandidateFinder:
     def constructions(self, text: str) -> list[tuple[int, int, str, str]]:
         """Names formed by a construction of the grammar's 'patterns' (一河一策, “两法衔接”); a
         counted campaign (“八大攻坚战”, “百日行动”) is a Policy (convention 9)."""
-        policy = self.grammar.types.get("Policy")
+        policy = self.grammar.types.get(L.Policy)
         return [(m.start("name"), m.end("name"),
-                 "Policy" if label == "Mechanism" and policy and policy.head_of(m["name"]) else label, m["name"])
+                 L.Policy if label == L.Mechanism and policy and policy.head_of(m["name"]) else label, m["name"])
                 for label, pattern, _, _ in self.grammar.patterns for m in pattern.finditer(text)]
 
     @functools.cached_property
@@ -236,7 +237,7 @@ class CandidateFinder:
             label = g.enumeration_heads[match["head"] or match["head_after"]]
             at = match.start(group)
             # Bodies are listed with 、 only: 和 stands inside their names (发展和改革局).
-            items = self._items(match[group], at, [] if label == "Actor" else words)
+            items = self._items(match[group], at, [] if label == L.Actor else words)
             if len(items) < 3:
                 continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
             for item in items:
@@ -244,7 +245,7 @@ class CandidateFinder:
                     at += len(item)
                     continue
                 start, name = self._without_verbs(at, item)
-                if label == "Actor":
+                if label == L.Actor:
                     name, start = self._body_without_region(name, start)
                 at += len(item)
                 if 2 <= len(name) <= 10 and re.fullmatch(r"[\u4e00-\u9fff]+", name) \
@@ -297,7 +298,7 @@ class CandidateFinder:
         if words[i].tag not in self.grammar.nominal_tags and words[i].tag not in ("a", "LOC", "ORG") \
                 and not (words[i].tag == "PER" and grammar.place_after) \
                 and not (head in grammar.treatment_heads
-                         or len(head) == 1 and (grammar.label == "Actor" or head in grammar.needs)):
+                         or len(head) == 1 and (grammar.label == L.Actor or head in grammar.needs)):
             return None  # 规定 as a verb (办公室规定乡级林长…) ends no name; 清淤 and 办 often are tagged verbs
         start_word = self._reach_left(text, words, i, grammar, end - len(head))
         if start_word is None:
@@ -322,22 +323,22 @@ class CandidateFinder:
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
         after_name = text[start - 1:start] in ("”", "》") \
             or text[start - 2:start] in ("”的", "》的") and end - start - len(head) <= 2
-        if grammar.label == "Mechanism" and after_name:
+        if grammar.label == L.Mechanism and after_name:
             # The tail of a quoted or titled name (“河长+检察长”工作协作机制), or a kind word after it
             # (“以坝养坝”的管护模式); a longer name after 的 stays (…”的规划实施责任体系).
             return None
-        if grammar.label == "Actor":
+        if grammar.label == L.Actor:
             phrase, start = self._after_partner(phrase, start, grammar)
         if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
         if grammar.strip_level and (level := LEVEL_LEAD.match(phrase)) and len(phrase) - level.end() > len(head):
             phrase, start = phrase[level.end():], start + level.end()  # 县级会议制度 → 会议制度
-        if grammar.label == "Measure":
+        if grammar.label == L.Measure:
             start = self._without_place(words, start_word, i, start, end - len(head))
             phrase = text[start:end]
         if phrase.startswith(("某", "X", "x")):
             return None  # a redacted body or place (某学校) names nothing
-        if not (quoted and grammar.label == "Policy") and not self._acceptable(phrase, head, grammar) \
+        if not (quoted and grammar.label == L.Policy) and not self._acceptable(phrase, head, grammar) \
                 and not (head in grammar.need_or_governed and self._acceptable(phrase, head, grammar, need=False)
                          and self._governed(text, start, grammar)):
             return None
@@ -436,7 +437,7 @@ class CandidateFinder:
 
     def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:
         """A 和 inside a bureau's name: one short noun before it, the bureau's head word after it."""
-        if grammar.label != "Actor" or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] != "和":
+        if grammar.label != L.Actor or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] != "和":
             return False
         before = words[j - 2]
         return (before.tag in self.grammar.nominal_tags and before.end - before.start <= 4
@@ -501,7 +502,7 @@ class CandidateFinder:
         """A listed body without its region when what is left still names a body (县发展和改革局 →
         发展和改革局; 玛坑乡政府 stays, 政府 alone names none)."""
         bare, at = self._without_region(name, start)
-        grammar = self.grammar.types.get("Actor")
+        grammar = self.grammar.types.get(L.Actor)
         head = grammar.head_of(bare) if grammar and bare != name else None
         return (bare, at) if head and self._acceptable(bare, head, grammar) else (name, start)
 
@@ -525,7 +526,7 @@ class CandidateFinder:
         if need is not None:
             # 重点工程, 专项行动 alone: the head's need met by a generic word names nothing.
             return need.search(phrase) is not None and not (
-                grammar.label == "Policy" and modifier and self.grammar.generic_modifiers.match(modifier))
+                grammar.label == L.Policy and modifier and self.grammar.generic_modifiers.match(modifier))
         if not modifier:
             return grammar.heads_are_names and len(head) >= 2
         return not self.grammar.generic_modifiers.match(modifier)

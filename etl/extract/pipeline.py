@@ -29,6 +29,7 @@ from etl.extract import lexicon as lexicon_data
 from etl.extract import quantities
 from etl.extract.candidates import finder, without_tail
 from etl.extract.regions import find_region_mentions
+from etl.graph.model import L
 
 SPANS_KEY = "govgraph"
 TITLE = re.compile(r"《[^《》]{1,80}》")
@@ -193,9 +194,9 @@ class RulesComponent:
             parts.append((offset + at + len(part) - len(part.lstrip()), part.strip()))
             at += len(part) + 1
         known = [self.table.get(name, ("", ""))[0] for _, name in parts]
-        if "Measure" not in known or any(label not in ("Measure", "") for label in known):
+        if L.Measure not in known or any(label not in (L.Measure, "") for label in known):
             return []
-        return [(start, start + len(name), "Measure", name) for (start, name), label in zip(parts, known, strict=True)
+        return [(start, start + len(name), L.Measure, name) for (start, name), label in zip(parts, known, strict=True)
                 if not label and 2 <= len(name) <= 8]
 
     def __call__(self, doc: Doc) -> Doc:
@@ -204,15 +205,15 @@ class RulesComponent:
         for match in self.policy.finditer(text):
             title = policy_name(match["title"], self.redacted_lead, self.qualifier)
             if title and self.policy_tail.search(title):
-                found.append((match.start("title"), match.end("title"), "Policy", title))
+                found.append((match.start("title"), match.end("title"), L.Policy, title))
         for match in self.linkage.finditer(text):
-            found.append((match.start("body"), match.end("body"), "Mechanism", linkage_name(match["body"])))
+            found.append((match.start("body"), match.end("body"), L.Mechanism, linkage_name(match["body"])))
             found.extend(self._linkage_measures(match))
         for match in self.shared_suffix.finditer(text):
             # 太行、吕梁两山 → 太行山, 吕梁山: the suffix after the count belongs to every part.
             suffix = match["suffix"]
             for part in ("a", "b"):
-                found.append((match.start(part), match.end(part), "WaterBody", match[part] + suffix))
+                found.append((match.start(part), match.end(part), L.WaterBody, match[part] + suffix))
         for match in self.quoted.finditer(text):
             name = match["name"]
             if "+" in name or name in self.table:
@@ -221,14 +222,14 @@ class RulesComponent:
             slogan = re.search(r"[、，,]", name) is not None
             canonical = name + match["kind"] if match["kind"] in ("制度", "制", "办法") and not slogan else name
             canonical = canonical.replace("，", ",")
-            found.append((match.start("name"), match.end("name"), "Mechanism", canonical))
+            found.append((match.start("name"), match.end("name"), L.Mechanism, canonical))
         for match in self.level_role.finditer(text):
-            found.append((match.start(), match.end(), "Actor", match.group(0)))
+            found.append((match.start(), match.end(), L.Actor, match.group(0)))
         regions = find_region_mentions(text)
         # The assembler needs them again to find the reporting region; one gazetteer pass is enough.
         doc._.region_mentions = regions
         for mention in regions:
-            found.append((mention.start, mention.end, "Region", mention.region.name))
+            found.append((mention.start, mention.end, L.Region, mention.region.name))
         # A rule's offsets may fall inside a lexicon token: the span takes the whole token.
         spans = [doc.char_span(start, end, label=label, alignment_mode="expand", span_id=name)
                  for start, end, label, name in found]
@@ -288,7 +289,7 @@ class CandidatesComponent:
         """A mechanism or work without the body that runs it (地方政府水土保持目标责任制 → 水土保持
         目标责任制, 行业主管部门协同监管 → 协同监管): the longest body the lexicon knows that opens
         the phrase, when three characters or more are left. A role stays (河长履职办法)."""
-        if label not in ("Mechanism", "Measure"):
+        if label not in (L.Mechanism, L.Measure):
             return start, phrase
         for cut in range(len(phrase) - 3, 1, -1):
             if phrase[:cut] in self.bodies:
@@ -329,15 +330,15 @@ class CandidatesComponent:
         short_names = frozenset(m.region.name[:-1] for m in regions if len(m.region.name) >= 3)
         full_names = frozenset(text[m.start:m.end] for m in regions)
         by_length = functools.partial(sorted, key=len, reverse=True)
-        leads = {"Actor": tuple(by_length(n for n in short_names | full_names if len(n) >= 2)),
-                 "Mechanism": tuple(by_length(n for n in full_names if len(n) >= 2))}
+        leads = {L.Actor: tuple(by_length(n for n in short_names | full_names if len(n) >= 2)),
+                 L.Mechanism: tuple(by_length(n for n in full_names if len(n) >= 2))}
         titles = Reach((m.start(), m.end()) for m in TITLE.finditer(text))
         candidates = self.finder.find(text, words, short_names)
-        bodies = Reach((start, end) for start, end, label, _ in candidates if label == "Actor")
+        bodies = Reach((start, end) for start, end, label, _ in candidates if label == L.Actor)
         for start, end, label, phrase in candidates:
             if titles.past(start, end):
                 continue  # a title is a Policy; the lexicon still names what it holds
-            if label != "Actor" and bodies.past(end, end):
+            if label != L.Actor and bodies.past(end, end):
                 continue  # a programme or work inside a body's name (…重点建设工程事务中心) is the body's
             start, phrase = self.without_actor(label, start, phrase)
             start, phrase = self.without_region_stem(label, start, phrase, leads)
@@ -383,6 +384,6 @@ def build_nlp() -> Language:
     nlp.get_pipe("govgraph_candidates").initialize(
         table=lex.by_surface, tails=lexicon_data.load_rules()["generic_tails"],
         bodies=[s for s, (label, name) in lex.by_surface.items()
-                if label == "Actor" and lex.group_of.get((label, name)) == "body"])
+                if label == L.Actor and lex.group_of.get((label, name)) == "body"])
     nlp.get_pipe("govgraph_quantities").initialize(units=lexicon_data.load_units())
     return nlp

@@ -13,19 +13,14 @@ import bisect
 import re
 from collections import defaultdict
 
-from etl.extract import regions
+from etl.extract import reporting_region
 from etl.extract.lexicon import Lexicon
+from etl.graph.model import REGION_RELATIONS, L, R
 from etl.graph.records import Mention, Relation, Sentence
 from etl.input import dates
 
 # Which relation a region has to each kind of entity it mentions.
-REGION_RELATION = {
-    "Mechanism": "ADOPTS",
-    "Measure": "IMPLEMENTS",
-    "Indicator": "MEASURES",
-    "Policy": "CITES",
-    "WaterBody": "GOVERNS",
-}
+REGION_RELATION = REGION_RELATIONS
 
 # The longest span a mention can have (a linkage or a quoted name), in characters.
 MAX_NAME = 100
@@ -75,16 +70,16 @@ class RelationBuilder:
             for label, rtype in REGION_RELATION.items():
                 for name, evidence in entities.get(label, {}).items():
                     add(reporting.name, rtype, name, evidence,
-                        **({"year": adopted.get(name)} if rtype == "ADOPTS" else {}))
+                        **({"year": adopted.get(name)} if rtype == R.ADOPTS else {}))
             for actor, (evidence, count) in self._established(mentions, sentences).items():
-                add(reporting.name, "ESTABLISHES", actor, evidence, count=count)
-            named = [m.region for m in region_mentions if m.region.name in entities.get("Region", {})]
-            for child, parent in regions.part_of(list(dict.fromkeys(named + [reporting])), reporting):
+                add(reporting.name, R.ESTABLISHES, actor, evidence, count=count)
+            named = [m.region for m in region_mentions if m.region.name in entities.get(L.Region, {})]
+            for child, parent in reporting_region.part_of(list(dict.fromkeys(named + [reporting])), reporting):
                 evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
                     parent, entities, sentences)
-                add(child, "PART_OF", parent, evidence)
+                add(child, R.PART_OF, parent, evidence)
         for head, tail, evidence in self._involves(entities, mentions, sentences):
-            add(head, "INVOLVES", tail, evidence)
+            add(head, R.INVOLVES, tail, evidence)
         seen, unique = set(), []
         for r in relations:
             key = (r.head, r.type, r.tail)
@@ -97,11 +92,11 @@ class RelationBuilder:
     def _region_evidence(name: str, entities, sentences) -> list[int]:
         """Sentences naming a region; for one known by its short name (会同) or implied
         (市委, 全省), the sentences with that short name or those words."""
-        found = entities.get("Region", {}).get(name)
+        found = entities.get(L.Region, {}).get(name)
         if found:
             return found
         level = name[-1]
-        implied = regions.implied_parent_patterns().get(level)
+        implied = reporting_region.implied_parent_patterns().get(level)
         return [s.index for s in sentences
                 if (len(name) > 2 and name[:-1] in s.text) or (implied and implied.search(s.text))]
 
@@ -110,10 +105,10 @@ class RelationBuilder:
         or a head count right after the role (区级河长13名)."""
         found: dict[str, tuple[list[int], int | None]] = {}
         marks = ClauseMarks(self.involve_mark)
-        mechanisms = sorted((m.start, m.end) for m in mentions if m.type == "Mechanism")
+        mechanisms = sorted((m.start, m.end) for m in mentions if m.type == L.Mechanism)
         mechanism_starts = [start for start, _ in mechanisms]
         for m in mentions:
-            if m.type != "Actor" or self.standing.search(m.name):
+            if m.type != L.Actor or self.standing.search(m.name):
                 continue
             # Mechanisms that start within a long name's reach before the actor (one bisection, not
             # a scan of every mechanism for every actor, which grew with the square of a document).
@@ -138,16 +133,16 @@ class RelationBuilder:
     def _involves(self, entities, mentions, sentences):
         """Linkages involve each part that is an actor (and the bodies behind linked roles);
         a chief system involves the chiefs and offices the document names."""
-        actors = entities.get("Actor", {})
+        actors = entities.get(L.Actor, {})
         pairs = []
-        for mechanism, evidence in entities.get("Mechanism", {}).items():
+        for mechanism, evidence in entities.get(L.Mechanism, {}).items():
             for actor, actor_evidence in actors.items():
                 if "+" not in mechanism and len(actor) >= 3 and actor in mechanism:
                     pairs.append((mechanism, actor, evidence + actor_evidence))
             if "+" in mechanism:
                 for part in mechanism.split("+"):
                     hit = self.lexicon.by_surface.get(part)
-                    actor = hit[1] if hit and hit[0] == "Actor" else (part if part in actors else None)
+                    actor = hit[1] if hit and hit[0] == L.Actor else (part if part in actors else None)
                     if actor is None:
                         continue
                     pairs.append((mechanism, actor, evidence + actors.get(actor, [])))
@@ -167,18 +162,18 @@ class RelationBuilder:
         by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
         marks = ClauseMarks(self.involve_mark)
         for m in mentions:
-            if m.type not in ("Mechanism", "Actor"):
+            if m.type not in (L.Mechanism, L.Actor):
                 continue
             sentence = sentences[m.sentence]
             local = m.start - sentence.start
             by_clause[(m.sentence, marks.last_before(sentence, local))].append(m)
         pairs = []
         for (index, _), group in by_clause.items():
-            mechanisms = {m.name for m in group if m.type == "Mechanism" and "+" not in m.name}
+            mechanisms = {m.name for m in group if m.type == L.Mechanism and "+" not in m.name}
             if len(mechanisms) != 1:
                 continue
             mechanism = mechanisms.pop()
-            for actor in sorted({m.name for m in group if m.type == "Actor"}):  # same order every run
+            for actor in sorted({m.name for m in group if m.type == L.Actor}):  # same order every run
                 pairs.append((mechanism, actor, [index]))
         return pairs
 

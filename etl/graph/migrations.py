@@ -4,6 +4,11 @@ Takes schema/migrations/NNNN_name.cypher (statements separated by ';' at a line 
 driver; applies the files not yet recorded, each recorded as a (:Migration {id, name,
 checksum, applied_at}) node, so a second apply does nothing. A migration that changed after
 it was applied is an error naming the file: migrations are history, add a new one instead.
+
+After the files comes one migration the graph model derives (id ``model``): a key constraint
+for every label of schema/ontology.yaml and a ``doc_key`` index for every type a document owns
+(etl.graph.model.constraint_statements). Its statements are idempotent, so when the ontology
+gains a label the migration is pending again and applying it adds what the label needs.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import neo4j
 from etl import config
 from etl.errors import DataFileError
 from etl.graph import db
+from etl.graph import model as graph_model
 
 _NAME = re.compile(r"^(?P<id>\d{4})_(?P<name>[a-z0-9_]+)\.cypher$")
 
@@ -28,10 +34,21 @@ class Migration:
     path: Path
     statements: tuple[str, ...]
     checksum: str
+    derived: bool = False  # made from the ontology; applied again whenever it changes
+
+
+MODEL_ID = "model"
+
+
+def model_migration() -> Migration:
+    """The constraints and indexes the ontology's labels and owned relationship types need."""
+    statements = graph_model.constraint_statements()
+    checksum = hashlib.sha256("\n".join(statements).encode("utf-8")).hexdigest()[:16]
+    return Migration(MODEL_ID, "ontology_keys", graph_model.ontology_path(), statements, checksum, derived=True)
 
 
 def read_migrations(folder: Path | None = None) -> list[Migration]:
-    """The migration files in order, each split into statements."""
+    """The migration files in order, each split into statements, then the model's migration."""
     folder = folder or config.schema_dir() / "migrations"
     migrations = []
     for path in sorted(folder.glob("*.cypher")):
@@ -48,7 +65,7 @@ def read_migrations(folder: Path | None = None) -> list[Migration]:
     ids = [m.id for m in migrations]
     if len(ids) != len(set(ids)):
         raise DataFileError(f"{folder}: two migrations share a number: {sorted(i for i in ids if ids.count(i) > 1)}")
-    return migrations
+    return [*migrations, model_migration()]
 
 
 def applied(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> list[dict]:
@@ -68,7 +85,7 @@ def apply(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
     now = []
     for migration in read_migrations(folder):
         recorded = done.get(migration.id)
-        if recorded:
+        if recorded and not (migration.derived and recorded["checksum"] != migration.checksum):
             if recorded["checksum"] != migration.checksum:
                 raise DataFileError(
                     f"{migration.path}: changed after it was applied to the database "

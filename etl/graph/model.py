@@ -1,15 +1,20 @@
 """The graph model: labels, keys, relationship ends, the properties a record may set, value bounds.
 
-Takes nothing; defines, once, what the loader writes and what the exports, the bulk importer, the
-network pages and the report read back:
+Takes schema/ontology.yaml, the one declaration of the graph (etl.config.schema_dir(), so
+GOVGRAPH_SCHEMA points it elsewhere); defines, once, what the loader writes and what the
+records, the migrations, the exports, the bulk importer, the network pages, the Browser style
+and the report read back:
 
-- every node label and the property that keys it (``KEY``), backed by the constraints of
-  schema/migrations;
+- every node label and the property that keys it (``KEY``), backed by the constraints that
+  ``constraint_statements`` derives;
 - every relationship type and the labels it may join (``RELATION_ENDS``);
 - per label and per relationship type, the properties a record may set (``NODE_PROPERTIES``,
   ``RELATION_PROPERTIES``, ``QUANTITY_PROPERTIES``). Keys, names and document ownership are
   never among them: the loader sets those itself, so no record can rename, re-key or claim a
   node that other documents share;
+- ``L`` and ``R``, the labels and relationship types as attributes (``L.Region``,
+  ``R.ADOPTS``): code names them through these, never as string literals, so a label added to
+  the declaration needs no edit of the code that handles every label alike;
 - the bounds every value must keep (``MAX_*``, int64, finite floats), so that Neo4j never sees
   a value it refuses (an integer past 64 bits, a name too long to index);
 - document identity: a document is its path relative to the corpus root (``document_path``),
@@ -27,43 +32,98 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from etl.graph.records import LABELS, DocumentRecord
+from etl import config
+from etl.datafiles import line_of, read_yaml
+from etl.errors import DataFileError
 
-ENTITY_LABELS = LABELS
-NODE_LABELS = ("Document", "Sentence", *ENTITY_LABELS)
+if TYPE_CHECKING:
+    from etl.graph.records import DocumentRecord
 
-# The property that keys each label's nodes (uniqueness constraints of the migrations).
-KEY = {"Document": "path", "Sentence": "id", "Region": "key"} | {
-    label: "name" for label in ENTITY_LABELS if label != "Region"
-}
+ONTOLOGY_FILE = "ontology.yaml"
+PROPERTY_TYPES = {"str": (str,), "bool": (bool,), "int": (int,), "float": (float,)}
+
+
+def ontology_path() -> Path:
+    return config.schema_dir() / ONTOLOGY_FILE
+
+
+def _read_ontology(path: Path) -> dict[str, Any]:
+    """The declaration, its names checked against each other; an error names path:line."""
+    data, text = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("labels"), dict):
+        raise DataFileError(f"{path}:1: the ontology declares 'labels' (a mapping of label to its declaration)")
+    labels = data["labels"]
+    rels = data.get("relationships") or {}
+
+    def need(names, known, key: str) -> None:
+        for name in names:
+            if name not in known:
+                raise DataFileError(f"{path}:{line_of(text, key)}: {key}: {name!r} is not declared "
+                                    f"(known: {', '.join(known)})")
+
+    for label, spec in labels.items():
+        kinds = ("document", "sentence", "entity")
+        if not isinstance(spec, dict) or spec.get("kind") not in kinds or not spec.get("key"):
+            raise DataFileError(f"{path}:{line_of(text, label)}: label {label}: needs a 'kind' (document, "
+                                "sentence or entity) and a 'key'")
+        for prop, kind in (spec.get("properties") or {}).items():
+            if kind not in PROPERTY_TYPES:
+                raise DataFileError(f"{path}:{line_of(text, label)}: {label}.{prop}: type {kind!r} is not one of "
+                                    f"{', '.join(PROPERTY_TYPES)}")
+    for rtype, spec in rels.items():
+        ends = spec.get("to")
+        need(spec.get("from") or [], labels, rtype)
+        if ends != "entities":
+            need(ends or [], labels, rtype)
+    entities = [label for label, spec in labels.items() if spec["kind"] == "entity"]
+    quantities = data.get("quantities") or {}
+    need(quantities.get("relationships") or {}, entities, "quantities")
+    need((quantities.get("relationships") or {}).values(), rels, "quantities")
+    for key in ("categories", "lexicon_groups", "region_relations"):
+        need(data.get(key) or {}, entities, key)
+    need((data.get("region_relations") or {}).values(), rels, "region_relations")
+    for key in ("candidate_order", "qda_codes"):
+        need(data.get(key) or [], entities, key)
+    return data
+
+
+ONTOLOGY = _read_ontology(ontology_path())
+UNSORTED: str = ONTOLOGY["unsorted"]
+
+NODE_LABELS = tuple(ONTOLOGY["labels"])
+ENTITY_LABELS = tuple(label for label, spec in ONTOLOGY["labels"].items() if spec["kind"] == "entity")
+DOCUMENT_LABEL = next(label for label, spec in ONTOLOGY["labels"].items() if spec["kind"] == "document")
+SENTENCE_LABEL = next(label for label, spec in ONTOLOGY["labels"].items() if spec["kind"] == "sentence")
+RELATIONSHIP_TYPES = tuple(ONTOLOGY["relationships"])
+# The types a record's relations may have (shared ONTOLOGY.md's gold format): all but provenance.
+RECORD_RELATION_TYPES = tuple(rtype for rtype, spec in ONTOLOGY["relationships"].items()
+                              if spec["kind"] in ("assertion", "document"))
+REPORTS_ON = next(rtype for rtype, spec in ONTOLOGY["relationships"].items() if spec["kind"] == "document")
+MENTIONS = next(rtype for rtype, spec in ONTOLOGY["relationships"].items() if spec["kind"] == "provenance")
+
+L = SimpleNamespace(**{label: label for label in NODE_LABELS})
+R = SimpleNamespace(**{rtype: rtype for rtype in RELATIONSHIP_TYPES})
+
+# The property that keys each label's nodes (uniqueness constraints, constraint_statements).
+KEY: dict[str, str] = {label: spec["key"] for label, spec in ONTOLOGY["labels"].items()}
 
 # Which labels each relationship type may join; the loader writes only these.
 RELATION_ENDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "PART_OF": (("Region",), ("Region",)),
-    "ADOPTS": (("Region",), ("Mechanism",)),
-    "IMPLEMENTS": (("Region",), ("Measure",)),
-    "INVOLVES": (("Mechanism",), ("Actor",)),
-    "ESTABLISHES": (("Region",), ("Actor",)),
-    "MEASURES": (("Region",), ("Indicator",)),
-    "GOVERNS": (("Region", "Actor"), ("WaterBody",)),
-    "CITES": (("Region",), ("Policy",)),
+    rtype: (tuple(spec["from"]), tuple(spec["to"]))
+    for rtype, spec in ONTOLOGY["relationships"].items() if spec["kind"] == "assertion"
 }
 # Relationships the loader writes besides the record's relations (no doc_key: their ends are owned).
-STRUCTURAL_TYPES = ("REPORTS_ON", "MENTIONS")
+STRUCTURAL_TYPES = (REPORTS_ON, MENTIONS)
 OWNED_TYPES = tuple(RELATION_ENDS)
 
 # What a record may set on a shared entity node, with the Python types allowed.
 NODE_PROPERTIES: dict[str, dict[str, tuple[type, ...]]] = {
-    "Region": {"level": (str,), "adcode": (str,), "anonymized": (bool,)},
-    "Actor": {"kind": (str,)},
-    # category_by: "rule" where the extractor's grammar (not the lexicon) gave the category.
-    "Mechanism": {"category": (str,), "category_by": (str,)},
-    "Measure": {"category": (str,), "category_by": (str,)},
-    "WaterBody": {"kind": (str,)},
-    "Indicator": {"unit": (str,), "unit_group": (str,)},
-    "Policy": {"kind": (str,)},
+    label: {prop: PROPERTY_TYPES[kind] for prop, kind in (ONTOLOGY["labels"][label].get("properties") or {}).items()}
+    for label in ENTITY_LABELS
 }
 # Which corrections made or changed a node or relation ("corrections.yaml:12"; etl.research.corrections).
 CORRECTED_BY = "corrected_by"
@@ -71,11 +131,13 @@ for _allowed in NODE_PROPERTIES.values():
     _allowed[CORRECTED_BY] = (str,)
 # What a relation of the record may carry besides its evidence (records.RelationProps).
 RELATION_PROPERTIES: dict[str, frozenset[str]] = {
-    rtype: frozenset({"year", "count", CORRECTED_BY}) for rtype in OWNED_TYPES
+    rtype: frozenset(ONTOLOGY["relation_properties"]) | {CORRECTED_BY} for rtype in OWNED_TYPES
 }
-# What a quantity puts on its MEASURES / IMPLEMENTS relationship.
-QUANTITY_PROPERTIES = ("value", "unit", "year", "kind", "redacted", "approx", "value_std", "unit_std", "text")
-QUANTITY_TYPES = frozenset({"MEASURES", "IMPLEMENTS"})
+# Which relationship a quantity of each subject label becomes (Indicator: MEASURES, Measure: IMPLEMENTS).
+QUANTITY_RELATION: dict[str, str] = dict(ONTOLOGY["quantities"]["relationships"])
+# What a quantity puts on its relationship.
+QUANTITY_PROPERTIES = tuple(ONTOLOGY["quantities"]["properties"])
+QUANTITY_TYPES = frozenset(QUANTITY_RELATION.values())
 # What the loader puts on every relationship a document owns: the owner, the quantity's key
 # (doc_key:n, or "" for a relation) and the evidence sentence ids.
 OWNER_PROPERTIES = frozenset({"doc_key", "key", "evidence"})
@@ -121,3 +183,52 @@ def bounded(value: Any, limit: int = MAX_NAME) -> str | None:
     if isinstance(value, str):
         return None if len(value) <= limit else f"{len(value)} characters (at most {limit})"
     return f"a {type(value).__name__}, not a number, string or boolean"
+
+
+# --- what the extractor, the exports and the style take from the declaration ------------------
+
+# Categories per label (mechanisms, measures); the lexicon's and the grammar's are among them.
+CATEGORIES: dict[str, tuple[str, ...]] = {label: tuple(names) for label, names in ONTOLOGY["categories"].items()}
+# The property a lexicon file's groups fill, per label, in the order the extractor sets them.
+LEXICON_GROUPS: dict[str, str] = dict(ONTOLOGY["lexicon_groups"])
+# The order in which the grammar's types claim a head that could end several.
+CANDIDATE_ORDER: tuple[str, ...] = tuple(ONTOLOGY["candidate_order"])
+# Which relation the reporting region has to each kind of entity the document mentions.
+REGION_RELATIONS: dict[str, str] = dict(ONTOLOGY["region_relations"])
+# The REFI-QDA code of each label's entities ("机制 Mechanism"), in the codebook's order.
+QDA_CODES: dict[str, str] = {label: f"{ONTOLOGY['labels'][label]['zh']} {label}" for label in ONTOLOGY["qda_codes"]}
+
+
+def constraint_statements() -> tuple[str, ...]:
+    """The schema every label and owned relationship type needs, as idempotent Cypher.
+
+    A uniqueness constraint on each label's key (``region_key``, ``actor_name``) and an index on
+    ``doc_key`` for each type a document owns (``adopts_doc_key``), named as the numbered
+    migrations first named them, so on a graph they made these statements change nothing.
+    """
+    constraints = tuple(f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) "
+                        f"REQUIRE n.{key} IS UNIQUE" for label, key in KEY.items())
+    indexes = tuple(f"CREATE INDEX {rtype.lower()}_doc_key IF NOT EXISTS FOR ()-[r:{rtype}]-() ON (r.doc_key)"
+                    for rtype in OWNED_TYPES)
+    return constraints + indexes
+
+
+def label_colours() -> dict[str, str]:
+    """Label → fill colour of its style; the plain node rule's colour under key ``*``."""
+    return {"*": ONTOLOGY["style"]["node"]["color"]} | {
+        label: spec["style"]["color"] for label, spec in ONTOLOGY["labels"].items()}
+
+
+def grass_text() -> str:
+    """The Neo4j Browser style (GraSS) of the declaration: schema/browser/govgraph.grass."""
+
+    def rule(selector: str, props: dict[str, str]) -> str:
+        lines = (f'  {name}: "{value}";\n' if name == "caption" else f"  {name}: {value};\n"
+                 for name, value in props.items())
+        return selector + " {\n" + "".join(lines) + "}\n"
+
+    rules = [rule("node", ONTOLOGY["style"]["node"]), rule("relationship", ONTOLOGY["style"]["relationship"])]
+    for label, spec in ONTOLOGY["labels"].items():
+        caption = "{" + spec.get("caption", "name") + "}"
+        rules.append(rule(f"node.{label}", {**spec["style"], "caption": caption}))
+    return "\n".join(rules)

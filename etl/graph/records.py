@@ -21,22 +21,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from etl.errors import RecordError
+from etl.graph import model
 
 RECORD_VERSION = "1"
 
-LABELS = ("Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy")
-RELATION_TYPES = (
-    "REPORTS_ON",
-    "PART_OF",
-    "ADOPTS",
-    "IMPLEMENTS",
-    "INVOLVES",
-    "ESTABLISHES",
-    "MEASURES",
-    "GOVERNS",
-    "CITES",
-)
-# Which labels each relationship type may join, and what a record may set: etl.graph.model.
+# The labels and relationship types of the graph model (schema/ontology.yaml), as types.
+LABELS = model.ENTITY_LABELS
+RELATION_TYPES = model.RECORD_RELATION_TYPES
+Label = Literal[LABELS]  # type: ignore[valid-type]
+RelationType = Literal[RELATION_TYPES]  # type: ignore[valid-type]
+QuantitySubject = Literal[tuple(model.QUANTITY_RELATION)]  # type: ignore[valid-type]
 
 Scalar = str | int | float | bool | None
 
@@ -57,7 +51,7 @@ class Sentence(Model):
 class Mention(Model):
     """A span of a sentence that names an entity; start/end are offsets into the normalized text."""
 
-    type: Literal["Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy"]
+    type: Label
     name: str
     text: str
     sentence: int
@@ -86,10 +80,7 @@ class RelationProps(Model):
 
 class Relation(Model):
     head: str
-    type: Literal[
-        "REPORTS_ON", "PART_OF", "ADOPTS", "IMPLEMENTS", "INVOLVES",
-        "ESTABLISHES", "MEASURES", "GOVERNS", "CITES",
-    ]
+    type: RelationType
     tail: str
     props: RelationProps = Field(default_factory=RelationProps)
 
@@ -123,7 +114,7 @@ class Quantity(Model):
     """
 
     subject: str
-    subject_type: Literal["Indicator", "Measure"] = "Indicator"
+    subject_type: QuantitySubject = next(iter(model.QUANTITY_RELATION))
     value: float | None
     unit: str
     year: int | None = None

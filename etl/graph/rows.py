@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from etl.errors import LoadError, RecordError
 from etl.graph import model as graph
+from etl.graph.model import L, R
 from etl.graph.records import DocumentRecord, iter_record_lines, parse_record
 
 # (where it came from: path:line or <records>:n, the record, its record_hash)
@@ -99,14 +100,14 @@ def validate(record: DocumentRecord) -> None:
         _check_entities(record)
         sets = entity_sets(record)
         if record.region:
-            if record.region.name not in sets.get("Region", ()):
+            if record.region.name not in sets.get(L.Region, ()):
                 raise RecordError(f"region: {record.region.name[:40]!r} is not among its Region entities")
             _check(record.region.name, "region.name")
             _check(record.region.level, "region.level")
             _check(record.region.adcode, "region.adcode")
         for n, rel in enumerate(record.relations):
             where = f"relations.{n}"
-            if rel.type != "REPORTS_ON":
+            if rel.type != R.REPORTS_ON:
                 heads, tails = graph.RELATION_ENDS[rel.type]
                 if label_in(sets, rel.head, heads) is None:
                     raise RecordError(f"{where}: {rel.type} head {rel.head[:40]!r} is not among its "
@@ -150,7 +151,7 @@ def label_in(sets: dict[str, frozenset[str]], name: str, allowed: tuple[str, ...
 
 def is_anonymized(record: DocumentRecord, name: str) -> bool:
     """Whether a region of the record is anonymized (XX区), hence scoped to its document."""
-    props = record.properties.get("Region", {}).get(name, {})
+    props = record.properties.get(L.Region, {}).get(name, {})
     if props.get("anonymized") is not None:
         return bool(props["anonymized"])
     return bool(record.region and record.region.name == name and record.region.anonymized)
@@ -158,7 +159,7 @@ def is_anonymized(record: DocumentRecord, name: str) -> bool:
 
 def entity_key(record: DocumentRecord, label: str, name: str) -> str:
     """The key of an entity node: the name, or name@doc_key for an anonymized region."""
-    if label != "Region":
+    if label != L.Region:
         return name
     return graph.region_key(name, is_anonymized(record, name), graph.doc_key(graph.document_path(record)))
 
@@ -216,7 +217,7 @@ def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
             for name in r.entities.get(label, []):
                 given = r.properties.get(label, {}).get(name, {})
                 props = {k: v for k, v in given.items() if v is not None and k in allowed}
-                if label == "Region":
+                if label == L.Region:
                     anonymized = is_anonymized(r, name)
                     props["anonymized"] = anonymized
                     if anonymized:
@@ -242,7 +243,7 @@ def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
 
 
 def reports_on_rows(records: Iterable[DocumentRecord]) -> list[dict]:
-    return [{"doc_key": _owner(r), "key": entity_key(r, "Region", r.region.name)} for r in records if r.region]
+    return [{"doc_key": _owner(r), "key": entity_key(r, L.Region, r.region.name)} for r in records if r.region]
 
 
 def _merge_evidence(old: list[str], new: list[str]) -> list[str]:
@@ -262,7 +263,7 @@ def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str
         sets = entity_sets(r)
         assertions: dict[tuple[str, str, str, str, str], dict] = {}
         for rel in r.relations:
-            if rel.type == "REPORTS_ON":
+            if rel.type == R.REPORTS_ON:
                 continue
             heads, tails = graph.RELATION_ENDS[rel.type]
             head_label, tail_label = label_in(sets, rel.head, heads), label_in(sets, rel.tail, tails)
@@ -283,10 +284,10 @@ def relation_rows(records: Iterable[DocumentRecord]) -> dict[tuple[str, str, str
         if not r.region:
             continue
         for n, q in enumerate(r.quantities):
-            rtype = "IMPLEMENTS" if q.subject_type == "Measure" else "MEASURES"
+            rtype = graph.QUANTITY_RELATION[q.subject_type]
             props = {k: getattr(q, k) for k in graph.QUANTITY_PROPERTIES if getattr(q, k) is not None}
-            groups[(rtype, "Region", q.subject_type)].append({
-                "head": entity_key(r, "Region", r.region.name), "tail": q.subject,
+            groups[(rtype, L.Region, q.subject_type)].append({
+                "head": entity_key(r, L.Region, r.region.name), "tail": q.subject,
                 "props": {"doc_key": owner, "key": f"{owner}:{n}",
                           "evidence": [f"{owner}:{i}" for i in q.evidence], **props}})
     return groups

@@ -17,6 +17,7 @@ from pathlib import Path
 from etl import config
 from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
+from etl.graph.model import L
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def adoption_years(mentions, sentences, document_year: int | None) -> dict[str, 
     years: dict[str, int] = {}
     for m in mentions:
         sentence = starts.get(m.sentence)
-        if m.type != "Mechanism" or sentence is None:
+        if m.type != L.Mechanism or sentence is None:
             continue
         # A mention may span the verb before the name (全面推行河长制): the rules read up to the name.
         start = m.start + max(m.text.rfind(m.name), 0)

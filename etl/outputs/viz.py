@@ -6,8 +6,9 @@ with their type, the first evidence sentences and any reported quantities. ``ren
 turns it into one HTML page whose JavaScript and CSS (vis-network, shipped inside the pyvis
 package) are inline, so the page opens offline and can be mailed as one file.
 
-Colours come from the Neo4j Browser style schema/browser/govgraph.grass (one colour a label),
-so a page and Browser agree; the page layout is the Jinja2 template etl/outputs/templates/viz.html.
+Colours are the ontology's (schema/ontology.yaml), from which the Neo4j Browser style
+schema/browser/govgraph.grass is written, so a page and Browser agree; the page layout is the
+Jinja2 template etl/outputs/templates/viz.html.
 Every Cypher statement is parameterized; labels and relationship types come from fixed lists.
 """
 
@@ -24,9 +25,10 @@ from typing import Any
 import neo4j
 from etl import config, files
 from etl.errors import DataFileError, VizError
-from etl.graph import db, records
+from etl.graph import db, model
+from etl.graph.model import L
 
-LABELS = ("Document", "Sentence", *records.LABELS)
+LABELS = model.NODE_LABELS
 DEFAULT_LIMIT = 200
 EVIDENCE_SHOWN = 3
 SENTENCE_CHARS = 300
@@ -70,14 +72,14 @@ ORDER BY size(evidence) DESC, type, source.props.name, target.props.name
 LIMIT $limit
 """
 _FOCUS = {
-    "Region": "MATCH (n:Region {name: $name}) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props",
-    "Mechanism": "MATCH (n:Mechanism {name: $name}) RETURN elementId(n) AS id, labels(n) AS labels, "
+    L.Region: "MATCH (n:Region {name: $name}) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props",
+    L.Mechanism: "MATCH (n:Mechanism {name: $name}) RETURN elementId(n) AS id, labels(n) AS labels, "
                  "properties(n) AS props",
 }
 _SIMILAR = {
-    "Region": "MATCH (n:Region) WHERE n.name CONTAINS $name OR $name CONTAINS n.name "
+    L.Region: "MATCH (n:Region) WHERE n.name CONTAINS $name OR $name CONTAINS n.name "
               "RETURN DISTINCT n.name AS name ORDER BY size(n.name), name LIMIT 5",
-    "Mechanism": "MATCH (n:Mechanism) WHERE n.name CONTAINS $name OR $name CONTAINS n.name "
+    L.Mechanism: "MATCH (n:Mechanism) WHERE n.name CONTAINS $name OR $name CONTAINS n.name "
                  "RETURN DISTINCT n.name AS name ORDER BY size(n.name), name LIMIT 5",
 }
 _SENTENCES = """
@@ -146,11 +148,11 @@ def neighbourhood(driver: neo4j.Driver, *, region: str | None = None, mechanism:
     if limit < 1:
         raise VizError(f"--limit must be at least 1, not {limit}")
     if region or mechanism:
-        label, name = ("Region", region) if region else ("Mechanism", mechanism)
+        label, name = (L.Region, region) if region else (L.Mechanism, mechanism)
         name = canonical_name(name or "")
         focus = _focus_nodes(driver, label, name, database)
-        rows_cypher = _REGION_ROWS if label == "Region" else _MECHANISM_ROWS
-        heading = (f"{name}: its mechanisms, measures, actors and indicators" if label == "Region"
+        rows_cypher = _REGION_ROWS if label == L.Region else _MECHANISM_ROWS
+        heading = (f"{name}: its mechanisms, measures, actors and indicators" if label == L.Region
                    else f"{name}: the regions that adopt it and the actors involved")
     else:
         focus, name, rows_cypher = [], "", _NETWORK_ROWS
@@ -226,10 +228,6 @@ def _quantity(q: dict[str, Any]) -> str:
 # --- styles and the page ---------------------------------------------------------------------
 
 
-def grass_path() -> Path:
-    return config.schema_dir() / "browser" / "govgraph.grass"
-
-
 def template_path() -> Path:
     """The page layout, shipped with the package beside the report's template."""
     return Path(__file__).resolve().parent / "templates" / "viz.html"
@@ -241,8 +239,13 @@ _COLOR = re.compile(r"(?:^|;)\s*color\s*:\s*(#[0-9A-Fa-f]{6})\s*(?:;|$)")
 
 
 def label_colours(path: Path | None = None) -> dict[str, str]:
-    """Label → fill colour from a GraSS file; the plain ``node`` rule gives the fallback under key ``*``."""
-    path = path or grass_path()
+    """Label → fill colour from a GraSS file; the plain ``node`` rule gives the fallback under key ``*``.
+
+    Without a file, the colours the ontology declares (schema/browser/govgraph.grass is written
+    from them).
+    """
+    if path is None:
+        return model.label_colours()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -32,7 +32,7 @@ import yaml
 
 from etl import config
 from etl.errors import DataFileError
-from etl.graph.model import RELATION_ENDS
+from etl.graph.model import RELATION_ENDS, L, R
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 
 FILE_NAME = "corrections.yaml"
@@ -183,8 +183,8 @@ def _mark(props: dict[str, Any], tag: str) -> None:
 
 def _fits(rtype: str, end: int, label: str) -> bool:
     """Whether ``label`` may stand at the head (end 0) or tail (end 2) of ``rtype``."""
-    if rtype == "REPORTS_ON":
-        return end == 2 and label == "Region"
+    if rtype == R.REPORTS_ON:
+        return end == 2 and label == L.Region
     heads, tails = RELATION_ENDS[rtype]
     return label in (heads if end == 0 else tails)
 
@@ -233,7 +233,7 @@ def _rename(data: dict, label: str, old: str, new: str, tag: str) -> bool:
     for q in data["quantities"]:
         if q["subject"] == old and q["subject_type"] == label:
             q["subject"] = new
-    if label == "Region" and data.get("region") and data["region"]["name"] == old:
+    if label == L.Region and data.get("region") and data["region"]["name"] == old:
         data["region"]["name"] = new
     return True
 
@@ -262,7 +262,7 @@ def _retype(data: dict, name: str, old: str, new: str, tag: str) -> bool:
     quantities = []
     for q in data["quantities"]:
         if q["subject"] == name and q["subject_type"] == old:
-            if new not in ("Indicator", "Measure"):
+            if new not in (L.Indicator, L.Measure):
                 continue
             q["subject_type"] = new
         quantities.append(q)
@@ -279,7 +279,7 @@ def _reject_entity(data: dict, label: str, name: str) -> bool:
     data["relations"] = [rel for rel in data["relations"]
                          if not any(rel[end] == name and _fits(rel[1], end, label) for end in (0, 2))]
     data["quantities"] = [q for q in data["quantities"] if not (q["subject"] == name and q["subject_type"] == label)]
-    if label == "Region" and data.get("region") and data["region"]["name"] == name:
+    if label == L.Region and data.get("region") and data["region"]["name"] == name:
         data["region"] = None
     return True
 

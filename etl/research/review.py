@@ -30,6 +30,7 @@ import yaml
 
 from etl import config, files
 from etl.errors import GovgraphError
+from etl.graph.model import L, R
 from etl.graph.records import DocumentRecord
 
 KINDS = ("near-duplicate", "outside-lexicon", "seen-once", "single-sentence")
@@ -97,7 +98,7 @@ def _entities(records: Iterable[DocumentRecord]) -> tuple[dict[tuple[str, str], 
             item.mentions += 1
             item.sentence = item.sentence or sentences.get(m.sentence, "")
         for rel in r.relations:
-            if rel.type != "REPORTS_ON":
+            if rel.type != R.REPORTS_ON:
                 text = sentences.get(rel.props.evidence[0], "") if rel.props.evidence else ""
                 relations.append((r.path or r.doc, rel, len(set(rel.props.evidence)), text))
     return seen, relations
@@ -112,7 +113,7 @@ def _near_duplicates(seen: dict[tuple[str, str], Seen], canonical: set[tuple[str
 
     by_label: dict[str, list[str]] = defaultdict(list)
     for label, name in seen:
-        if not (label == "Region" and "X" in name.upper() or name.startswith("某")):
+        if not (label == L.Region and "X" in name.upper() or name.startswith("某")):
             by_label[label].append(name)
     items = []
     for label, names in sorted(by_label.items()):
@@ -156,7 +157,7 @@ def review(records: Iterable[DocumentRecord]) -> list[ReviewItem]:
     items = _near_duplicates(seen, canonical)
     lexicon = lexicon.by_surface
     for (label, name), s in sorted(seen.items()):
-        if label == "Region":
+        if label == L.Region:
             continue
         reject = "- reject: " + _flow({"type": label, "name": name})
         found = (len(s.documents), s.mentions, s.sentence, reject)

@@ -36,7 +36,7 @@ import neo4j
 from etl import config
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.graph.model import KEY, OWNED_TYPES, doc_key, document_path
+from etl.graph.model import KEY, OWNED_TYPES, L, R, doc_key, document_path
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 from etl.graph.rows import (
     document_rows,
@@ -48,7 +48,7 @@ from etl.graph.rows import (
     sentence_rows,
 )
 
-NODE_LABELS = ("Document", *LABELS)
+NODE_LABELS = (L.Document, *LABELS)
 FORMATS = ("graphml", "gexf", "json")
 
 
@@ -64,7 +64,7 @@ def edge_key(rtype: str, props: dict[str, Any]) -> str:
     document, by its document (``ADOPTS@<doc_key>``); a mention by its start (the loader writes
     one per sentence, entity and start); REPORTS_ON by its type.
     """
-    if rtype == "MENTIONS":
+    if rtype == R.MENTIONS:
         return f"MENTIONS:{props.get('start')}"
     if props.get("key"):
         return f"{rtype}:{props['key']}"
@@ -94,8 +94,8 @@ def graph_from_neo4j(driver: neo4j.Driver, database: str = config.DEFAULT_DATABA
     Two read queries, one for nodes and one for relationships; relationship ends are matched
     to nodes by element id, so a relationship whose end is not exported is left out.
     """
-    labels = NODE_LABELS + (("Sentence",) if sentences else ())
-    types = RELATION_TYPES + (("MENTIONS",) if sentences else ())
+    labels = NODE_LABELS + ((L.Sentence,) if sentences else ())
+    types = RELATION_TYPES + ((R.MENTIONS,) if sentences else ())
     g = _new_graph("neo4j")
     ids: dict[str, str] = {}
     # Labels and types come from the graph model, never from data.
@@ -142,10 +142,10 @@ class _Builder:
         self.hashes[path] = digest
         batch = [record]
         for row in document_rows(batch, {path: digest}):
-            self.node("Document", row["path"], row, owner)
+            self.node(L.Document, row["path"], row, owner)
         if self.sentences:
             for row in sentence_rows(batch):
-                self.node("Sentence", row["id"], row, owner)
+                self.node(L.Sentence, row["id"], row, owner)
         for label, rows in entity_rows(batch).items():
             for row in rows:
                 self.node(label, row["key"], {"name": row["name"], **row["props"]},
@@ -153,10 +153,10 @@ class _Builder:
         if self.sentences:
             for label, rows in mention_rows(batch).items():
                 for row in rows:
-                    mention = {"type": "MENTIONS", "start": row["start"], "end": row["end"]}
-                    self.edge(node_id("Sentence", row["sentence"]), node_id(label, row["key"]), mention)
+                    mention = {"type": R.MENTIONS, "start": row["start"], "end": row["end"]}
+                    self.edge(node_id(L.Sentence, row["sentence"]), node_id(label, row["key"]), mention)
         for row in reports_on_rows(batch):
-            self.edge(node_id("Document", path), node_id("Region", row["key"]), {"type": "REPORTS_ON"})
+            self.edge(node_id(L.Document, path), node_id(L.Region, row["key"]), {"type": R.REPORTS_ON})
         for (rtype, head_label, tail_label), rows in relation_rows(batch).items():
             for row in rows:
                 self.edge(node_id(head_label, row["head"]), node_id(tail_label, row["tail"]),
@@ -220,7 +220,7 @@ def region_mechanism(g: nx.MultiDiGraph) -> nx.Graph:
     a region reports again and again weighs more than one mentioned once.
     """
     out = nx.Graph(name="govgraph", projection="region-mechanism")
-    for u, v, d in _edges_of_type(g, "ADOPTS"):
+    for u, v, d in _edges_of_type(g, R.ADOPTS):
         _copy_node(out, g, u, bipartite=0)
         _copy_node(out, g, v, bipartite=1)
         weight = len(d.get("evidence", []))
@@ -238,7 +238,7 @@ def actor_coinvolvement(g: nx.MultiDiGraph) -> nx.Graph:
     (河长 — 检察长 through 河长+检察长). Every involved actor is a node, linked or not.
     """
     involved: dict[str, set[str]] = defaultdict(set)
-    for u, v, _ in _edges_of_type(g, "INVOLVES"):
+    for u, v, _ in _edges_of_type(g, R.INVOLVES):
         involved[u].add(v)
     out = nx.Graph(name="govgraph", projection="actors")
     for mechanism in sorted(involved):
@@ -260,7 +260,7 @@ def region_similarity(g: nx.MultiDiGraph) -> nx.Graph:
     every region that adopts something is a node. Anonymized regions stay one node per document.
     """
     adopted: dict[str, set[str]] = defaultdict(set)
-    for u, v, _ in _edges_of_type(g, "ADOPTS"):
+    for u, v, _ in _edges_of_type(g, R.ADOPTS):
         adopted[u].add(v)
     adopters: dict[str, list[str]] = defaultdict(list)
     regions = sorted(adopted)

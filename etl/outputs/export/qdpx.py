@@ -28,18 +28,17 @@ from xml.etree import ElementTree as ET
 
 from etl.errors import ExportError
 from etl.files import atomic_write
+from etl.graph.model import CATEGORIES, QDA_CODES, UNSORTED, R
 from etl.graph.records import DocumentRecord
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 # The root of every GUID this exporter makes (a UUID5 namespace of its own).
 GUID_ROOT = uuid.uuid5(uuid.NAMESPACE_URL, "govgraph:refi-qda")
 # The code under which each label's entities sit, in the codebook's order.
-LABEL_CODES = {"Mechanism": "机制 Mechanism", "Actor": "行动者 Actor", "Measure": "措施 Measure",
-               "Indicator": "指标 Indicator", "Policy": "政策 Policy", "WaterBody": "水体 WaterBody",
-               "Region": "地区 Region"}
+LABEL_CODES = QDA_CODES
 # Labels whose entities sit beneath a category code (records' properties[label][name]["category"]).
-GROUPED = ("Mechanism", "Measure")
-UNGROUPED = "未分类"
+GROUPED = tuple(CATEGORIES)
+UNGROUPED = UNSORTED
 
 
 def guid(*parts: str) -> str:
@@ -81,7 +80,7 @@ def _evidence_codes(record: DocumentRecord) -> dict[int, set[tuple[str, str]]]:
     codes: dict[int, set[tuple[str, str]]] = {}
     sets = entity_sets(record)
     for rel in record.relations:
-        if rel.type == "REPORTS_ON":
+        if rel.type == R.REPORTS_ON:
             continue
         heads, tails = RELATION_ENDS[rel.type]
         ends = [(label_in(sets, rel.head, heads), rel.head), (label_in(sets, rel.tail, tails), rel.tail)]

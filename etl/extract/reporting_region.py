@@ -1,0 +1,117 @@
+"""The reporting region of a document and the nesting its text states.
+
+Takes a document's title, opening and region mentions (etl.extract.regions); returns the region
+whose work the document reports (``reporting_region``), the parents the text implies (市委,
+全省: ``implied_parents``) and the PART_OF pairs (``part_of``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.extract.places import (
+    DIVISION_LEVELS,
+    TOWN_LEVELS,
+    VILLAGE_LEVELS,
+    RegionInfo,
+    RegionMention,
+    contains,
+    load_region_rules,
+    parent_adcodes,
+)
+from etl.extract.regions import find_region_mentions, short_name_region
+
+# --- the reporting region -----------------------------------------------------------------
+
+def reporting_region(title: str, opening: str, mentions: list[RegionMention],
+                     text: str = "") -> RegionInfo | None:
+    """The region whose work the document reports: named in the title, else the first region
+    the opening names as the actor (XX区聚焦…), the innermost where the text nests names
+    (山东省泰安市 → 泰安市); else a town the title names; else a short name with 我县/我区; else
+    the province, city or county mentioned most, else the place mentioned most."""
+    for part in (title, opening):
+        named = [m for m in find_region_mentions(part) if m.region.level in DIVISION_LEVELS]
+        if named:
+            chosen = named[0]
+            for following in named[1:]:
+                if following.start != chosen.end or part[following.end:following.end + 1] in \
+                        load_region_rules().enumeration_separators or not (
+                        contains(chosen.region, following.region) or following.region.nested_in == chosen.region.name):
+                    break
+                chosen = following
+            return _usual_placeholder(chosen.region, mentions)
+    towns = [m for m in find_region_mentions(title) if m.region.level in TOWN_LEVELS]
+    if towns:
+        return towns[0].region  # 石门乡2023年工作总结: a township's own report
+    short = short_name_region(text) if text else None
+    if short:
+        return short
+    counted: dict[RegionInfo, int] = {}
+    first: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        counted[mention.region] = counted.get(mention.region, 0) + 1
+        first.setdefault(mention.region, mention.start)
+    divisions = {r: n for r, n in counted.items() if r.level in DIVISION_LEVELS}
+    counted = divisions or counted
+    ranks = load_region_rules().level_ranks
+    # Equally often: the higher level (it holds the others), then the first named.
+    return max(counted, key=lambda r: (counted[r], -ranks.get(r.level, 9), -first[r])) if counted else None
+
+
+def _usual_placeholder(region: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
+    """A redacted report names itself one way in the body (XX区) even when the site's title
+    says 某区: the placeholder of that level the text uses most is the region's name."""
+    if not region.anonymized:
+        return region
+    counts: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        if mention.region.anonymized and mention.region.level == region.level:
+            counts[mention.region] = counts.get(mention.region, 0) + 1
+    return max(counts, key=lambda r: (counts[r], r == region, r.name)) if counts else region
+
+
+def implied_parents(reporting: RegionInfo | None, text: str) -> list[RegionInfo]:
+    """Regions to add because the text refers to them without naming them: none. 市委 or 全省
+    in a county's report do imply its city and province, but which ones only the gazetteer
+    knows, and the ontology adds no region from a gazetteer (Settled conventions 1); the
+    words still serve as evidence of a parent the text does name (IMPLIED_PARENT)."""
+    return []
+
+
+def part_of(regions: list[RegionInfo], reporting: RegionInfo | None) -> list[tuple[str, str]]:
+    """PART_OF pairs the text states or implies: the region it is written under (梧州市长洲镇);
+    else the nearest mentioned region the gazetteer puts it in (柱山乡 of 万州区, 杭州市 of
+    浙江省); else, for a town or village the gazetteer lacks, the reporting county or city."""
+    names = {r.name for r in regions}
+    by_code = {r.adcode: r for r in regions if r.adcode}
+    pairs: list[tuple[str, str]] = []
+    for region in regions:
+        parent = None
+        if region.nested_in in names:
+            parent = region.nested_in
+        elif region.adcode:
+            parent = next((by_code[c].name for c in parent_adcodes(region.adcode)
+                           if c in by_code and by_code[c].name != region.name), None)
+        elif region.within:
+            parent = next((name for name in region.within if name in names and name != region.name), None)
+        if parent is None and reporting and region.name != reporting.name and _below(region, reporting):
+            parent = reporting.name
+        if parent:
+            pairs.append((region.name, parent))
+    return list(dict.fromkeys(pairs))
+
+
+def _below(region: RegionInfo, reporting: RegionInfo) -> bool:
+    """A region with no named parent is in the reporting region: a town or village the gazetteer
+    lacks, of a reporting county or city; any lower region of a redacted one (XX市's 潞城), whose
+    real name cannot be checked."""
+    ranks = load_region_rules().level_ranks
+    if reporting.anonymized:
+        return ranks.get(region.level, 0) > ranks.get(reporting.level, 9)
+    return not region.adcode and not region.within and region.level in (*TOWN_LEVELS, *VILLAGE_LEVELS) \
+        and reporting.level in ("县", "区", "市")
+
+
+def implied_parent_patterns() -> dict[str, re.Pattern[str]]:
+    """Words by which a report refers to its city or province without naming them (市委, 全省)."""
+    return load_region_rules().implied_parent
