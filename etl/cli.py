@@ -608,17 +608,6 @@ def review(
 # --- export and viz -------------------------------------------------------------------------
 
 
-EXPORT_FORMATS = ("graphml", "gexf", "json", "neo4j-import", "qdpx")
-EXPORT_PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
-
-
-def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
-    """Refuse an option value outside its choices, naming them."""
-    if value not in choices:
-        raise GovgraphError(f"{option} {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
 @app.command("export")
 @user_errors
 def export(
@@ -645,53 +634,13 @@ def export(
 
     Example: govgraph export --format qdpx --records build/records.jsonl --out build/govgraph.qdpx
     """
-    from etl.errors import ExportError
-    from etl.graph.rows import records_path
+    from etl.outputs.export.formats import export as write_export
 
-    _choice(fmt, EXPORT_FORMATS, "--format")
-    _choice(projection, EXPORT_PROJECTIONS, "--projection")
-    if fmt == "neo4j-import":
-        if records is None or projection != "full":
-            raise ExportError("--format neo4j-import writes the full graph from records.jsonl: "
-                                "pass --records build/records.jsonl and no --projection")
-        from etl.outputs.export.neo4j_import import write_import
-
-        result = write_import(records_path(records), out)
-        typer.echo(result.command)
-        return
-    if fmt == "qdpx":
-        if records is None or projection != "full":
-            raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
-                              "pass --records build/records.jsonl and no --projection")
-        from etl.graph.rows import iter_records
-        from etl.outputs.export.qdpx import write_qdpx
-        from etl.research.corrections import corrected_source
-
-        # The records as loaded: with --corrections (or corrections.yaml beside them) applied.
-        failures: list[str] = []
-        source, corrector = corrected_source(records_path(records), corrections)
-        summary = write_qdpx(iter_records(source, failures) if corrector is None else source, out)
-        for failure in (corrector.failures if corrector else failures):
-            typer.echo(f"skipped: {failure}", err=True)
-        for line in corrector.stale() if corrector else ():
-            typer.echo(line, err=True)
-        typer.echo(f"wrote {summary.path} (REFI-QDA): {summary.sources} sources, {summary.codes} codes, "
-                   f"{summary.selections} coded selections, {summary.codings} codings")
-        return
-    from etl.outputs.export import graph
-
-    if records is not None:
-        failures: list[str] = []
-        g = graph.graph_from_records(records_path(records), sentences=sentences, failures=failures)
-        for failure in failures:
-            typer.echo(f"skipped: {failure}", err=True)
-    else:
-        driver, database = _driver(uri, user, password, database, bolt_port, http_port)
-        with driver:
-            g = graph.graph_from_neo4j(driver, database, sentences=sentences)
-    written = graph.export(g, out, fmt, projection)
-    typer.echo(f"wrote {written.path} ({written.format}, {written.projection}): "
-               f"{written.nodes} nodes, {written.edges} edges")
+    result = write_export(out, fmt, projection, records=records, sentences=sentences, corrections=corrections,
+                          connect=lambda: _driver(uri, user, password, database, bolt_port, http_port))
+    for note in result.notes:
+        typer.echo(note, err=True)
+    typer.echo(result.summary)
 
 
 @app.command("viz")

@@ -45,13 +45,15 @@ _REPLACED = ("MATCH (d:Document) WHERE d.path IN $paths AND d.doc_id <> $ids[d.p
 
 @dataclass(frozen=True)
 class Corpus:
-    """The documents of a corpus as the graph identifies them: relative paths, and file names."""
+    """The documents of a corpus as the graph identifies them: relative paths, and file names;
+    ``found`` is the scan of its folders (etl.input.read.Scan) when it was read from them."""
 
     label: str
     paths: frozenset[str]
     names: frozenset[str]
     # Each path's content hash (the records' doc_id), to tell which graph documents a load replaces.
     ids: dict[str, str] = field(default_factory=dict, compare=False)
+    found: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,14 @@ def corpus_of_paths(paths: list[Path]) -> Corpus:
     missing = [escape_name(str(p)) for p in paths if not p.exists()]
     if missing:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")
-    sources = scan(paths).sources
+    found = scan(paths)
+    sources = found.sources
     if not sources:
         raise ReadError(f"no readable documents in {_label(paths)}; govgraph reads .txt, .html, .docx and .pdf files")
     from etl.extract.reuse import content_id
 
     return Corpus(_label(paths), frozenset(s.rel for s in sources), frozenset(s.name for s in sources),
-                  {s.rel: content_id(s.path) or "" for s in sources})
+                  {s.rel: content_id(s.path) or "" for s in sources}, found)
 
 
 def corpus_of_records(source: Path) -> Corpus:
@@ -322,7 +325,7 @@ def run_corpus(
         say(f"the graph holds {result.check.documents} documents, {result.check.foreign} of them not in "
             f"{corpus.label}")
         empty = decide(result.check, corpus, mode, confirm)
-        result.extract = extract_corpus(paths, out, workers)
+        result.extract = extract_corpus(paths, out, workers, found=corpus.found)
         result.failures += result.extract.failures
         for line in result.extract.warnings:
             warn(f"warning: {line}")

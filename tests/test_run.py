@@ -186,3 +186,23 @@ def test_append_names_each_document_it_would_replace_and_asks(tmp_path, neo4j_co
     # The first corpus appended again would put its own d101.txt back: asked again.
     again = invoke("load", str(tmp_path / "o1"), "--append", conn=neo4j_conn)
     assert again.exit_code == 1 and "--append would replace 1 documents" in again.stderr
+
+
+def test_the_corpus_is_scanned_once(tmp_path, monkeypatch):
+    """run checks the corpus before anything starts and hands its scan to extraction, which
+    then walks nothing again (a scan that is given is used, even an empty one)."""
+    from etl import extract, run
+    from etl.errors import ReadError
+    from etl.input import read
+
+    folder = corpus(tmp_path / "c", SAMPLE[:2])
+    checked = run.corpus_of_paths([folder])
+    assert [s.name for s in checked.found.sources] == [p.name for p in SAMPLE[:2]]
+
+    def walked(paths):
+        raise AssertionError(f"scanned again: {paths}")
+
+    monkeypatch.setattr(extract, "scan", walked)
+    monkeypatch.setattr(read, "scan", walked)
+    with pytest.raises(ReadError, match="no files to extract"):
+        extract.extract_corpus([folder], tmp_path / "out", found=read.Scan())

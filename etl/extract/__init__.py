@@ -29,7 +29,7 @@ from pathlib import Path
 from etl.errors import ReadError
 from etl.extract.reuse import reusable, write_manifest
 from etl.graph.records import DocumentRecord
-from etl.input.read import MAX_CHARACTERS, Source, escape_name, refuse, scan
+from etl.input.read import MAX_CHARACTERS, Scan, Source, escape_name, refuse, scan
 
 # Stages a document goes through, named in failure lines.
 STAGES = ("read", "normalize", "segment", "extract", "serialize")
@@ -342,8 +342,12 @@ def extract_corpus(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     seconds: float | None = None,
+    found: Scan | None = None,
 ) -> ExtractSummary:
     """Extract every file under ``paths`` into ``out``/records.jsonl; return a summary.
+
+    ``found`` is the paths' scan when the caller has made it already (etl.run checks the corpus
+    before anything starts), so the corpus is walked once.
 
     Files and folders that could not be walked or extracted are listed in ``failures`` (one
     line each, without the ``failed: `` the CLI puts before them) and the others are written;
@@ -351,7 +355,7 @@ def extract_corpus(
     """
     from etl.files import atomic_write
 
-    found = scan(paths)
+    found = found if found is not None else scan(paths)
     if not found.sources and not found.faults:
         shown = ", ".join(escape_name(str(p)) for p in paths)
         raise ReadError(f"no files to extract in {shown}; govgraph reads .txt, .html, .docx and .pdf files")

@@ -34,14 +34,11 @@ import hashlib
 import math
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from etl import config
 from etl.datafiles import line_of, read_yaml
 from etl.errors import DataFileError
-
-if TYPE_CHECKING:
-    from etl.graph.records import DocumentRecord
 
 ONTOLOGY_FILE = "ontology.yaml"
 PROPERTY_TYPES = {"str": (str,), "bool": (bool,), "int": (int,), "float": (float,)}
@@ -151,7 +148,15 @@ MAX_TEXT = 50_000  # characters of a sentence, a title or a quantity's text
 MAX_LIST = 10_000  # items of an evidence list
 
 
-def document_path(record: DocumentRecord) -> str:
+class Located(Protocol):
+    """What names a document: a DocumentRecord (etl.graph.records, which derives its types from
+    this module) or anything with its ``path`` and ``doc``."""
+
+    path: str | None
+    doc: str
+
+
+def document_path(record: Located) -> str:
     """A document's identity: its path relative to the corpus root; older records give the file name."""
     return record.path or record.doc
 
