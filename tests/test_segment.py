@@ -36,3 +36,22 @@ def test_offsets_point_into_the_text(text, expected):
 def test_an_unclosed_quote_does_not_swallow_the_document():
     text = "他说“开始。" + "这是一句很长的话。" * 60
     assert len(segment(text)) > 20
+
+
+def test_the_input_marks_are_checked_against_their_examples(tmp_path):
+    """schema/patterns/text.yaml: a pattern whose counterexample matches is refused at its line."""
+    import pytest
+
+    from etl import config
+    from etl.errors import DataFileError
+    from etl.input.marks import load_marks
+
+    marks = load_marks()
+    assert marks.patterns["title_numbered"].match("一、工作开展情况")
+    assert "。" in marks.sentence_ends and marks.pairs["《"] == "》"
+    text = (config.schema_dir() / "patterns" / "text.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "text.yaml"
+    bad.write_text(text.replace('counterexamples: ["忻州市水土保持工作总结"]', 'counterexamples: ["一、总结"]'),
+                   encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"text\.yaml:\d+: title_numbered: counterexample '一、总结' matches"):
+        load_marks(bad)

@@ -18,6 +18,7 @@ from etl import config
 from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
 from etl.graph.model import L
+from etl.input.marks import load_marks
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ def _digits(line: str) -> str:
         return line
     import cn2an
 
+    readable = line
+    for written, read in load_marks().zero.items():
+        readable = readable.replace(written, read)
     try:
-        return cn2an.transform(line.replace("零", "〇"), "cn2an")
+        return cn2an.transform(readable, "cn2an")
     except (ValueError, KeyError):  # cn2an refuses some mixtures; the line then has no date for us
         return line
 
@@ -119,7 +123,7 @@ def _title_line(lines: list[str], title: str) -> int | None:
 
 def _labelled(text: str, search: bool = False) -> bool:
     """Whether a publishing label (来源:, 发布时间:) opens the text, or is in it with ``search``."""
-    label = re.compile(rf"(?:{load_patterns().publish_cue.pattern})\s*[:：]")
+    label = re.compile(rf"(?:{load_patterns().publish_cue.pattern}){load_marks().patterns['label_colon'].pattern}")
     return bool(label.search(text) if search else label.match(text))
 
 

@@ -25,13 +25,14 @@ import yaml
 from etl import config
 from etl.errors import DataFileError
 from etl.input import dates
+from etl.input.marks import load_marks
 from etl.input.read import RawDocument
 
 # Share of CJK characters that OpenCC's t2s changes above which a text counts as traditional;
 # simplified text changes almost nothing (a handful of variant characters), traditional a lot.
 TRADITIONAL_SHARE = 0.04
 # Chinese full-width punctuation kept as it is: segmentation and the rules read it.
-KEEP_FULL_WIDTH = set("，！？；：")
+KEEP_FULL_WIDTH = set(load_marks().keep_full_width)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -87,8 +88,7 @@ class PinyinRule:
 
 # A parenthesized run of pinyin letters (ASCII or full-width brackets) right after a Han
 # character; whether it is a syllable is decided against the data file, not here.
-_PAREN_SYLLABLE = re.compile(
-    r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[(（]([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêếề]{1,6})[)）]")
+_PAREN_SYLLABLE = load_marks().patterns["pinyin_after_han"]
 _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜếề", "aaaaeeeeiiiioooouuuuüüüüêê")
 
 
@@ -178,7 +178,7 @@ def _keep_phrases(path: Path | None = None) -> re.Pattern[str] | None:
 # Places where Taiwan vocabulary must be seen (專案, 軟體, 網路…) before a text counts as converted
 # with Taiwan phrasing; fewer are the ambiguous words of mainland prose (建立, 新增).
 TAIWAN_MARKS = 2
-_CLAUSE_MARK = re.compile(r"[，。；！？、,;!?\n]")
+_CLAUSE_MARK = load_marks().patterns["clause_mark"]
 
 
 def taiwan_phrased(text: str) -> bool:
@@ -241,7 +241,7 @@ def _half_width_table() -> tuple[dict[int, str | None], re.Pattern[str]]:
     }
     table[0x3000] = " "
     # Taiwan and Hong Kong texts quote with corner brackets; the rules read mainland quotes.
-    table.update({ord("「"): "“", ord("」"): "”", ord("『"): "‘", ord("』"): "’"})
+    table.update({ord(corner): mainland for corner, mainland in load_marks().corner_quotes.items()})
     table.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff")))
     return table, re.compile("[" + re.escape("".join(map(chr, table))) + "]")
 
@@ -267,14 +267,15 @@ def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
             continue
         if pattern.kind == "meta":
             for key, value in pattern.regex.match(line).groupdict().items():
-                if value and value.strip() and value.strip() != "正文":
+                if value and value.strip() and value.strip() != load_marks().no_title:
                     meta.setdefault(key, value.strip())
     return kept, meta
 
 
 def _looks_like_title(line: str) -> bool:
-    numbered = re.match(r"^[一二三四五六七八九十\d]+[、.．]", line)
-    return 4 <= len(line) <= 60 and not re.search(r"[。；！？]$", line) and not numbered
+    patterns = load_marks().patterns
+    numbered = patterns["title_numbered"].match(line)
+    return 4 <= len(line) <= 60 and not patterns["title_end"].search(line) and not numbered
 
 
 def choose_title(lines: list[str], meta: dict[str, str]) -> str:

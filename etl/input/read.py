@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import ReadError
+from etl.input.marks import load_marks
 
 FORMATS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
 # Encodings in which Chinese government documents actually arrive; a detector's guess
@@ -356,7 +357,7 @@ def html_article(html: str, path: Path) -> tuple[str, dict[str, str]]:
 
 
 _BULLET = re.compile(r"^[-*•·\s]+")
-_TRAILING_DATE = re.compile(r"[\s(（\[]*\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?[)）\]]?\s*$")
+_TRAILING_DATE = load_marks().patterns["trailing_date"]
 
 
 def _mostly_links(text: str, html: str) -> bool:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 
 from etl.graph.records import Sentence
+from etl.input.marks import load_marks
 
-ENDS = set("。！？；!?;")
-OPENERS = {"“": "”", "《": "》", "(": ")", "（": "）", "「": "」", "『": "』", "‘": "’", "【": "】"}
-CLOSERS_AFTER_END = set("”’」』)）】")
+# The marks are data (schema/patterns/text.yaml): end marks, quote pairs, closers after an end.
+ENDS = set(load_marks().sentence_ends)
+OPENERS = load_marks().pairs
+CLOSERS_AFTER_END = set(load_marks().closers_after_end)
 _EVENTS = re.compile("[\n" + re.escape("".join(ENDS | set(OPENERS) | set(OPENERS.values()))) + "]")
 # A quote that runs past this many characters was never closed: stop trusting it.
 MAX_QUOTE = 300
