@@ -30,12 +30,13 @@ import ahocorasick
 
 from etl import config
 from etl.errors import DataFileError
+from etl.graph.model import ENTITY_LABELS, L
 from etl.graph.records import Mention
 
 MODEL_FILE = "entities.json"
 FORMAT = 1
 # Labels the model judges; regions stay with the gazetteer (etl.extract.regions).
-LABELS = ("Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy")
+LABELS = tuple(label for label in ENTITY_LABELS if label != L.Region)
 # Mentions of a candidate whose surroundings become features (the first few carry the most).
 CONTEXT_MENTIONS = 6
 

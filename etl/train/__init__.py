@@ -24,6 +24,7 @@ import ahocorasick
 
 from etl.errors import DataFileError
 from etl.extract import learned
+from etl.graph.model import L
 
 # Generic tails a Mechanism's name is compared without (the scorer's and ONTOLOGY's rule).
 MECHANISM_TAILS = ("工作机制", "协作机制", "联动机制", "协作模式", "机制", "模式")
@@ -38,7 +39,7 @@ def key_of(name: str, label: str) -> str:
     """A name as the scorer compares it: NFKC, no spaces or outer quotes, a Mechanism without
     its generic tail."""
     s = unicodedata.normalize("NFKC", name).replace(" ", "").strip("“”\"'《》")
-    if label == "Mechanism":
+    if label == L.Mechanism:
         for tail in MECHANISM_TAILS:
             if s.endswith(tail) and len(s) > len(tail) + 1:
                 return s[:-len(tail)]
