@@ -377,6 +377,31 @@ def test_status_levels_fines_and_funds_by_level(tmp_path):
     assert ("总河长会议", 3.0, "次") in counted, "meetings held are counted"
 
 
+WHO_AND_WHERE = """会同县河长制工作总结
+会同县地处黄河流域，沙河全长30公里。
+全县构建县乡村三级河长体系，由县委书记、县长担任总河长，县级河长巡河57人次，乡级河长巡河437人次。
+推行“河长+警长”联动机制，县公安局与河长制办公室联合执法。
+全年开展汾河流域生态修复，强化2203名河长履职。
+"""
+
+
+def test_who_is_set_up_who_takes_part_and_what_is_governed(tmp_path):
+    record = extract_text_document(write_report(tmp_path, "who.txt", WHO_AND_WHERE))
+    triples = {(r.head, r.type, r.tail) for r in record.relations}
+    region = record.region.name
+    governed = {t for h, rt, t in triples if rt == "GOVERNS"}
+    assert "黄河流域" not in governed, "a basin named as where the county lies is background (convention 12)"
+    if "汾河流域" in record.entities.get("WaterBody", []):
+        assert "汾河流域" in governed, "a basin restored is governed"
+    established = {t for h, rt, t in triples if rt == "ESTABLISHES" and h == region}
+    assert {"县级河长", "乡级河长"} <= established, "a chief system in tiers sets up each tier's chiefs"
+    assert "总河长" in established, "由…担任总河长 appoints the role"
+    counts = {r.tail: r.props.count for r in record.relations if r.type == "ESTABLISHES"}
+    assert counts.get("河长") == 2203, "a head count before the role goes on ESTABLISHES"
+    involved = {t for h, rt, t in triples if rt == "INVOLVES" and h == "河长+警长"}
+    assert "公安局" in involved, "a partner named where the linkage is set up takes part in it"
+
+
 # --- the command: bad input, workers ------------------------------------------------------
 
 def test_cli_reports_bad_files_and_goes_on(tmp_path):

@@ -51,7 +51,12 @@ class RelationBuilder:
         self.rules = rules
         self.establish = re.compile("|".join(rules["establish_verbs"]))
         self.role_count = re.compile(rules["role_count"])
+        self.count_before = re.compile(rules["role_count_before"])
+        self.tier = re.compile(rules["chief_tiers"])
+        self.level_role = re.compile(rules["level_role"])
         self.standing = re.compile(rules["standing_actors"])
+        self.governance = re.compile(rules["governance_words"])
+        self.standing_partner = re.compile(rules["not_linkage_partners"])
         # Marks that close a clause for who-does-what (、 only joins a list).
         self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"].replace("、", "")) + "]")
 
@@ -69,9 +74,14 @@ class RelationBuilder:
             adopted = dates.adoption_years(mentions, sentences, doc_year)
             for label, rtype in REGION_RELATION.items():
                 for name, evidence in entities.get(label, {}).items():
+                    if rtype == R.GOVERNS and not any(self.governance.search(sentences[i].text) for i in evidence):
+                        continue  # a river or mountain named only as background (convention 12)
                     add(reporting.name, rtype, name, evidence,
                         **({"year": adopted.get(name)} if rtype == R.ADOPTS else {}))
-            for actor, (evidence, count) in self._established(mentions, sentences).items():
+            established = self._established(mentions, sentences)
+            for actor, evidence in self._tiers(entities, sentences).items():
+                established.setdefault(actor, (evidence, None))
+            for actor, (evidence, count) in established.items():
                 add(reporting.name, R.ESTABLISHES, actor, evidence, count=count)
             named = [m.region for m in region_mentions if m.region.name in entities.get(L.Region, {})]
             for child, parent in reporting_region.part_of(list(dict.fromkeys(named + [reporting])), reporting):
@@ -100,6 +110,20 @@ class RelationBuilder:
         return [s.index for s in sentences
                 if (len(name) > 2 and name[:-1] in s.text) or (implied and implied.search(s.text))]
 
+    def _tiers(self, entities, sentences) -> dict[str, list[int]]:
+        """A chief system built in tiers (县乡村三级河长, 市、乡、村三级林长体系) sets up each tier's chiefs:
+        the levelled roles of that chief the document names (县级河长, 村级林长), with the sentences
+        that name the tiers."""
+        tiers = [(s.index, match["chief"]) for s in sentences for match in self.tier.finditer(s.text)]
+        found: dict[str, list[int]] = {}
+        for actor, evidence in entities.get(L.Actor, {}).items():
+            role = self.level_role.search(actor)
+            if role and role.end() == len(actor):
+                said = [index for index, chief in tiers if chief == role["role"]]
+                if said:
+                    found[actor] = sorted(set(evidence + said))
+        return found
+
     def _established(self, mentions, sentences) -> dict[str, tuple[list[int], int | None]]:
         """Actors a region sets up or appoints: an establishing verb earlier in the clause,
         or a head count right after the role (区级河长13名)."""
@@ -121,7 +145,8 @@ class RelationBuilder:
             local = m.start - sentence.start
             clause_from = marks.last_before(sentence, local)
             verb = self.establish.search(text, clause_from + 1, local)
-            count_match = self.role_count.match(text[m.end - sentence.start:])
+            count_match = self.role_count.match(text[m.end - sentence.start:]) or self.count_before.search(
+                text, max(local - 12, 0), local)  # 2203名河长、609名河湖警长
             if not verb and not count_match:
                 continue
             evidence, count = found.get(m.name, ([], None))
@@ -140,15 +165,24 @@ class RelationBuilder:
                 if "+" not in mechanism and len(actor) >= 3 and actor in mechanism:
                     pairs.append((mechanism, actor, evidence + actor_evidence))
             if "+" in mechanism:
+                of_actors = False
                 for part in mechanism.split("+"):
                     hit = self.lexicon.by_surface.get(part)
                     actor = hit[1] if hit and hit[0] == L.Actor else (part if part in actors else None)
                     if actor is None:
                         continue
+                    of_actors = True
                     pairs.append((mechanism, actor, evidence + actors.get(actor, [])))
                     for body in self.rules["role_bodies"].get(actor, []):
                         if body in actors and body not in mechanism:
                             pairs.append((mechanism, body, evidence + actors[body]))
+                # The partners named in the sentences that set a linkage of actors up take part in it
+                # too (推行“林长+检察长”机制，县林业局与县检察院…); a linkage of works (条田+路渠) has none.
+                shared = set(evidence) if of_actors else set()
+                for actor, actor_evidence in actors.items():
+                    common = sorted(shared.intersection(actor_evidence))
+                    if common and not self.standing_partner.search(actor):
+                        pairs.append((mechanism, actor, common))
             system = self.rules["chief_systems"].get(mechanism)
             if system:
                 for actor, actor_evidence in actors.items():
