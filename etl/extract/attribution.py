@@ -475,7 +475,8 @@ class QuantityAttributor:
         verb = phrase[verb_start:verb_end]
         if label != L.Indicator or name != noun or verb_end != len(phrase) - len(noun):
             return named
-        if verb in self.kept_verbs and self.noun_phrase(verb + noun):
+        if verb in self.kept_verbs and self.noun_phrase(verb + noun) \
+                and not noun.endswith(tuple(self.rules["attribute_nouns"]) + (self.rules["rate_suffix"],)):
             return L.Measure, verb + noun, start - len(verb), end  # a removal is an intervention
         return named
 
