@@ -232,7 +232,10 @@ def extract(
     table.add_row("relations", str(summary.relations))
     table.add_row("quantities", str(summary.quantities))
     table.add_row("failed files", str(len(summary.failures)))
+    table.add_row("reused unchanged", str(summary.reused))
     Console().print(table)
+    if summary.failed:
+        typer.echo(f"{len(summary.failed)} failed (path, stage, reason): {summary.out.parent / 'failed.tsv'}")
     if summary.failures:
         raise typer.Exit(code=1)
 
@@ -520,6 +523,8 @@ def query_run(
     driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     with driver:
         rows = queries.run_query(driver, query, params, database=database, timeout=timeout)
+        for line in queries.unmatched(driver, given, database):
+            typer.echo(line, err=True)
     _print_rows(rows, query.columns, fmt, out)
 
 

@@ -80,6 +80,14 @@ class RunResult:
     load: Any = None
     report: Any = None
     failures: list[str] = field(default_factory=list)
+    # <out>/failed.tsv when anything failed.
+    failed_file: Path | None = None
+
+
+def _load_row(line: str) -> tuple[str, str, str]:
+    """(where, "load", reason) of a load failure line ``<records>:<line>: <reason>``."""
+    where, _, reason = line.partition(": ")
+    return where, "load", reason
 
 
 def _label(paths: list[Path]) -> str:
@@ -307,7 +315,7 @@ def run_corpus(
     step for a person watching, ``warn`` one line per document that failed or was skipped
     (also kept in ``result.failures``), as soon as it is known.
     """
-    from etl.extract import extract_corpus
+    from etl.extract import extract_corpus, write_failed
     from etl.graph.load import load_records
     from etl.outputs.report import build_report
     from etl.research.corrections import corrected_source
@@ -331,7 +339,9 @@ def run_corpus(
             warn(f"warning: {line}")
         for line in result.extract.failures:
             warn(f"failed: {line}")
-        say(f"extracted {result.extract.documents} documents into {result.extract.out}")
+        extracted = result.extract.documents - result.extract.reused
+        say(f"extracted {extracted} documents into {result.extract.out}, reused {result.extract.reused} "
+            "unchanged since the last extraction there")
         if not result.extract.documents:
             raise ReadError(f"no document of {corpus.label} could be extracted ({len(result.failures)} failed); "
                             "the graph was left as it was")
@@ -356,5 +366,8 @@ def run_corpus(
             warn(f"failed: {line}")
         say(f"loaded {result.load.documents} documents: nodes +{result.load.nodes_created}, "
             f"relationships +{result.load.relationships_created} in {result.load.seconds:.1f} s")
+        result.failed_file = write_failed(out, [*result.extract.failed, *map(_load_row, result.load.failures)])
+        if result.failed_file:
+            say(f"{len(result.failures)} failed (path, stage, reason): {result.failed_file}")
         result.report = build_report(driver, out / "report", conn.database)
     return result

@@ -9,8 +9,9 @@ looked for beside them by every command that loads these records) and the extrac
 A record is reused when its ``path`` is the source's, its ``doc_id`` (the first 16 hex digits
 of the SHA-256 of the file's bytes) is the file's, and the extractor version is unchanged. The
 version is a hash of the code and data that make a record from a text (etl/input, etl/extract,
-the record model, schema/ without the files only loading or reviewing reads) and of the NLP
-packages' versions, so any change to rules, lexicon or code extracts everything again.
+the record model, schema/ without the files only loading or reviewing reads, the learned
+models) and of the NLP packages' versions, so any change to rules, lexicon, models or code
+extracts everything again.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def extractor_version() -> str:
     schema = config.schema_dir()
     files += sorted(p for p in schema.rglob("*") if p.is_file()
                     and p.relative_to(schema).parts[0] not in NOT_EXTRACTION)
+    from etl.extract.learned import models_dir
+
+    files += sorted(p for p in models_dir().glob("*") if p.is_file())
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in PACKAGES:

@@ -389,6 +389,31 @@ def run_query(
             raise QueryError(f"query {query.qualified} failed: {exc.message}") from None
 
 
+# Parameters that name a node: a value that names none makes a query return nothing, silently.
+PARAM_LABELS = {"region": "Region", "mechanism": "Mechanism", "indicator": "Indicator"}
+_NAMED = "MATCH (n) WHERE $label IN labels(n) AND (n.name = $value OR n.key = $value) RETURN count(n) > 0 AS found"
+_LIKE = ("MATCH (n) WHERE $label IN labels(n) AND (n.name CONTAINS $value OR $value CONTAINS n.name) "
+         "RETURN DISTINCT n.name AS name ORDER BY size(n.name), name LIMIT 5")
+
+
+def unmatched(driver: neo4j.Driver, given: dict[str, Any], database: str = config.DEFAULT_DATABASE) -> list[str]:
+    """One line for each given parameter that names no node of its label, with the names it may
+    have meant (``did you mean: 滨海县?``), as ``govgraph viz`` says of --region."""
+    lines = []
+    for param, label in PARAM_LABELS.items():
+        value = given.get(param)
+        if not isinstance(value, str) or not value:
+            continue
+        with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+            found = session.run(_NAMED, label=label, value=value).single()["found"]
+            if found:
+                continue
+            similar = [r["name"] for r in session.run(_LIKE, label=label, value=value)]
+        hint = f"did you mean: {', '.join(similar)}?" if similar else "no name like it either"
+        lines.append(f"note: {param}={value} names no {label} in the graph; {hint}")
+    return lines
+
+
 def rows_to_dataframe(rows: list[dict[str, Any]], columns: tuple[str, ...] = ()):
     """The rows as a pandas DataFrame, for notebooks; pandas is optional."""
     try:

@@ -1,0 +1,81 @@
+"""A researcher's day (issue 23): incremental extraction, failures on disk, parameters that match nothing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import time
+
+from typer.testing import CliRunner
+
+from etl import config
+from etl.cli import app
+from etl.extract import extract_corpus
+
+runner = CliRunner()
+SAMPLE = sorted(config.sample_corpus_dir().glob("*.txt"))
+
+
+def test_an_unchanged_document_is_not_extracted_again(tmp_path):
+    """Item 9: same bytes, same extractor: the record is kept; a changed file is extracted again."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(config.sample_corpus_dir(), corpus)
+    out = tmp_path / "build"
+    first = extract_corpus([corpus], out)
+    assert (first.documents, first.reused) == (5, 0)
+    records = (out / "records.jsonl").read_bytes()
+
+    began = time.perf_counter()
+    second = extract_corpus([corpus], out)
+    assert (second.documents, second.reused) == (5, 5)
+    assert time.perf_counter() - began < 5
+    assert (out / "records.jsonl").read_bytes() == records
+    assert (second.sentences, second.relations, second.entities) == (first.sentences, first.relations,
+                                                                    first.entities)
+
+    changed = corpus / SAMPLE[0].name
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n全面推行河长制。\n", encoding="utf-8")
+    third = extract_corpus([corpus], out)
+    assert (third.documents, third.reused) == (5, 4)
+    assert (out / "records.jsonl").read_bytes() != records
+
+    # Another extractor (here: its version stamp) extracts everything again.
+    manifest = out / "extraction.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"extractor": "', '"extractor": "x'),
+                        encoding="utf-8")
+    assert extract_corpus([corpus], out).reused == 0
+
+
+def test_failures_are_written_to_failed_tsv(tmp_path):
+    """Item 8: build/failed.tsv (path, stage, reason), named in the summary; gone when nothing fails."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLE[0], corpus / "good.txt")
+    (corpus / "broken.docx").write_bytes(b"not a zip file")
+    out = tmp_path / "build"
+    result = runner.invoke(app, ["extract", str(corpus), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"1 failed (path, stage, reason): {out / 'failed.tsv'}" in result.stdout
+    with (out / "failed.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    assert rows[0] == ["path", "stage", "reason"]
+    assert rows[1:] == [[str(corpus / "broken.docx"), "read", "ReadError: not a readable .docx file (BadZipFile)"]]
+
+    (corpus / "broken.docx").unlink()
+    again = runner.invoke(app, ["extract", str(corpus), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert not (out / "failed.tsv").exists()
+
+
+def test_a_parameter_that_names_nothing_gets_did_you_mean(tmp_path, neo4j_conn, neo4j_driver):
+    """Item 8: region=忻州 returns no rows; stderr says which name was meant."""
+    from etl.graph.load import load_records
+
+    summary = extract_corpus([config.sample_corpus_dir()], tmp_path)
+    load_records(neo4j_driver, summary.out, neo4j_conn.database)
+    conn = ["--uri", neo4j_conn.uri, "--password", neo4j_conn.password]
+    result = runner.invoke(app, ["query", "run", "targets", "-p", "region=忻州", "-f", "csv", *conn])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["note: region=忻州 names no Region in the graph; did you mean: 忻州市?"]
+    named = runner.invoke(app, ["query", "run", "targets", "-p", "region=忻州市", "-f", "csv", *conn])
+    assert named.exit_code == 0 and named.stderr == ""
