@@ -5,9 +5,13 @@ review.html. It starts a corrections file (etl/research/corrections.py): every i
 correction line a reviewer would paste if the extractor was wrong. The checks, most urgent
 first:
 
-- near-duplicate names of one type: a small edit distance or one name ending in the other
-  (the shared head of a Chinese noun phrase: 目标责任书 / 目标管理责任书) → merge;
-- entities outside the lexicon (schema/lexicon): found by the grammar, not by a word list → reject or rename;
+- near-duplicate names of one type: a small edit distance (目标责任书 / 目标管理责任书) → merge,
+  never between different chiefs (村级林长 / 村级河长), linkages of other parts (林长+检察长 /
+  河长+检察长) or a general noun and a specific one (资金 / 中央资金); pairs that never share a
+  document come first (two names one report uses side by side are likely two things), then the
+  most widespread;
+- entities outside the lexicon (schema/lexicon): found by the grammar, not by a word list → reject
+  or rename (a linkage of lexicon entries, 河长+检察长, is the lexicon's);
 - names seen once in the whole corpus → reject;
 - relations resting on one sentence → reject the relation.
 
@@ -42,7 +46,9 @@ def settings(path: Path | None = None) -> dict:
     """What counts as a near duplicate (schema/corrections/review.yaml)."""
     path = path or config.schema_dir() / "corrections" / "review.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {"max_edits": int(data["max_edits"]), "level_prefix": re.compile(data["level_prefix"])}
+    chiefs = sorted(data["chiefs"], key=len, reverse=True)
+    return {"max_edits": int(data["max_edits"]), "level_prefix": re.compile(data["level_prefix"]),
+            "chiefs": re.compile("|".join(map(re.escape, chiefs))), "linkage_mark": data["linkage_mark"]}
 
 
 @dataclass
@@ -55,6 +61,8 @@ class ReviewItem:
     mentions: int
     sentence: str
     correction: str
+    # Within a kind, lower comes first: a near duplicate whose two names share a document is 1.
+    rank: int = 0
 
     @property
     def priority(self) -> int:
@@ -125,20 +133,30 @@ def _near_duplicates(seen: dict[tuple[str, str], Seen], canonical: set[tuple[str
         for group in groups.values():
             for i, a in enumerate(group):
                 for b in group[i + 1:]:
-                    if (label, a) in canonical and (label, b) in canonical or _levels_apart(a, b):
+                    if (label, a) in canonical and (label, b) in canonical or _distinct(a, b):
                         continue
-                    shorter, longer = sorted((a, b), key=lambda n: (len(n), n))
+                    shorter = min(a, b, key=len)
                     limit = min(settings()["max_edits"], len(shorter) // 4)
-                    headed = len(shorter) >= 2 and longer.endswith(shorter)
-                    if not headed and (limit == 0 or Levenshtein.distance(a, b, score_cutoff=limit) > limit):
+                    if limit == 0 or Levenshtein.distance(a, b, score_cutoff=limit) > limit:
                         continue
                     # The name seen more often is the one to keep.
                     keep, drop = sorted((a, b), key=lambda n: (-len(seen[(label, n)].documents), -len(n), n))
                     s = seen[(label, drop)]
                     merge = "- merge: " + _flow({"type": label, "from": drop, "into": keep})
+                    together = bool(s.documents & seen[(label, keep)].documents)
                     items.append(ReviewItem("near-duplicate", label, drop, keep, len(s.documents), s.mentions,
-                                            s.sentence, merge))
+                                            s.sentence, merge, rank=int(together)))
     return items
+
+
+def _distinct(a: str, b: str) -> bool:
+    """Whether two names are different things by the ontology, however alike they look: a level
+    apart, other chiefs, linkages of other parts, or one inside the other (general / specific)."""
+    chiefs = settings()["chiefs"]
+    mark = settings()["linkage_mark"]
+    return (_levels_apart(a, b) or a in b or b in a
+            or set(chiefs.findall(a)) != set(chiefs.findall(b))
+            or (mark in a or mark in b) and set(a.split(mark)) != set(b.split(mark)))
 
 
 def _levels_apart(a: str, b: str) -> bool:
@@ -161,7 +179,7 @@ def review(records: Iterable[DocumentRecord]) -> list[ReviewItem]:
             continue
         reject = "- reject: " + _flow({"type": label, "name": name})
         found = (len(s.documents), s.mentions, s.sentence, reject)
-        if lexicon.get(name, (None,))[0] != label:
+        if lexicon.get(name, (None,))[0] != label and not _linkage_of_lexicon(name, lexicon):
             items.append(ReviewItem("outside-lexicon", label, name, "", *found))
         if s.mentions <= 1:
             items.append(ReviewItem("seen-once", label, name, "", *found))
@@ -170,7 +188,13 @@ def review(records: Iterable[DocumentRecord]) -> list[ReviewItem]:
             correction = "- reject: " + _flow({"relation": [rel.head, rel.type, rel.tail], "doc": doc})
             items.append(ReviewItem("single-sentence", rel.type, f"{rel.head} → {rel.tail}", doc, 1, 1, text,
                                     correction))
-    return sorted(items, key=lambda it: (it.priority, -it.documents, it.label, it.name, it.other))
+    return sorted(items, key=lambda it: (it.priority, it.rank, -it.documents, it.label, it.name, it.other))
+
+
+def _linkage_of_lexicon(name: str, lexicon: dict) -> bool:
+    """Whether a name joins two or more surface forms of the lexicon (河长+检察长)."""
+    parts = name.split(settings()["linkage_mark"])
+    return len(parts) > 1 and all(part in lexicon for part in parts)
 
 
 def write_review(items: list[ReviewItem], out: Path, source: str = "") -> tuple[Path, Path]:
