@@ -308,7 +308,7 @@ def test_a_full_disk_keeps_the_previous_records_and_says_so(tmp_path, small_disk
         1, f"Error: {small_disk / 'records.jsonl'}: could not be written (no space left on the device); "
            "the previous file is unchanged")
     assert (small_disk / "records.jsonl").read_bytes() == before
-    assert sorted(p.name for p in small_disk.iterdir()) == ["records.jsonl"]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["extraction.json", "records.jsonl"]
 
 
 SLOW_WRITE = """
@@ -359,7 +359,7 @@ def test_kill_9_while_writing_leaves_the_previous_records_and_the_next_run_clean
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")], "the killed write left its temporary"
     second = extract_corpus([root], out)
     assert second.documents == len(GOOD)
-    assert sorted(p.name for p in out.iterdir()) == ["records.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["extraction.json", "records.jsonl"]
 
 
 def test_atomic_write_keeps_the_previous_file_on_an_exception_and_its_mode(tmp_path):
