@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.corpus import generated_records  # noqa: E402
 from benchmarks.neo4j_start import machine, scratch_driver  # noqa: E402
-from etl import config  # noqa: E402
 from etl.graph import db  # noqa: E402
 from etl.graph.load import load_records  # noqa: E402
 from etl.outputs import queries  # noqa: E402
@@ -74,7 +73,7 @@ def _driver() -> Iterator[neo4j.Driver]:
         with scratch_driver() as driver:
             yield driver
         return
-    with db.connect(config.connection()) as driver:
+    with db.connect(db.connection()) as driver:
         wipe(driver)
         yield driver
 

@@ -287,7 +287,7 @@ def _driver(uri, user, password, database, bolt_port=None, http_port=None):
     start it; it takes --http-port too, so every command that reaches the server takes both."""
     from etl.graph import db
 
-    conn = config.connection(uri, user, password, database, bolt_port)
+    conn = db.connection(uri, user, password, database, bolt_port)
     return db.connect(conn), conn.database
 
 

@@ -1,8 +1,10 @@
 """Paths and connection settings in one place.
 
 Takes the environment; returns the folders the stages read (schema/, queries/, the
-sample corpus), the working folder where the embedded Neo4j keeps its data, and the
-connection settings for Neo4j. Nothing else in the package hard-codes a path.
+sample corpus), the working folder where the embedded Neo4j keeps its data, and what the
+connection settings for Neo4j are made of (etl.graph.db.connection resolves them, since
+finding a running embedded server asks etl.neo4j.server). Nothing else in the package
+hard-codes a path.
 
 Environment variables:
     GOVGRAPH_HOME      working folder (default: <project>/.govgraph)
@@ -121,44 +123,3 @@ def port_setting(name: str) -> int | None:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError(f"{variable}={value!r} is not a port; use 1 to 65535")
     return int(value)
-
-
-def embedded_bolt_port(port: int | None = None) -> int:
-    """The Bolt port of the embedded server: the one given, else GOVGRAPH_BOLT_PORT, else that of
-    the server running for the working folder (its server.json, whatever ports it took), else 7687."""
-    port = port or port_setting("bolt")
-    if port:
-        return port
-    from etl.neo4j import server  # the server module reads this one's settings
-
-    running = server.status()
-    return running.bolt_port if running else DEFAULT_BOLT_PORT
-
-
-def embedded_uri(port: int | None = None) -> str:
-    return f"bolt://127.0.0.1:{embedded_bolt_port(port)}"
-
-
-def connection(
-    uri: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    bolt_port: int | None = None,
-) -> Connection:
-    """Resolve connection settings: explicit option, then NEO4J_* variables, then the embedded server
-    (on ``bolt_port`` when given, else as ``embedded_bolt_port`` finds it)."""
-    uri = uri or os.environ.get("NEO4J_URI") or embedded_uri(bolt_port)
-    user = user or os.environ.get("NEO4J_USER") or DEFAULT_USER
-    database = database or os.environ.get("NEO4J_DATABASE") or DEFAULT_DATABASE
-    if password is None:
-        password = os.environ.get("NEO4J_PASSWORD")
-    if password is None:
-        path = password_file()
-        if not path.exists():
-            raise ConfigError(
-                f"no Neo4j password: set NEO4J_PASSWORD, pass --password, "
-                f"or start the embedded server once (govgraph neo4j start) to create {path}"
-            )
-        password = read_password_file(path)
-    return Connection(uri=uri, user=user, password=password, database=database)

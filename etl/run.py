@@ -326,7 +326,7 @@ def run_corpus(
     result = RunResult(server=db.ensure_embedded(uri, bolt_port, http_port))
     if result.server:
         say(f"Neo4j: {result.server.bolt_uri} (Browser {result.server.browser_url}), data in {result.server.home}")
-    conn = config.connection(uri, user, password, database,
+    conn = db.connection(uri, user, password, database,
                              result.server.bolt_port if result.server else bolt_port)
     with db.connect(conn) as driver:
         result.check = check_graph(driver, corpus, conn.database)

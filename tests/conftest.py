@@ -40,7 +40,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def neo4j_conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[config.Connection]:
     if os.environ.get("NEO4J_URI"):
-        yield config.connection()
+        yield db.connection()
         return
     home = tmp_path_factory.mktemp("neo4j-home")
     old = os.environ.get("NEO4J_PASSWORD")

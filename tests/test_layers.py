@@ -1,11 +1,8 @@
 """The stages keep their layers: what each module of etl imports, lazily or not.
 
-A module "reaches" what its import statements name, including those inside functions (a
-command imports what it needs when it runs), and in turn what the modules of its own stage
-reach the same way and what other modules import at their top. A function-level import of
-another stage's module runs only when that function is called, which the caller then does by
-name: etl.config finds a running server's port through etl.neo4j.server that way, and only
-the code that connects calls it.
+Every import statement of a module counts, including those inside functions (a command
+imports what it needs when it runs), and what the imported modules import in turn: a
+module "reaches" everything on that chain.
 """
 
 from __future__ import annotations
@@ -27,21 +24,11 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in ETL.rglob("*.py")}
 
 
-def _statements(tree: ast.AST, lazy: bool):
-    """The nodes of a module, function bodies left out unless ``lazy``."""
-    for node in ast.iter_child_nodes(tree):
-        if not lazy and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            continue
-        yield node
-        yield from _statements(node, lazy)
-
-
 @functools.cache
-def direct_imports(module: str, lazy: bool = True) -> frozenset[str]:
-    """The modules one module's import statements name (``from a import b`` names a.b when it is a module);
-    those inside functions too when ``lazy``."""
+def direct_imports(module: str) -> frozenset[str]:
+    """The modules one module's import statements name (``from a import b`` names a.b when it is a module)."""
     names: set[str] = set()
-    for node in _statements(ast.parse(MODULES[module].read_text(encoding="utf-8")), lazy):
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -55,12 +42,11 @@ def direct_imports(module: str, lazy: bool = True) -> frozenset[str]:
 @functools.cache
 def reaches(module: str) -> frozenset[str]:
     """Everything a module imports, directly or through other modules of etl (with their packages)."""
-    stage = ".".join(module.split(".")[:2])
     seen: set[str] = set()
     todo = [module]
     while todo:
         current = todo.pop()
-        for name in direct_imports(current, lazy=current == module or current.startswith(stage + ".")):
+        for name in direct_imports(current):
             parts = name.split(".")
             for n in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
                 prefix = ".".join(parts[:n])

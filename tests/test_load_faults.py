@@ -37,8 +37,8 @@ from etl.graph.load import load_records  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 from tests.test_load import dump  # noqa: E402
 
-LOADER = ("import sys; from etl.graph.load import load_records; from etl import config; from etl.graph import db; "
-          "driver = db.connect(config.connection()); "
+LOADER = ("import sys; from etl.graph.load import load_records; from etl.graph import db; "
+          "driver = db.connect(db.connection()); "
           "stats = load_records(driver, sys.argv[1], batch_size=int(sys.argv[2])); "
           "print(len(stats.failures))")
 
@@ -146,7 +146,7 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
     if os.environ.get("NEO4J_URI"):  # a server of one's own, emptied first (as the tests do)
-        conn = config.connection()
+        conn = db.connection()
         with tempfile.TemporaryDirectory() as work, db.connect(conn) as driver:
             result = fault_suite(conn, driver, Path(work), args.docs, args.kills, args.share, args.batch_size,
                                  args.seed)

@@ -120,7 +120,6 @@ def test_the_literal_check_sees_a_literal(tmp_path):
 
 FUND_SCRIPT = r'''
 import json, sys
-from etl import config
 from etl.graph import db, migrations, model, rows
 from etl.graph.load import load_records
 from etl.graph.records import DocumentRecord
@@ -139,7 +138,7 @@ record = DocumentRecord.model_validate({
     "relations": [["忻州市", "ALLOCATES", "水土保持专项资金", {"evidence": [0]}]],
 })
 rows.validate(record)
-driver = db.connect(config.connection())
+driver = db.connect(db.connection())
 stats = load_records(driver, [record])
 found = db.read(driver, "MATCH (:Region {name: '忻州市'})-[r:ALLOCATES]->(f:Fund) "
                         "RETURN f.name AS name, f.category AS category, r.evidence AS evidence")

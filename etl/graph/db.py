@@ -7,6 +7,7 @@ works with bolt://, neo4j:// and neo4j+s:// URIs.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import neo4j
@@ -14,6 +15,45 @@ from etl import config
 from etl.config import Connection
 from etl.errors import ConfigError, ServerError
 from etl.neo4j import server
+
+
+def embedded_bolt_port(port: int | None = None) -> int:
+    """The Bolt port of the embedded server: the one given, else GOVGRAPH_BOLT_PORT, else that of
+    the server running for the working folder (its server.json, whatever ports it took), else 7687."""
+    port = port or config.port_setting("bolt")
+    if port:
+        return port
+    running = server.status()
+    return running.bolt_port if running else config.DEFAULT_BOLT_PORT
+
+
+def embedded_uri(port: int | None = None) -> str:
+    return f"bolt://127.0.0.1:{embedded_bolt_port(port)}"
+
+
+def connection(
+    uri: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    bolt_port: int | None = None,
+) -> Connection:
+    """Resolve connection settings: explicit option, then NEO4J_* variables, then the embedded server
+    (on ``bolt_port`` when given, else as ``embedded_bolt_port`` finds it)."""
+    uri = uri or os.environ.get("NEO4J_URI") or embedded_uri(bolt_port)
+    user = user or os.environ.get("NEO4J_USER") or config.DEFAULT_USER
+    database = database or os.environ.get("NEO4J_DATABASE") or config.DEFAULT_DATABASE
+    if password is None:
+        password = os.environ.get("NEO4J_PASSWORD")
+    if password is None:
+        path = config.password_file()
+        if not path.exists():
+            raise ConfigError(
+                f"no Neo4j password: set NEO4J_PASSWORD, pass --password, "
+                f"or start the embedded server once (govgraph neo4j start) to create {path}"
+            )
+        password = config.read_password_file(path)
+    return Connection(uri=uri, user=user, password=password, database=database)
 
 
 def connect(conn: Connection) -> neo4j.Driver:
@@ -44,7 +84,7 @@ def ensure_embedded(uri: str | None, bolt_port: int | None = None,
                     http_port: int | None = None) -> server.ServerInfo | None:
     """Start the embedded server (or find it running, whatever its ports) when no URI names another
     server. Ports: those given, else GOVGRAPH_BOLT_PORT / GOVGRAPH_HTTP_PORT, else any."""
-    if uri and uri != config.embedded_uri(bolt_port):
+    if uri and uri != embedded_uri(bolt_port):
         return None
     return server.start(config.home_dir(), bolt_port or config.port_setting("bolt"),
                         http_port or config.port_setting("http"))
