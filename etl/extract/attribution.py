@@ -218,8 +218,8 @@ class QuantityAttributor:
                 previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
                 if label not in (L.Indicator, L.Measure, L.Mechanism) or self.honorary.match(name) \
-                        or self._head_count(q, name):
-                    continue
+                        or self._head_count(q, name) or name in self.rules["bare_attributes"]:
+                    continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
                     continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
