@@ -38,6 +38,7 @@ import yaml
 import neo4j
 from etl import config
 from etl.errors import DataFileError, QueryError
+from etl.graph.model import L
 
 PARAM_TYPES = {"string", "int", "float", "bool", "list"}
 DEFAULT_TIMEOUT = 30.0
@@ -390,7 +391,7 @@ def run_query(
 
 
 # Parameters that name a node: a value that names none makes a query return nothing, silently.
-PARAM_LABELS = {"region": "Region", "mechanism": "Mechanism", "indicator": "Indicator"}
+PARAM_LABELS = {"region": L.Region, "mechanism": L.Mechanism, "indicator": L.Indicator}
 _NAMED = "MATCH (n) WHERE $label IN labels(n) AND (n.name = $value OR n.key = $value) RETURN count(n) > 0 AS found"
 _LIKE = ("MATCH (n) WHERE $label IN labels(n) AND (n.name CONTAINS $value OR $value CONTAINS n.name) "
          "RETURN DISTINCT n.name AS name ORDER BY size(n.name), name LIMIT 5")
