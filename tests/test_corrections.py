@@ -123,13 +123,18 @@ def test_applying_is_deterministic_and_idempotent(sample, corrections_file):
 
 
 def test_retype_and_rename(sample, tmp_path):
+    """A mechanism the extractor adopted in the first seed becomes a Measure it implements (whichever
+    mechanism that is: the learned model decides what is found, the correction is what is tested)."""
+    first = _by_doc(read_records(sample))["000"]
+    adopted = next(r.tail for r in first.relations if r.type == "ADOPTS")
     path = tmp_path / "corrections.yaml"
     path.write_text("corrections:\n"
-                    "  - retype: {name: 以奖代补, from: Mechanism, to: Measure, doc: 000_76febfaaf7d9c594.txt}\n"
+                    f"  - retype: {{name: {adopted}, from: Mechanism, to: Measure, doc: {first.doc}}}\n"
                     "  - rename: {type: Region, from: 忻州市, to: 忻州市(晋)}\n", encoding="utf-8")
     after = _by_doc(Corrector.from_file(path).apply(r) for r in read_records(sample))
-    assert "以奖代补" in after["000"].entities["Measure"]
-    assert [r.type for r in after["000"].relations if r.tail == "以奖代补"] == ["IMPLEMENTS"]
+    assert adopted in after["000"].entities["Measure"]
+    assert adopted not in after["000"].entities.get("Mechanism", [])
+    assert [r.type for r in after["000"].relations if r.tail == adopted] == ["IMPLEMENTS"]
     assert after["002"].region.name == "忻州市(晋)"
     assert not [r for r in after["002"].relations if "忻州市" in (r.head, r.tail)]
 
