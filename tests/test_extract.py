@@ -361,6 +361,7 @@ STATUS_AND_FUNDS = """丁县2023年水土保持工作总结
 完成投资5500万元，其中省级70万元、州级10万元、县级350万元。
 全县水土流失面积374.7万亩，占土地总面积13.1%，先后召开总河长会议3次。
 全年治理退化草原84万亩，治理水土流失面积30平方公里。
+水土流失初步治理程度接近40%，湿地面积由上世纪80年代的8.5万亩恢复到如今的9.2万亩。
 """
 
 
@@ -377,6 +378,8 @@ def test_status_levels_fines_and_funds_by_level(tmp_path):
     assert ("水土流失面积占比", 13.1, "%") in counted, "占…的N%: the share of what was counted just before"
     assert ("总河长会议", 3.0, "次") in counted, "meetings held are counted"
     assert ("治理退化草原", 84.0, "万亩") in counted, "a treatment stays with what it treated"
+    assert any(q.subject.endswith("治理程度") and q.value == 40.0 for q in record.quantities), "接近 links"
+    assert ("湿地面积", 8.5, "万亩") in counted, "上世纪80年代的 dates the value before it moved"
     assert not any(q.subject.startswith("治理水土流失") for q in record.quantities), "…but not with an area"
 
 
