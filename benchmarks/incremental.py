@@ -25,9 +25,14 @@ from etl.run import run_corpus  # noqa: E402
 
 
 def timed_run(corpus: Path, out: Path, workers: int) -> tuple[float, int, int]:
+    """One run; each step's line printed with the seconds since the run began."""
     began = time.perf_counter()
+
+    def say(line: str) -> None:
+        print(f"  {time.perf_counter() - began:7.1f} s  {line}", flush=True)
+
     result = run_corpus([corpus], out, workers=workers, mode="fresh" if not (out / "records.jsonl").exists()
-                        else "check")
+                        else "check", say=say)
     seconds = time.perf_counter() - began
     return seconds, result.extract.documents - result.extract.reused, result.extract.reused
 

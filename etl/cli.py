@@ -495,7 +495,8 @@ def query_show(name: Annotated[str, typer.Argument(help="pack/name or name.")]) 
 def query_run(
     name: Annotated[str, typer.Argument(help="pack/name or name.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; repeat.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, markdown or xlsx (Excel; "
+                                     "with --out).")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the query is cancelled (0.1 to 3600).")]
     = 30.0,
@@ -543,15 +544,14 @@ def _print_rows(rows: list[dict], columns: tuple[str, ...], fmt: str, out: Path 
             table.add_row(*(queries.format_cell(row.get(c)) for c in columns))
         Console().print(table)
         return
-    text = queries.format_rows(rows, columns, "csv" if fmt == "table" else fmt)
     if out is None:
-        typer.echo(text, nl=False)
+        if fmt in queries.FILE_FORMATS:
+            raise GovgraphError(f"--format {fmt} writes a file: add --out FILE.{fmt}")
+        typer.echo(queries.format_rows(rows, columns, "csv" if fmt == "table" else fmt), nl=False)
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        from etl import files
-
-        files.write_text(out, text)
+        queries.write_rows(rows, columns, "csv" if fmt == "table" else fmt, out)
     except OSError as exc:
         raise GovgraphError(f"cannot write {out}: {exc.strerror}") from None
     typer.echo(f"{len(rows)} rows written to {out}")

@@ -79,3 +79,34 @@ def test_a_parameter_that_names_nothing_gets_did_you_mean(tmp_path, neo4j_conn, 
     assert result.stderr.splitlines() == ["note: region=忻州 names no Region in the graph; did you mean: 忻州市?"]
     named = runner.invoke(app, ["query", "run", "targets", "-p", "region=忻州市", "-f", "csv", *conn])
     assert named.exit_code == 0 and named.stderr == ""
+
+
+def test_query_results_open_in_excel(tmp_path, neo4j_conn, neo4j_driver):
+    """Item 7: CSV with a byte-order mark, -f xlsx through openpyxl, lists joined readably."""
+    import openpyxl
+
+    from etl.graph.load import load_records
+
+    summary = extract_corpus([config.sample_corpus_dir()], tmp_path / "build")
+    load_records(neo4j_driver, summary.out, neo4j_conn.database)
+    conn = ["--uri", neo4j_conn.uri, "--password", neo4j_conn.password]
+    as_csv = runner.invoke(app, ["query", "run", "mechanism-matrix", "-f", "csv", "--out", str(tmp_path / "m.csv"),
+                                 *conn])
+    assert as_csv.exit_code == 0, as_csv.output
+    raw = (tmp_path / "m.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfregion,")
+    with (tmp_path / "m.csv").open(encoding="utf-8-sig") as handle:
+        table = list(csv.DictReader(handle))
+    assert table and not any(value.startswith("[") for row in table for value in row.values())
+
+    as_xlsx = runner.invoke(app, ["query", "run", "mechanism-matrix", "-f", "xlsx", "--out",
+                                  str(tmp_path / "m.xlsx"), *conn])
+    assert as_xlsx.exit_code == 0, as_xlsx.output
+    sheet = openpyxl.load_workbook(tmp_path / "m.xlsx").active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert cells[0] == list(table[0].keys())
+    assert len(cells) == len(table) + 1
+    assert [str(v) if v is not None else "" for v in cells[1]] == list(table[0].values())
+
+    no_file = runner.invoke(app, ["query", "run", "mechanism-matrix", "-f", "xlsx", *conn])
+    assert (no_file.exit_code, no_file.output) == (1, "Error: --format xlsx writes a file: add --out FILE.xlsx\n")

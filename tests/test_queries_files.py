@@ -112,12 +112,12 @@ def test_formats_render_rows():
     columns = ("region", "mechanisms")
     assert queries.format_rows(rows, columns, "csv").splitlines() == [
         "region,mechanisms",
-        '忻州市,"[""三同时"", ""河长制""]"',
-        "X|县,[]",
+        "忻州市,三同时; 河长制",
+        "X|县,",
     ]
     markdown = queries.format_rows(rows, columns, "markdown").splitlines()
-    assert markdown[2] == '| 忻州市 | ["三同时", "河长制"] |'
-    assert markdown[3] == "| X\\|县 | [] |"
+    assert markdown[2] == "| 忻州市 | 三同时; 河长制 |"
+    assert markdown[3] == "| X\\|县 |  |"
     assert '"region": "忻州市"' in queries.format_rows(rows, columns, "json")
 
 

@@ -45,7 +45,11 @@ DEFAULT_TIMEOUT = 30.0
 # The driver turns the timeout into milliseconds in a 64-bit integer; an hour is plenty for a pack.
 MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 3600.0
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-FORMATS = ("table", "csv", "json", "markdown")
+FORMATS = ("table", "csv", "json", "markdown", "xlsx")
+# Formats written only to a file (--out): a workbook is not text.
+FILE_FORMATS = ("xlsx",)
+# Items of a list in one cell: a reader's separator, not JSON.
+LIST_SEPARATOR = "; "
 
 _HEADER = re.compile(r"^//\s*(name|description|param|columns)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>\w+)(?:\s*=\s*(?P<default>.+))?$")
@@ -425,12 +429,54 @@ def rows_to_dataframe(rows: list[dict[str, Any]], columns: tuple[str, ...] = ())
 
 
 def format_cell(value: Any) -> str:
-    """One value as text: empty for null, JSON for lists and maps."""
+    """One value as text a person reads in a spreadsheet cell: empty for null, a list's items
+    joined by "; " (三同时; 河长制), a map as "key: value" pairs, nested ones alike."""
     if value is None:
         return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(format_cell(item) for item in value)
+    if isinstance(value, dict):
+        return LIST_SEPARATOR.join(f"{key}: {format_cell(item)}" for key, item in value.items())
     return str(value)
+
+
+def write_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, path: Path) -> Path:
+    """Write rows to a file: CSV with a byte-order mark (Excel on Windows then reads the UTF-8 as
+    UTF-8, not as the local code page), an Excel workbook (openpyxl), or the text formats."""
+    from etl import files
+
+    if fmt == "xlsx":
+        return _write_xlsx(rows, columns or tuple(rows[0].keys() if rows else ()), path)
+    text = format_rows(rows, columns, fmt)
+    return files.write_text(path, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+
+
+def _write_xlsx(rows: list[dict[str, Any]], columns: tuple[str, ...], path: Path) -> Path:
+    """One sheet: a header row, then the rows; numbers stay numbers, lists are joined as in CSV."""
+    from openpyxl import Workbook
+
+    from etl import files
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("rows")
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, row.get(c)) for c in columns])
+    with files.atomic_write(path, "wb") as handle:
+        book.save(handle)
+    return path
+
+
+def _xlsx_cell(sheet, value: Any) -> Any:
+    """A cell's value: numbers and booleans as they are, everything else as text; a text that
+    starts with "=" stays text (openpyxl would store it as a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, bool | int | float):
+        return value
+    cell = WriteOnlyCell(sheet, value=format_cell(value))
+    cell.data_type = "s"
+    return cell
 
 
 def format_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> str:

@@ -318,7 +318,7 @@ def draw_adoption(lines: dict[str, list[tuple[int, int]]], path: Path) -> Path:
 
 
 def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...], path: Path) -> Path:
-    return files.write_text(path, queries.format_rows(rows, columns, "csv"))
+    return queries.write_rows(rows, columns, "csv", path)
 
 
 def cell_items(value: Any) -> list[str] | None:
