@@ -82,6 +82,34 @@ class RunResult:
     failures: list[str] = field(default_factory=list)
     # <out>/failed.tsv when anything failed.
     failed_file: Path | None = None
+    # Paths of the loaded documents that have no reporting region (after corrections).
+    regionless: list[str] = field(default_factory=list)
+
+
+# Documents without a region named in the run's summary; the rest are counted.
+REGIONLESS_SHOWN = 20
+
+
+def _noting_regionless(records, names: list[str]):
+    """The records, passed on; the paths of those without a reporting region noted in ``names``."""
+    for record in records:
+        if record.region is None:
+            names.append(record.path or record.doc)
+        yield record
+
+
+def regionless_documents(records: Path) -> list[str]:
+    """Paths of the records of a records.jsonl that have no reporting region (read without validation)."""
+    names = []
+    with records.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and item.get("region") is None:
+                names.append(str(item.get("path") or item.get("doc")))
+    return names
 
 
 def _load_row(line: str) -> tuple[str, str, str]:
@@ -352,6 +380,10 @@ def run_corpus(
         for line in notes:
             warn(line)
         records, corrector = corrected_source(result.extract.out, chosen)
+        if corrector:
+            records = _noting_regionless(records, result.regionless)
+        else:
+            result.regionless = regionless_documents(result.extract.out)
         if empty:
             result.emptied = db.empty_graph(driver, conn.database)
             say(f"emptied the graph ({result.emptied} documents removed)")
@@ -366,6 +398,12 @@ def run_corpus(
             warn(f"failed: {line}")
         say(f"loaded {result.load.documents} documents: nodes +{result.load.nodes_created}, "
             f"relationships +{result.load.relationships_created} in {result.load.seconds:.1f} s")
+        if result.regionless:
+            shown = ", ".join(result.regionless[:REGIONLESS_SHOWN])
+            more = f" and {len(result.regionless) - REGIONLESS_SHOWN} more" if len(result.regionless) > \
+                REGIONLESS_SHOWN else ""
+            say(f"{len(result.regionless)} documents report on no region, so the compare pack leaves out what they "
+                f"adopt (a region correction sets one: - region: {{doc: PATH, name: REGION}}): {shown}{more}")
         result.failed_file = write_failed(out, [*result.extract.failed, *map(_load_row, result.load.failures)])
         if result.failed_file:
             say(f"{len(result.failures)} failed (path, stage, reason): {result.failed_file}")

@@ -110,3 +110,35 @@ def test_query_results_open_in_excel(tmp_path, neo4j_conn, neo4j_driver):
 
     no_file = runner.invoke(app, ["query", "run", "mechanism-matrix", "-f", "xlsx", *conn])
     assert (no_file.exit_code, no_file.output) == (1, "Error: --format xlsx writes a file: add --out FILE.xlsx\n")
+
+
+WOXIAN = "我县全面推行河长制，建立河长+检察长协作机制。2021年，我县实施生态清洁小流域建设。\n"
+
+
+def test_a_region_correction_sets_the_reporting_region(tmp_path, neo4j_conn, neo4j_driver):
+    """Item 6: a report that says only 我县 has no region; the summary names it; a region
+    correction gives it one, and its adoptions reach the compare pack."""
+    from etl.graph import db
+    from etl.run import run_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d101.txt").write_text(WOXIAN, encoding="utf-8")
+    said: list[str] = []
+    conn = {"uri": neo4j_conn.uri, "user": neo4j_conn.user, "password": neo4j_conn.password,
+            "database": neo4j_conn.database}
+    first = run_corpus([corpus], tmp_path / "build", mode="fresh", say=said.append, **conn)
+    assert first.regionless == ["d101.txt"]
+    assert ("1 documents report on no region, so the compare pack leaves out what they adopt (a region "
+            "correction sets one: - region: {doc: PATH, name: REGION}): d101.txt") in said
+
+    (tmp_path / "corrections.yaml").write_text(
+        "corrections:\n  - region: {doc: d101.txt, name: 滨海县, level: 县}\n", encoding="utf-8")
+    said.clear()
+    second = run_corpus([corpus], tmp_path / "build", say=said.append, **conn)
+    assert second.regionless == [] and not [line for line in said if "no region" in line]
+    rows = db.read(neo4j_driver, "MATCH (r:Region {name: '滨海县'})-[a:ADOPTS]->(m:Mechanism) "
+                                 "RETURN m.name AS name, a.corrected_by AS tag ORDER BY name")
+    assert {"name": "河长制", "tag": "corrections.yaml:2"} in rows
+    assert db.read(neo4j_driver, "MATCH (:Document {path: 'd101.txt'})-[:REPORTS_ON]->(r:Region) "
+                                 "RETURN r.name AS name, r.level AS level") == [{"name": "滨海县", "level": "县"}]

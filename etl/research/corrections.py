@@ -317,8 +317,46 @@ def _add(data: dict, fields: dict, tag: str) -> bool:
     return True
 
 
+def _set_region(data: dict, name: str, level: str | None, tag: str) -> bool:
+    """Make ``name`` the document's reporting region: the region's relations move to it, or, for a
+    document that had none, it is linked to what the document names (``region_links``)."""
+    old = data.get("region")
+    if old and old["name"] == name and (level is None or old.get("level") == level):
+        return False
+    data["entities"]["Region"] = sorted({*data["entities"].get("Region", []), name})
+    region_props = data["properties"].setdefault("Region", {}).setdefault(name, {})
+    _mark(region_props, tag)
+    if level is not None:
+        region_props["level"] = level
+    if level is None and old and old["name"] == name:
+        level = old.get("level")
+    data["region"] = {"name": name, "level": level, "anonymized": False, "adcode": None}
+    region_types = set(operations()["region_relation"].values())
+    if old:
+        for rel in data["relations"]:
+            if rel[0] == old["name"] and rel[1] in region_types:
+                rel[0] = name
+                _mark(rel[3], tag)
+        data["relations"] = _dedupe_relations(data["relations"])
+        return True
+    evidence: dict[tuple[str, str], set[int]] = {}
+    for m in data["mentions"]:
+        evidence.setdefault((m["type"], m["name"]), set()).add(m["sentence"])
+    added = []
+    for label in operations()["region_links"]:
+        rtype = operations()["region_relation"][label]
+        for entity in data["entities"].get(label, []):
+            props = {"evidence": sorted(evidence.get((label, entity), ()))}
+            _mark(props, tag)
+            added.append([name, rtype, entity, props])
+    data["relations"] = _dedupe_relations([*data["relations"], *added])
+    return True
+
+
 def _apply_one(data: dict, c: Correction) -> bool:
     f = c.fields
+    if c.op == "region":
+        return _set_region(data, f["name"], f.get("level"), c.tag)
     if c.op == "merge":
         return _rename(data, f["type"], f["from"], f["into"], c.tag)
     if c.op == "rename":
