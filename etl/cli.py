@@ -16,8 +16,13 @@ import typer
 from etl import config
 from etl.errors import GovgraphError
 
+# A flag takes no value: no type shown after it in --help (typer would show <bool>, and
+# `--all true` then fails).
+FLAG = ""
+
 app = typer.Typer(
     name="govgraph",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Turn Chinese local-government reports on water and soil governance into a Neo4j graph.",
     no_args_is_help=True,
     add_completion=False,
@@ -329,10 +334,13 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
 
 
 # One corpus a graph: how to go on when the graph holds documents of another corpus.
-FreshOption = Annotated[bool, typer.Option("--fresh", help="Empty the graph first (asks to confirm on a terminal).")]
-AppendOption = Annotated[bool, typer.Option("--append", help="Add to the documents the graph already holds.")]
-YesOption = Annotated[bool, typer.Option("--yes", help="Confirm --fresh, or an --append that replaces documents, "
-                                         "without asking (for scripts).")]
+FreshOption = Annotated[bool, typer.Option(
+    "--fresh", metavar=FLAG, help="Empty the graph first (asks to confirm on a terminal).")]
+AppendOption = Annotated[bool, typer.Option(
+    "--append", metavar=FLAG, help="Add to the documents the graph already holds.")]
+YesOption = Annotated[bool, typer.Option(
+    "--yes", metavar=FLAG, help="Confirm --fresh, or an --append that replaces documents, without asking "
+                                "(for scripts).")]
 
 
 def _mode(fresh: bool, append: bool) -> str:
@@ -500,7 +508,8 @@ def query_run(
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the query is cancelled (0.1 to 3600).")]
     = 30.0,
-    all_rows: Annotated[bool, typer.Option("--all", help="Every row of a query that takes a limit (limit -1).")]
+    all_rows: Annotated[bool, typer.Option(
+    "--all", metavar=FLAG, help="Every row of a query that takes a limit (limit -1).")]
     = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
@@ -623,7 +632,8 @@ def export(
                                             "actors (Actor–Actor) or regions (Region–Region).")] = "full",
     records: Annotated[Path | None, typer.Option("--records", help="Build from records.jsonl (or its folder) "
                                                   "instead of reading Neo4j.")] = None,
-    sentences: Annotated[bool, typer.Option("--sentences", help="Include Sentence nodes and MENTIONS.")] = False,
+    sentences: Annotated[bool, typer.Option(
+    "--sentences", metavar=FLAG, help="Include Sentence nodes and MENTIONS.")] = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,

@@ -142,3 +142,14 @@ def test_a_region_correction_sets_the_reporting_region(tmp_path, neo4j_conn, neo
     assert {"name": "河长制", "tag": "corrections.yaml:2"} in rows
     assert db.read(neo4j_driver, "MATCH (:Document {path: 'd101.txt'})-[:REPORTS_ON]->(r:Region) "
                                  "RETURN r.name AS name, r.level AS level") == [{"name": "滨海县", "level": "县"}]
+
+
+def test_help_takes_h_and_flags_show_no_type():
+    """Item 10: -h is help; a flag shows no <bool>, which made `--all true` look right."""
+    short = runner.invoke(app, ["query", "run", "-h"])
+    assert short.exit_code == 0 and "Usage: govgraph query run" in short.output
+    for command in (["query", "run"], ["load"], ["run"], ["export"]):
+        text = runner.invoke(app, [*command, "--help"], terminal_width=200).output
+        flags = [line for line in text.splitlines() if any(f"--{flag} " in line for flag in
+                                                            ("all", "fresh", "append", "yes", "sentences"))]
+        assert flags and not [line for line in flags if "<bool>" in line], text
