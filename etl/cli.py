@@ -191,6 +191,12 @@ def neo4j_import(
 
 # --- extract --------------------------------------------------------------------------------
 
+EngineOption = Annotated[str, typer.Option(
+    "--engine", help="Where documents are extracted: local (worker processes here) or dask (docs/scale.md).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786), with --engine dask; "
+                        "without it a local Dask cluster of --workers processes.")]
+
 
 @app.command("extract")
 @user_errors
@@ -200,12 +206,17 @@ def extract(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=1, max=86400, help="Seconds one document may take [default: 600].")] = None,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Extract actors, mechanisms, measures, regions and quantities into OUT/records.jsonl.
 
     A file or folder that cannot be read or extracted is reported on one line (failed: PATH:
     STAGE: TYPE: MESSAGE) and the others are written; the exit status is 1 when any failed.
     records.jsonl is replaced only when the new one is complete.
+
+    --engine dask makes every document a task on a Dask cluster: the one at --scheduler, or a
+    local one of --workers processes (docs/scale.md); records.jsonl is the same either way.
 
     Example: govgraph extract corpus/sample --out build --workers 2
     """
@@ -214,7 +225,9 @@ def extract(
     from rich.table import Table
 
     from etl.extract import extract_corpus
+    from etl.extract.engines import choose
 
+    chosen = choose(engine, workers, time_limit, scheduler)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise GovgraphError(f"no such file or folder: {', '.join(missing)}")
@@ -223,7 +236,7 @@ def extract(
         task = progress.add_task("extracting", total=None)
         summary = extract_corpus(
             paths, out, workers, lambda done, total: progress.update(task, completed=done, total=total),
-            seconds=time_limit,
+            seconds=time_limit, engine=chosen,
         )
     for warning in summary.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -722,6 +735,8 @@ def run(
     corpus: Annotated[list[Path] | None, typer.Argument(help="Files or folders; default: the sample corpus.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl.")] = Path("build"),
     workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Extraction processes.")] = 1,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
@@ -737,10 +752,12 @@ def run(
 
     Example: govgraph run my-corpus/ --fresh --workers 2
     """
+    from etl.extract.engines import choose
     from etl.run import run_corpus
 
     result = run_corpus(
         corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
+        engine=choose(engine, workers, scheduler=scheduler),
         confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
         bolt_port=bolt_port, http_port=http_port,
         say=typer.echo, warn=lambda line: typer.echo(line, err=True), corrections=corrections,

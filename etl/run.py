@@ -323,6 +323,7 @@ def run_corpus(
     out: Path,
     *,
     workers: int = 1,
+    engine: Callable | None = None,
     mode: str = "check",
     confirm: Callable[[GraphCheck], bool] = lambda check: True,
     uri: str | None = None,
@@ -338,6 +339,7 @@ def run_corpus(
     """Extract the corpus into OUT/records.jsonl, load it into a graph that holds only it (unless
     ``mode`` says otherwise), and write the report into OUT/report.
 
+    ``engine`` extracts the documents (etl.extract.engines; the local one by default).
     Starts the embedded Neo4j when no URI names another server (on ``bolt_port`` and ``http_port``
     when given, else on the defaults or, when another program holds them, on free ports). ``say`` receives one line per
     step for a person watching, ``warn`` one line per document that failed or was skipped
@@ -361,7 +363,7 @@ def run_corpus(
         say(f"the graph holds {result.check.documents} documents, {result.check.foreign} of them not in "
             f"{corpus.label}")
         empty = decide(result.check, corpus, mode, confirm)
-        result.extract = extract_corpus(paths, out, workers, found=corpus.found)
+        result.extract = extract_corpus(paths, out, workers, found=corpus.found, engine=engine)
         result.failures += result.extract.failures
         for line in result.extract.warnings:
             warn(f"warning: {line}")

@@ -343,11 +343,14 @@ def extract_corpus(
     progress: Callable[[int, int], None] | None = None,
     seconds: float | None = None,
     found: Scan | None = None,
+    engine: Callable | None = None,
 ) -> ExtractSummary:
     """Extract every file under ``paths`` into ``out``/records.jsonl; return a summary.
 
     ``found`` is the paths' scan when the caller has made it already (etl.run checks the corpus
     before anything starts), so the corpus is walked once.
+    ``engine`` spreads the documents over processes (``etl.extract.engines``); by default the
+    local one, with ``workers`` processes and ``seconds`` the limit per document.
 
     Files and folders that could not be walked or extracted are listed in ``failures`` (one
     line each, without the ``failed: `` the CLI puts before them) and the others are written;
@@ -366,8 +369,6 @@ def extract_corpus(
     results: dict[int, _Extracted] = {index: _reused(line) for index, line in reusable(found.sources, out).items()}
     summary.reused = len(results)
     todo = [index for index in range(len(found.sources)) if index not in results]
-    if todo:
-        _warm_up()
 
     def on_result(position: int, extracted: _Extracted | None, failure: str | None) -> None:
         index = todo[position]
@@ -379,7 +380,11 @@ def extract_corpus(
         if progress:
             progress(len(results) + len(summary.failures) - len(found.faults), len(found.sources))
 
-    _run_isolated([found.sources[i] for i in todo], max(1, workers), seconds or DOCUMENT_SECONDS, on_result)
+    if engine is None:
+        from etl.extract.engines import local
+
+        engine = local(workers, seconds)
+    engine([found.sources[i] for i in todo], on_result)
     summary.warnings.extend(_warnings(found.sources, results))
     try:
         summary.out.parent.mkdir(parents=True, exist_ok=True)
