@@ -4,11 +4,11 @@ and reads to a reader, which works only when the code declares each transaction'
 
 from __future__ import annotations
 
-import neo4j
 import pytest
 import typer
 from typer.testing import CliRunner
 
+import neo4j
 from etl.cli import app
 from etl.graph import db
 from tests.query_answers import SAMPLE_RECORDS
