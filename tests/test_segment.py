@@ -55,3 +55,13 @@ def test_the_input_marks_are_checked_against_their_examples(tmp_path):
                    encoding="utf-8")
     with pytest.raises(DataFileError, match=r"text\.yaml:\d+: title_numbered: counterexample '一、总结' matches"):
         load_marks(bad)
+
+
+def test_an_unclosed_quote_does_not_make_one_long_sentence():
+    """Issue 23, item 10: the end marks after a “ that never closes end their sentences."""
+    from etl.input.segment import segment
+
+    clause = "河长制全面推行，各级河长巡河。"
+    sentences = segment("他说“" + clause * 40 + "\n第二行。")
+    assert [s.text for s in sentences] == ["他说“" + clause, *[clause] * 39, "第二行。"]
+    assert segment("他说“全面推行河长制。”然后完成。")[0].text == "他说“全面推行河长制。”然后完成。"

@@ -30,14 +30,17 @@ def _spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     stack: list[tuple[str, int]] = []
-    resume = 0
+    pos = 0
     # Only line breaks, end marks and quote characters matter; the regex skips the rest in C.
-    for match in _EVENTS.finditer(text):
+    while match := _EVENTS.search(text, pos):
         i, ch = match.start(), match.group(0)
-        if i < resume:
-            continue
+        pos = i + 1
         if stack and i - stack[-1][1] > MAX_QUOTE:
+            # The outermost open quote was never closed: read again from just after it, as if it
+            # were not there, so the end marks it seemed to hold end their sentences.
+            pos = stack[0][1] + 1
             stack.clear()
+            continue
         if ch == "\n":
             stack.clear()
             spans.append((start, i))
@@ -51,7 +54,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
             while end < len(text) and (text[end] in ENDS or text[end] in CLOSERS_AFTER_END):
                 end += 1
             spans.append((start, end))
-            start = resume = end
+            start = pos = end
     spans.append((start, len(text)))
     return spans
 
