@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import time
 
@@ -107,6 +108,12 @@ def test_query_results_open_in_excel(tmp_path, neo4j_conn, neo4j_driver):
     assert cells[0] == list(table[0].keys())
     assert len(cells) == len(table) + 1
     assert [str(v) if v is not None else "" for v in cells[1]] == list(table[0].values())
+
+    # Item 10: the targets table's first page is stated values, not the redacted reports' rows.
+    page = runner.invoke(app, ["query", "run", "targets", "-p", "limit=10", "-f", "json", *conn])
+    assert page.exit_code == 0, page.output
+    first = json.loads(page.stdout)
+    assert first and not [row for row in first if row["redacted"] or "@" in row["region_key"]]
 
     no_file = runner.invoke(app, ["query", "run", "mechanism-matrix", "-f", "xlsx", *conn])
     assert (no_file.exit_code, no_file.output) == (1, "Error: --format xlsx writes a file: add --out FILE.xlsx\n")

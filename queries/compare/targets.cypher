@@ -17,5 +17,6 @@ UNWIND values AS v
 WITH v[0] AS r, v[1] AS q, v[2] AS i, d
 RETURN r.name AS region, r.key AS region_key, i.name AS indicator, q.kind AS kind, q.year AS year,
        q.value AS value, q.unit AS unit, q.redacted AS redacted, d.name AS document
-ORDER BY region_key, indicator, kind DESC, year, value
+// Stated values first: redacted ones (XX万元) and regions a redacted report hides (XX区@…) after them.
+ORDER BY coalesce(q.redacted, false), r.key CONTAINS '@', region_key, indicator, kind DESC, year, value
 LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END
