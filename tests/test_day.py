@@ -160,3 +160,17 @@ def test_help_takes_h_and_flags_show_no_type():
         flags = [line for line in text.splitlines() if any(f"--{flag} " in line for flag in
                                                             ("all", "fresh", "append", "yes", "sentences"))]
         assert flags and not [line for line in flags if "<bool>" in line], text
+
+
+def test_setup_without_root_says_what_it_needs():
+    """Item 10: bin/setup run by a user without root or sudo names the package and goes on."""
+    import subprocess
+
+    script = (config.PROJECT_ROOT / "bin" / "setup").read_text(encoding="utf-8")
+    function = script[script.index("system_package() {"):script.index("\n}\n", script.index("system_package() {")) + 3]
+    shell = ("id() { echo 1000; }; sudo() { return 1; }; " + function
+             + 'system_package fonts-wqy-microhei "Chinese labels in the report\'s charts"; echo went-on')
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "went-on\n")
+    assert done.stderr == ("bin/setup: fonts-wqy-microhei is not installed (Chinese labels in the report's charts); "
+                           "as root run: apt-get install -y fonts-wqy-microhei\n")
