@@ -13,7 +13,7 @@ import collections
 import functools
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 from spacy.tokens import Doc
@@ -117,6 +117,7 @@ class Draft:
     reporting: places.RegionInfo | None
     region_mentions: list
     year: int | None
+    words: list = field(default_factory=list)  # the analyser's words (etl.extract.analyser.Word)
 
 
 class Assembler:
@@ -157,7 +158,7 @@ class Assembler:
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
         mentions.sort(key=lambda m: m.start)
-        return Draft(norm, sentences, mentions, quantities, reporting, region_mentions, year)
+        return Draft(norm, sentences, mentions, quantities, reporting, region_mentions, year, doc._.words or [])
 
     def finish(self, draft: Draft, model: learned.EntityModel | None) -> DocumentRecord:
         """The record from a draft: the model (when there is one) adds the names it learned and

@@ -21,10 +21,12 @@ import itertools
 import json
 import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -38,7 +40,11 @@ FORMAT = 1
 # Labels the model judges; regions stay with the gazetteer (etl.extract.regions).
 LABELS = tuple(label for label in ENTITY_LABELS if label != L.Region)
 # Mentions of a candidate whose surroundings become features (the first few carry the most).
-CONTEXT_MENTIONS = 6
+CONTEXT_MENTIONS = 3
+# Open-vocabulary spans: at most this many words and characters, of Chinese characters alone.
+SPAN_WORDS = 4
+SPAN_LENGTH = 16
+SPAN_CHARACTERS = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def models_dir() -> Path:
@@ -48,7 +54,7 @@ def models_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class NameCounts:
+class NameCounts:  # not hashable: a cached_property stores into __dict__
     """How a name fared in the training reports: the documents that annotate it with a label,
     and the documents whose text contains it."""
 
@@ -65,8 +71,16 @@ class NameCounts:
         """Annotators listed both names as one entity of the label."""
         return (label, min(a, b), max(a, b)) in self.aliases
 
-    def labels_of(self, name: str) -> set[str]:
-        return {label for label in LABELS if self.gold.get((label, name), 0) > 0}
+    @functools.cached_property
+    def _labels(self) -> dict[str, frozenset[str]]:
+        labels: dict[str, set[str]] = defaultdict(set)
+        for (label, name), n in self.gold.items():
+            if n > 0:
+                labels[name].add(label)
+        return {name: frozenset(found) for name, found in labels.items()}
+
+    def labels_of(self, name: str) -> frozenset[str]:
+        return self._labels.get(name, frozenset())
 
 
 @dataclass(frozen=True)
@@ -78,11 +92,26 @@ class DocumentView:
     sentence_starts: list[int]
     subjects: frozenset[str]
     known: frozenset[tuple[str, str]]
+    words: list = field(default_factory=list)  # the analyser's words (start, end, tag)
 
     @classmethod
     def of(cls, draft, known: frozenset[tuple[str, str]]) -> DocumentView:
         return cls(draft.norm.text, draft.norm.title or "", [s.start for s in draft.sentences],
-                   frozenset(q.subject for q in draft.quantities), known)
+                   frozenset(q.subject for q in draft.quantities), known, list(getattr(draft, "words", [])))
+
+    @functools.cached_property
+    def word_starts(self) -> list[int]:
+        return [w.start for w in self.words]
+
+    def word_at(self, offset: int) -> int | None:
+        """The index of the word that starts at the offset, if one does."""
+        i = bisect.bisect_left(self.word_starts, offset)
+        return i if i < len(self.words) and self.words[i].start == offset else None
+
+    def word_ending(self, offset: int) -> int | None:
+        """The index of the word that ends at the offset, if one does."""
+        i = bisect.bisect_right(self.word_starts, offset - 1) - 1
+        return i if i >= 0 and self.words[i].end == offset else None
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -94,59 +123,87 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
 
 
 def features(label: str, name: str, mentions: list[Mention], view: DocumentView, counts: NameCounts,
-             ruled: bool, own: tuple[int, int] = (0, 0), inside: float = 0.0) -> dict[str, float]:
+             source: str, own: tuple[int, int] = (0, 0), inside: float = 0.0) -> dict[str, float]:
     """A candidate's features: string features with value 1, a few numeric ones, every one
-    prefixed by its label so that each label learns its own weights."""
-    f: dict[str, float] = {}
-
-    def on(key: str, value: float = 1.0) -> None:
-        f[f"{label}|{key}"] = value
-
-    on("bias")
-    on("source=" + ("rule" if ruled else "mined"))
-    on("lexicon" if (label, name) in view.known else "open")
-    on("end1=" + name[-1:])
-    on("end2=" + name[-2:])
-    on("open1=" + name[:1])
-    on("open2=" + name[:2])
-    on("length=" + _bucket(len(name), (2, 3, 4, 5, 6, 8, 10, 14)))
-    on("count=" + _bucket(len(mentions), (1, 2, 3, 5, 9)))
-    first = min((m.sentence for m in mentions), default=0)
-    on("first=" + _bucket(first, (0, 2, 5, 10, 20, 40)))
+    prefixed by its label so that each label learns its own weights. (Keys are gathered in a
+    list and prefixed once: this runs for every candidate of every document.)"""
+    text = view.text
+    keys = ["bias", "source=" + source, "lexicon" if (label, name) in view.known else "open",
+            "end1=" + name[-1:], "end2=" + name[-2:], "open1=" + name[:1], "open2=" + name[:2],
+            "length=" + _bucket(len(name), (2, 3, 4, 5, 6, 8, 10, 14)),
+            "count=" + _bucket(len(mentions), (1, 2, 3, 5, 9)),
+            "first=" + _bucket(min((m.sentence for m in mentions), default=0), (0, 2, 5, 10, 20, 40))]
+    numeric: dict[str, float] = {}
     if name in view.title:
-        on("in_title")
+        keys.append("in_title")
     if name in view.subjects:
-        on("quantity_subject")
+        keys.append("quantity_subject")
     if any(c.isdigit() for c in name):
-        on("digit")
+        keys.append("digit")
     if inside:
-        on("inside_other", inside)
-        on("inside=" + ("all" if inside == 1.0 else "some"))
+        numeric["inside_other"] = inside
+        keys.append("inside=" + ("all" if inside == 1.0 else "some"))
     gold, seen = counts.prior(label, name, own)
     if seen <= 0 and gold <= 0:
-        on("unseen")
+        keys.append("unseen")
     else:
         rate = (gold + 0.5) / (max(seen, gold) + 1.0)
-        on("prior", math.log(rate / (1 - rate)))
-        on("prior_rate=" + _bucket(round(rate * 10), (0, 1, 3, 5, 7, 9, 10)))
-        on("prior_docs=" + _bucket(seen, (1, 2, 4, 8, 16)))
-    others = counts.labels_of(name) - {label}
-    if others:
-        on("gold_as_other")
+        numeric["prior"] = math.log(rate / (1 - rate))
+        keys.append("prior_rate=" + _bucket(round(rate * 10), (0, 1, 3, 5, 7, 9, 10)))
+        keys.append("prior_docs=" + _bucket(seen, (1, 2, 4, 8, 16)))
+    if counts.labels_of(name) - {label}:
+        keys.append("gold_as_other")
+    for m in mentions[:2]:
+        _word_features(keys, view, m)
     for m in mentions[:CONTEXT_MENTIONS]:
-        before = view.text[m.start - 1:m.start] or "^"
-        after = view.text[m.end:m.end + 1] or "$"
-        on("before=" + before)
-        on("after=" + after)
-        on("before2=" + view.text[max(m.start - 2, 0):m.start])
-        on("after2=" + view.text[m.end:m.end + 2])
+        keys.append("before=" + (text[m.start - 1:m.start] or "^"))
+        keys.append("after=" + (text[m.end:m.end + 1] or "$"))
+        keys.append("before2=" + text[max(m.start - 2, 0):m.start])
+        keys.append("after2=" + text[m.end:m.end + 2])
+    prefix = label + "|"
+    f = dict.fromkeys([prefix + key for key in keys], 1.0)
+    f.update({prefix + key: value for key, value in numeric.items()})
     return f
+
+
+def _word_features(keys: list[str], view: DocumentView, m: Mention) -> None:
+    """The analyser's reading of a mention: the tags of its first and last words and of the words
+    around it, its head word, and whether its ends fall on word boundaries."""
+    first, last = view.word_at(m.start), view.word_ending(m.end)
+    if first is None or last is None:
+        keys.append("unaligned")
+        return
+    words, text = view.words, view.text
+    before = words[first - 1] if first > 0 else None
+    keys += ["tags=" + words[first].tag + ">" + words[last].tag,
+             "head=" + text[words[last].start:words[last].end],
+             "opener=" + text[words[first].start:words[first].end],
+             "words=" + _bucket(last - first + 1, (1, 2, 3, 4)),
+             "tag_before=" + (before.tag if before else "^"),
+             "word_before=" + (text[before.start:before.end] if before else "^"),
+             "tag_after=" + (words[last + 1].tag if last + 1 < len(words) else "$")]
 
 
 def score(weights: dict[str, float], feats: dict[str, float]) -> float:
     """The logistic model's probability that the candidate is an entity of its label."""
-    z = sum(weights.get(k, 0.0) * v for k, v in feats.items())
+    get = weights.get
+    z = sum(get(k, 0.0) * v for k, v in feats.items())
     return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
+class Proposed(NamedTuple):
+    """A mention a finder proposes, made a Mention (validated) only when the model keeps it."""
+
+    type: str
+    name: str
+    text: str
+    sentence: int
+    start: int
+    end: int
+
+    def as_mention(self) -> Mention:
+        return Mention(type=self.type, name=self.name, text=self.text, sentence=self.sentence,
+                       start=self.start, end=self.end)
 
 
 class Candidates:
@@ -155,6 +212,19 @@ class Candidates:
     def __init__(self) -> None:
         self.mentions: dict[tuple[str, str], list[Mention]] = defaultdict(list)
         self.ruled: set[tuple[str, str]] = set()
+        self.mined: set[tuple[str, str]] = set()
+
+    def source(self, key: tuple[str, str]) -> str:
+        return "rule" if key in self.ruled else "mined" if key in self.mined else "span"
+
+    def add(self, mentions: Iterable[Mention], mined: bool) -> None:
+        """Mentions a finder proposes, for candidates the rules did not give."""
+        for m in mentions:
+            key = (m.type, m.name)
+            if key not in self.ruled:
+                self.mentions[key].append(m)
+                if mined:
+                    self.mined.add(key)
 
     def inside(self) -> dict[tuple[str, str], float]:
         """Per candidate, the share of its mentions that lie within a longer mention of another
@@ -174,17 +244,17 @@ class Candidates:
                 for key, group in self.mentions.items()}
 
     @classmethod
-    def of(cls, view: DocumentView, mentions: Iterable[Mention], finder: NameFinder | None) -> Candidates:
+    def of(cls, view: DocumentView, mentions: Iterable[Mention], finder: NameFinder | None = None,
+           proposer: SpanProposer | None = None) -> Candidates:
         found = cls()
         for m in mentions:
             if m.type in LABELS:
                 found.mentions[m.type, m.name].append(m)
                 found.ruled.add((m.type, m.name))
         if finder is not None:
-            for m in finder.find(view):
-                key = (m.type, m.name)
-                if key not in found.ruled:
-                    found.mentions[key].append(m)
+            found.add(finder.find(view), mined=True)
+        if proposer is not None:
+            found.add(proposer.propose(view), mined=False)
         return found
 
 
@@ -209,7 +279,37 @@ class NameFinder:
             start = end + 1 - len(name)
             sentence = max(bisect.bisect_right(view.sentence_starts, start) - 1, 0)
             for label in self.labels[name]:
-                found.append(Mention(type=label, name=name, text=name, sentence=sentence, start=start, end=end + 1))
+                found.append(Proposed(label, name, name, sentence, start, end + 1))
+        return found
+
+
+class SpanProposer:
+    """Runs of the analyser's words that end in a head word annotators' names of a label end in
+    (…纳管, …整治, …审判): open-vocabulary candidates for the model to judge."""
+
+    def __init__(self, heads: dict[str, Iterable[str]], max_words: int = SPAN_WORDS) -> None:
+        self.labels: dict[str, list[str]] = defaultdict(list)
+        for label in sorted(heads):
+            for head in heads[label]:
+                self.labels[head].append(label)
+        self.max_words = max_words
+
+    def propose(self, view: DocumentView) -> list[Mention]:
+        found = []
+        words, text = view.words, view.text
+        for i, word in enumerate(words):
+            labels = self.labels.get(text[word.start:word.end])
+            if not labels:
+                continue
+            sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
+            for j in range(i, max(i - self.max_words, -1), -1):
+                if word.tag == "w" or words[j].tag == "w" or (j < i and words[j].end != words[j + 1].start):
+                    break  # a mark or a gap ends the run
+                span = text[words[j].start:word.end]
+                if not SPAN_CHARACTERS.fullmatch(span):
+                    break
+                if 2 <= len(span) <= SPAN_LENGTH:
+                    found.extend(Proposed(label, span, span, sentence, words[j].start, word.end) for label in labels)
         return found
 
 
@@ -226,10 +326,12 @@ class EntityModel:
         self.counts = NameCounts({(label, name): n for label, name, n in data["gold"]}, dict(data["seen"]),
                                  frozenset(tuple(triple) for triple in data.get("aliases", ())))
         names: dict[str, list[str]] = defaultdict(list)
-        for label, name, _ in data["gold"]:
-            if data.get("mine", True):
+        least = data.get("mine_least", 1)
+        for label, name, n in data["gold"]:
+            if n >= least:
                 names[name].append(label)
         self.finder = NameFinder(dict(names))
+        self.proposer = SpanProposer(data.get("heads", {}))
 
     @classmethod
     def load(cls, path: Path) -> EntityModel:
@@ -241,23 +343,31 @@ class EntityModel:
     def accept(self, view: DocumentView, mentions: list[Mention]) -> list[Mention]:
         """The mentions of the candidates the model accepts, with regions and others untouched,
         in text order; a quantity's subject is kept (its quantity hangs on it)."""
-        found = Candidates.of(view, mentions, self.finder)
+        found = Candidates.of(view, mentions, self.finder, self.proposer)
         kept = [m for m in mentions if m.type not in LABELS]
         accepted = []
         inside = found.inside()
         for key in sorted(found.mentions):
             label, name = key
-            ruled = key in found.ruled
-            p = 1.0 if ruled and name in view.subjects else score(
-                self.weights, features(label, name, found.mentions[key], view, self.counts, ruled, inside=inside[key]))
+            source = found.source(key)
+            p = 1.0 if source == "rule" and name in view.subjects else score(
+                self.weights, features(label, name, found.mentions[key], view, self.counts, source,
+                                       inside=inside[key]))
             if p >= (self.lexicon_threshold if key in view.known else self.threshold):
-                accepted.append((not ruled, -p, key))
+                accepted.append((source != "rule", source == "span", -p, key))
         chosen: dict[str, list[str]] = defaultdict(list)
-        for _, _, (label, name) in sorted(accepted):
+        taken: list[tuple[int, int]] = []
+        for _, span, _, (label, name) in sorted(accepted):
             # Two names annotators gave one entity are one entity here too: the rules' or likelier one.
-            if not any(self.counts.alias(label, name, other) for other in chosen[label]):
-                chosen[label].append(name)
-                kept.extend(found.mentions[label, name])
+            if any(self.counts.alias(label, name, other) for other in chosen[label]):
+                continue
+            group = found.mentions[label, name]
+            # An open span overlapping a name already kept is another cut of the same words.
+            if span and any(s < m.end and m.start < e for m in group for s, e in taken):
+                continue
+            chosen[label].append(name)
+            kept.extend(m.as_mention() if isinstance(m, Proposed) else m for m in group)
+            taken.extend((m.start, m.end) for m in group)
         kept.sort(key=lambda m: (m.start, m.end, m.type, m.name))
         return kept
 

@@ -33,6 +33,10 @@ DEFAULT_C = 0.5
 # A name the lexicon knows is kept at a lower probability: the lexicon was curated, and
 # leave-one-slice-out scores the same with it while reports written like the seeds keep theirs.
 LEXICON_THRESHOLD = 0.2
+# A name is mined (looked for in new reports) when this many training reports annotate it.
+MINE_DOCUMENTS = 1
+# A head word must end names of a label in this many training documents to propose spans.
+HEAD_DOCUMENTS = 2
 
 
 def key_of(name: str, label: str) -> str:
@@ -139,36 +143,64 @@ def count_names(docs: list[Annotated]) -> learned.NameCounts:
     return learned.NameCounts(dict(gold), dict(seen), frozenset(aliases))
 
 
-def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset) -> tuple[list[dict], list[int]]:
+def head_words(docs: list[Annotated], least: int = HEAD_DOCUMENTS) -> dict[str, list[str]]:
+    """Per label, the analyser's last words of annotated names, where a name is written on word
+    boundaries, in at least ``least`` documents: what open-vocabulary spans must end in."""
+    seen: Counter = Counter()
+    for doc in docs:
+        view = learned.DocumentView.of(doc.draft, frozenset())
+        text = view.text
+        heads = set()
+        for label, groups in doc.gold.items():
+            for name in {n for group in groups for n in group if len(n) >= 2}:
+                at = text.find(name)
+                if at < 0:
+                    continue
+                first, last = view.word_at(at), view.word_ending(at + len(name))
+                if first is not None and last is not None:
+                    word = view.words[last]
+                    heads.add((label, text[word.start:word.end]))
+        seen.update(heads)
+    heads_of: dict[str, list[str]] = defaultdict(list)
+    for (label, head), n in sorted(seen.items()):
+        if n >= least and len(head) >= 1:
+            heads_of[label].append(head)
+    return dict(heads_of)
+
+
+def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset,
+             heads: dict[str, list[str]] | None = None, mine_least: int = 1) -> tuple[list[dict], list[int]]:
     """Every candidate of every document, featurized as in a new report (its own annotations
     left out of the name counts), and whether the document's annotations hold it."""
     names: dict[str, list[str]] = defaultdict(list)
     for label, name in sorted(counts.gold):
         names[name].append(label)
     finder = learned.NameFinder(dict(names))
+    proposer = learned.SpanProposer(heads) if heads else None
     rows, labels = [], []
     for doc in docs:
         view = learned.DocumentView.of(doc.draft, known)
         text = doc.draft.norm.text
         own_gold = {(label, name) for label, groups in doc.gold.items() for group in groups for name in group}
-        found = learned.Candidates.of(view, doc.draft.mentions, None)
-        for m in finder.find(view):
-            key = (m.type, m.name)
-            if key in found.ruled or counts.gold.get(key, 0) - (key in own_gold) <= 0:
-                continue  # a name only this document annotates is no mined name for it
-            found.mentions[key].append(m)
+        found = learned.Candidates.of(view, doc.draft.mentions)
+        # A name only this document annotates is no mined name for it.
+        found.add((m for m in finder.find(view)
+                   if counts.gold.get((m.type, m.name), 0) - ((m.type, m.name) in own_gold) >= mine_least),
+                  mined=True)
+        if proposer is not None:
+            found.add(proposer.propose(view), mined=False)
         inside = found.inside()
         for key in sorted(found.mentions):
             label, name = key
             own = (int(key in own_gold), int(len(name) >= 2 and name in text))
             rows.append(learned.features(label, name, found.mentions[key], view, counts,
-                                         key in found.ruled, own, inside[key]))
+                                         found.source(key), own, inside[key]))
             labels.append(int(key_of(name, label) in doc.keys(label)))
     return rows, labels
 
 
 def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRESHOLD, c: float = DEFAULT_C,
-        command: str = "") -> dict:
+        command: str = "", spans: bool = True) -> dict:
     """The artifact's content, learned from the documents (sorted by name: the same documents
     give the same bytes)."""
     from sklearn.feature_extraction import DictVectorizer
@@ -176,7 +208,8 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
 
     docs = sorted(docs, key=lambda d: d.name)
     counts = count_names(docs)
-    rows, labels = examples(docs, counts, known)
+    heads = head_words(docs) if spans else {}
+    rows, labels = examples(docs, counts, known, heads, MINE_DOCUMENTS)
     vectorizer = DictVectorizer(sort=True)
     x = vectorizer.fit_transform(rows)
     weights: dict[str, float] = {}
@@ -192,10 +225,12 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
         "examples": len(labels),
         "threshold": threshold,
         "lexicon_threshold": min(threshold, LEXICON_THRESHOLD),
+        "mine_least": MINE_DOCUMENTS,
         "weights": dict(sorted(weights.items())),
         "gold": [[label, name, n] for (label, name), n in sorted(counts.gold.items())],
         "seen": [[name, n] for name, n in sorted(counts.seen.items())],
         "aliases": [list(triple) for triple in sorted(counts.aliases)],
+        "heads": heads,
     }
 
 
@@ -213,13 +248,13 @@ def write_model(content: dict, out: Path) -> Path:
     """models/entities.json, one name a line so that a diff shows what changed."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / learned.MODEL_FILE
-    tables = ("weights", "gold", "seen", "aliases")
+    tables = ("weights", "gold", "seen", "aliases", "heads")
     head = {k: v for k, v in content.items() if k not in tables}
     lines = ["{"]
     lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
     for key in tables:
         value = content[key]
-        items = ([f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in value.items()]
+        items = ([f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
                  if isinstance(value, dict) else [json.dumps(v, ensure_ascii=False) for v in value])
         opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
         lines.append(f"{json.dumps(key)}: {opener}")
