@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         corrected = train.corrected_gold(drafts, path)
     others = train.annotated(drafts, {d: g for d, g in gold.items() if train.slice_of(d) != args.slice})
     extra = train.annotated(drafts, corrected)
+    for doc in extra:
+        doc.reviewed = True
     known = train.known_names()
     result = {"slice": args.slice, "corrections": len(entries), "reviewed": reviewed, "scored": len(scored)}
     for name, docs in (("without", others), ("with", others + extra)):

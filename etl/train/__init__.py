@@ -57,6 +57,9 @@ class Annotated:
     name: str
     draft: object  # etl.extract.assemble.Draft
     gold: dict[str, list[tuple[str, ...]]]  # label → entities, each its names as written (variants)
+    # A corrected report: its reviewer judged the rules' candidates only, so only those are examples
+    # (a mined name or span it holds is not known to be wrong because the record lacks it).
+    reviewed: bool = False
 
     def keys(self, label: str) -> set[str]:
         return {key_of(n, label) for group in self.gold.get(label, ()) for n in group}
@@ -192,6 +195,8 @@ def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset
         inside = found.inside()
         for key in sorted(found.mentions):
             label, name = key
+            if doc.reviewed and key not in found.ruled:
+                continue
             own = (int(key in own_gold), int(len(name) >= 2 and name in text))
             rows.append(learned.features(label, name, found.mentions[key], view, counts,
                                          found.source(key), own, inside[key]))
@@ -323,6 +328,8 @@ def train_models(gold_paths: list[Path], raw_dirs: list[Path], out: Path, correc
         for name, entities in corrected_gold(drafts, corrections).items():
             gold.setdefault(name, entities)
     docs = annotated(drafts, gold)
+    for doc in docs:
+        doc.reviewed = doc.name not in annotated_names
     if not docs:
         raise DataFileError("no annotated document was found under the raw folders; the gold's \"doc\" names "
                             "must be file names there")
