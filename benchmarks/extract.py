@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,7 @@ def main() -> None:
             for name, checkout in checkouts.items():
                 for workers in (1, 2):
                     out = Path(scratch) / f"{name}-{workers}"
+                    shutil.rmtree(out, ignore_errors=True)  # else the next round reuses its records
                     runs.setdefault((name, workers), []).append(extract_seconds(checkout, args.corpus, out, workers))
         records = {name: (Path(scratch) / f"{name}-1" / "records.jsonl").read_bytes() for name in checkouts}
         same_workers = all((Path(scratch) / f"{name}-2" / "records.jsonl").read_bytes() == records[name]
