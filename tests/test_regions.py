@@ -171,6 +171,39 @@ def test_a_stem_inside_a_longer_word_is_not_the_reporting_county():
     assert regions.short_name_region(text).name == "会同县", "共和 of 共和国 is no 共和县"
 
 
+def _reporting_of(title: str, text: str):
+    """The reporting region the way extraction asks for it: title, opening, mentions, text."""
+    mentions = regions.resolve_regions(regions.find_region_mentions(text))
+    return reporting_region.reporting_region(title, text.split("。")[0], mentions, text)
+
+
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # The opening cites a province's document; the report calls itself 我镇.
+    ("沙镇镇全面实行河长制工作实施方案",
+     "按照《山东省全面实行河长制工作方案》要求，加强我镇河渠管理。全镇实行河长制。", "沙镇镇"),
+    # The opening names the county holding the township; the report calls itself 我乡.
+    ("工作动态", "中牟县刁家乡人民政府召开河长制会议。会上通报了我乡清洁行动进展。", "刁家乡"),
+    # The opening cites a province's document, then names the city that calls itself 我市.
+    ("工作方案", "根据《吉林省全面推行河长制实施工作方案》，结合长春市实际，做好我市河长制工作。", "长春市"),
+])
+def test_a_report_calling_itself_by_another_level_is_the_region_of_that_level(title, text, expected):
+    region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # A division the title names is the reporter, though it quotes a county's 我县.
+    ("衡阳市河长办对衡东县开展督查", "市河长办督查组深入衡东县。衡东县表示我县将立行立改。", "衡阳市"),
+    # A province's own 我省 outweighs 该镇 about a town it praises, however often.
+    ("工作动态", "安徽省河长制体系建设走在前列。朱马店镇清理河道，该镇建成护岸，该镇获表彰，我省推广。", "安徽省"),
+    # The region chosen by name already has the level the report calls itself.
+    ("工作动态", "会同县召开河长会议。高椅乡完成清淤，我县河长巡河。", "会同县"),
+])
+def test_a_report_naming_itself_does_not_displace_the_reporter_otherwise(title, text, expected):
+    region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
 # --- 我乡 / 我镇 reports --------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["我乡共清理河道5条。", "我镇建成护岸2公里，该镇河长巡河30次。"])

@@ -67,7 +67,8 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
     "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str,
     "landform_heads": str,
-    "clause_verb_frequency": int, "dateline": str, "locative_markers": list,
+    "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
+    "anaphor": str,
 }
 
 
@@ -87,6 +88,9 @@ class RegionRules:
     common_word_frequency: int
     anonymized: re.Pattern[str]
     first_person: re.Pattern[str]
+    first_person_levels: dict[str, tuple[str, ...]]
+    self_reference: re.Pattern[str]
+    anaphor: str
     implied_parent: dict[str, re.Pattern[str]]
     name_not_before: frozenset[str]
     word_after_level: dict[str, str]
@@ -199,6 +203,9 @@ def _compile_rules(data: dict) -> RegionRules:
         common_word_frequency=data["common_word_frequency"],
         anonymized=re.compile(anonymized),
         first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>省|市|县|区|镇|乡)"),
+        first_person_levels={word: tuple(levels) for word, levels in data["first_person_levels"].items()},
+        self_reference=re.compile(_alternation(data["first_person_levels"])),
+        anaphor=data["anaphor"],
         implied_parent={level: re.compile(_alternation(words)) for level, words in data["implied_parent"].items()},
         name_not_before=frozenset(data["name_not_before"]),
         word_after_level=dict(data["word_after_level"]),

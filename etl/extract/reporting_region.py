@@ -25,6 +25,44 @@ from etl.extract.regions import find_region_mentions, short_name_region
 
 def reporting_region(title: str, opening: str, mentions: list[RegionMention],
                      text: str = "") -> RegionInfo | None:
+    """The region whose work the document reports (``_named_region``), unless the text speaks of
+    itself as a region of another level (``_first_person_region``: 我镇 in a report whose opening
+    cites 《山东省…》)."""
+    chosen = _named_region(title, opening, mentions, text)
+    return _first_person_region(chosen, title, opening, mentions, text) if text else chosen
+
+
+def _first_person_region(chosen: RegionInfo | None, title: str, opening: str,
+                         mentions: list[RegionMention], text: str) -> RegionInfo | None:
+    """A report that calls itself 我镇 (我市, 本县 …; else 该县 …) most often is a region of that
+    level: when its title names no division and the region chosen by name has another level,
+    the first of that level the title or the opening names, else the one of that level the
+    text mentions most, takes its place."""
+    rules = load_region_rules()
+    counts: dict[str, int] = {}
+    for match in rules.self_reference.finditer(text):
+        counts[match[0]] = counts.get(match[0], 0) + 1
+    if not counts or any(m.region.level in DIVISION_LEVELS for m in find_region_mentions(title)):
+        return chosen  # a division the title names is the reporter (衡阳市河长办对衡东县…督查)
+    own = max(counts, key=lambda w: (not w.startswith(rules.anaphor), counts[w], w))
+    levels = rules.first_person_levels[own]
+    if chosen is not None and chosen.level in levels:
+        return chosen
+    for part in (title, opening):
+        named = [m.region for m in find_region_mentions(part) if m.region.level in levels]
+        if named:
+            return _usual_placeholder(named[0], mentions)
+    counted: dict[RegionInfo, int] = {}
+    first: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        if mention.region.level in levels:
+            counted[mention.region] = counted.get(mention.region, 0) + 1
+            first.setdefault(mention.region, mention.start)
+    return max(counted, key=lambda r: (counted[r], -first[r])) if counted else chosen
+
+
+def _named_region(title: str, opening: str, mentions: list[RegionMention],
+                  text: str = "") -> RegionInfo | None:
     """The region whose work the document reports: named in the title, else the first region
     the opening names as the actor (XX区聚焦…), the innermost where the text nests names
     (山东省泰安市 → 泰安市); else a town the title names; else a short name with 我县/我区; else
