@@ -204,6 +204,22 @@ def test_a_report_naming_itself_does_not_displace_the_reporter_otherwise(title, 
     assert region is not None and region.name == expected
 
 
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # A site's name in the breadcrumb title: the region is the one the crumbs name after it.
+    ("香港商报官网 > 辽宁 > 商报专稿", "辽宁推动河湖长制有能有效。辽宁省建立健全河湖长履职制度。", "辽宁省"),
+    # A channel's name in the dateline: the district the report tells of.
+    ("", "中新网福建新闻5月16日电 近日，厦门市海沧区人民检察院参加普法宣导。", "海沧区"),
+])
+def test_a_place_naming_the_medium_is_not_the_reporting_region(title, text, expected):
+    region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
+def test_a_place_before_an_ordinary_word_still_names_the_reporter():
+    region = _reporting_of("福建省河长制工作要点", "福建省全面推行河长制。")
+    assert region is not None and region.name == "福建省"
+
+
 # --- 我乡 / 我镇 reports --------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["我乡共清理河道5条。", "我镇建成护岸2公里，该镇河长巡河30次。"])

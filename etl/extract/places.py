@@ -68,7 +68,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str,
     "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
-    "anaphor": str,
+    "anaphor": str, "media_words": list,
 }
 
 
@@ -91,6 +91,7 @@ class RegionRules:
     first_person_levels: dict[str, tuple[str, ...]]
     self_reference: re.Pattern[str]
     anaphor: str
+    media_after: re.Pattern[str]
     implied_parent: dict[str, re.Pattern[str]]
     name_not_before: frozenset[str]
     word_after_level: dict[str, str]
@@ -206,6 +207,7 @@ def _compile_rules(data: dict) -> RegionRules:
         first_person_levels={word: tuple(levels) for word, levels in data["first_person_levels"].items()},
         self_reference=re.compile(_alternation(data["first_person_levels"])),
         anaphor=data["anaphor"],
+        media_after=re.compile(_alternation(data["media_words"])),
         implied_parent={level: re.compile(_alternation(words)) for level, words in data["implied_parent"].items()},
         name_not_before=frozenset(data["name_not_before"]),
         word_after_level=dict(data["word_after_level"]),

@@ -68,7 +68,8 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     (山东省泰安市 → 泰安市); else a town the title names; else a short name with 我县/我区; else
     the province, city or county mentioned most, else the place mentioned most."""
     for part in (title, opening):
-        named = [m for m in find_region_mentions(part) if m.region.level in DIVISION_LEVELS]
+        named = [m for m in find_region_mentions(part)
+                 if m.region.level in DIVISION_LEVELS and not _names_a_medium(part, m)]
         if named:
             chosen = named[0]
             for following in named[1:]:
@@ -94,6 +95,11 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     ranks = load_region_rules().level_ranks
     # Equally often: the higher level (it holds the others), then the first named.
     return max(counted, key=lambda r: (counted[r], -ranks.get(r.level, 9), -first[r])) if counted else None
+
+
+def _names_a_medium(text: str, mention: RegionMention) -> bool:
+    """The place begins a medium's name (香港商报, 西藏网): it says who published the report."""
+    return load_region_rules().media_after.match(text, mention.end) is not None
 
 
 def _usual_placeholder(region: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
