@@ -323,8 +323,8 @@ def _set_region(data: dict, name: str, level: str | None, tag: str) -> bool:
     old = data.get("region")
     if old and old["name"] == name and (level is None or old.get("level") == level):
         return False
-    data["entities"]["Region"] = sorted({*data["entities"].get("Region", []), name})
-    region_props = data["properties"].setdefault("Region", {}).setdefault(name, {})
+    data["entities"][L.Region] = sorted({*data["entities"].get(L.Region, []), name})
+    region_props = data["properties"].setdefault(L.Region, {}).setdefault(name, {})
     _mark(region_props, tag)
     if level is not None:
         region_props["level"] = level
