@@ -450,6 +450,9 @@ def load(
         typer.echo(f"failed: {failure}", err=True)
     for line in done.notes:
         typer.echo(line, err=True)
+    if stats.emptied:
+        typer.echo(f"finished emptying the graph, which an interrupted --fresh had begun "
+                   f"({stats.emptied} documents removed)")
     rate = stats.relationships_created / stats.seconds if stats.seconds else 0
     typer.echo(
         f"loaded {stats.documents} documents ({stats.replaced} replaced, {stats.unchanged} unchanged) "

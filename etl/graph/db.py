@@ -108,16 +108,31 @@ def write(driver: neo4j.Driver, cypher: str, params: dict[str, Any] | None = Non
     return summary
 
 
+# A node that stands while the graph is being emptied: the emptying runs in many transactions,
+# and one killed half-way leaves documents whose data is partly deleted. A load that finds it
+# finishes the emptying first (etl.graph.load).
+EMPTYING = "Emptying"
+
+
 def empty_graph(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE, batch: int = 10_000) -> int:
     """Delete every node and relationship but the migration records; return the documents removed.
 
     In batches of ``batch`` rows, each its own transaction: one transaction deleting a large
-    graph exceeds the server's transaction memory. Constraints, indexes and the record of
-    applied migrations stay, so the next load needs no schema work.
+    graph exceeds the server's transaction memory. The ``EMPTYING`` marker is written first
+    and removed last, so an emptying that was killed is finished by the next load
+    (``emptying_unfinished``), never taken for a graph of whole documents. Constraints, indexes
+    and the record of applied migrations stay, so the next load needs no schema work.
     """
     documents = read(driver, "MATCH (d:Document) RETURN count(d) AS n", database=database)[0]["n"]
+    write(driver, f"MERGE (:{EMPTYING} {{id: 'graph'}})", database=database)
     with driver.session(database=database) as session:
         session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF $batch ROWS", batch=batch).consume()
-        session.run("MATCH (n) WHERE NOT n:Migration CALL (n) { DELETE n } IN TRANSACTIONS OF $batch ROWS",
-                    batch=batch).consume()
+        session.run(f"MATCH (n) WHERE NOT n:Migration AND NOT n:{EMPTYING} "
+                    "CALL (n) { DELETE n } IN TRANSACTIONS OF $batch ROWS", batch=batch).consume()
+    write(driver, f"MATCH (m:{EMPTYING}) DELETE m", database=database)
     return documents
+
+
+def emptying_unfinished(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> bool:
+    """Whether an emptying of the graph (``empty_graph``) began and did not finish."""
+    return bool(read(driver, f"MATCH (m:{EMPTYING}) RETURN count(m) AS n", database=database)[0]["n"])
