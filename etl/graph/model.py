@@ -167,9 +167,15 @@ def doc_key(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+# What joins an anonymized region's name to its document's key. No Region name may hold it
+# (records are refused otherwise), so no record or correction can write a key that is
+# another document's region (XX区@<its doc_key>) and take that node over.
+KEY_SEPARATOR = "@"
+
+
 def region_key(name: str, anonymized: bool, owner: str) -> str:
     """A Region's key: its name, or name@doc_key for an anonymized region (a different place per document)."""
-    return f"{name}@{owner}" if anonymized else name
+    return f"{name}{KEY_SEPARATOR}{owner}" if anonymized else name
 
 
 def key_property(label: str) -> str:

@@ -177,13 +177,32 @@ def parse_record(line: str, *, where: str = "<string>") -> DocumentRecord:
         raise RecordError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{where}: a record is a JSON object, not {type(data).__name__}")
+    return record_of(data, where)
+
+
+def shown(value: Any) -> str:
+    """A value for an error message, a lone surrogate escaped (it cannot be printed or encoded)."""
+    return repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def record_of(data: dict[str, Any], where: str) -> DocumentRecord:
+    """Validate a record's JSON data; raise RecordError naming ``where`` and the reason.
+
+    A text holding a lone surrogate (JSON's ``\\udcb0``, which Python's json reads but UTF-8
+    cannot encode) is refused: a path holding one stopped the load and the exports.
+    """
+    doc = data.get("doc", "?")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(f"{where}: document {shown(str(doc)[:200])}: holds {shown(exc.object[exc.start])}, "
+                          "half of a surrogate pair, not a character") from None
     try:
         return DocumentRecord.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        doc = data.get("doc", "?") if isinstance(data, dict) else "?"
-        raise RecordError(f"{where}: document {doc!r}: {loc}: {first['msg']}") from None
+        raise RecordError(f"{where}: document {shown(doc)}: {loc}: {first['msg']}") from None
 
 
 def iter_record_lines(path: Path) -> Iterator[tuple[str, str]]:

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from etl.errors import LoadError, RecordError
 from etl.graph import model as graph
 from etl.graph.model import L, R
-from etl.graph.records import DocumentRecord, iter_record_lines, parse_record
+from etl.graph.records import DocumentRecord, iter_record_lines, parse_record, record_of, shown
 
 # (where it came from: path:line or <records>:n, the record, its record_hash)
 Item = tuple[str, DocumentRecord, str]
@@ -74,6 +74,9 @@ def _check_entities(record: DocumentRecord) -> None:
         for name in names:
             if not name.strip():
                 raise RecordError(f"entities.{label}: an empty name")
+            if label == L.Region and graph.KEY_SEPARATOR in name:
+                raise RecordError(f"entities.Region.{name[:40]}: a region's name holds no "
+                                  f"{graph.KEY_SEPARATOR!r} (it joins an anonymized region's key)")
             _check(name, f"entities.{label}.{name[:40]}")
     for label, by_name in record.properties.items():
         allowed = graph.NODE_PROPERTIES[label]
@@ -172,7 +175,11 @@ def record_hash(record: DocumentRecord, line: str | None = None) -> str:
     again took a tenth of a load. A line written otherwise (spacing, key order) hashes alike
     at every load of that file.
     """
-    text = line.strip() if line is not None else record.to_json()
+    try:
+        text = line.strip() if line is not None else record.to_json()
+    except PydanticSerializationError:  # a text holding a lone surrogate (records.record_of)
+        raise RecordError(f"document {shown(record.doc[:200])}: holds half of a surrogate pair, "
+                          "not a character") from None
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
@@ -323,11 +330,12 @@ def iter_items(source: Path | str | Iterable[DocumentRecord | dict], failures: l
         try:
             record = _as_record(item, where)
             validate(record)
+            digest = record_hash(record, item if isinstance(item, str) else None)
         except RecordError as exc:
             text = str(exc)
             failures.append(text if text.startswith(where + ":") else f"{where}: {text}")
             continue
-        yield where, record, record_hash(record, item if isinstance(item, str) else None)
+        yield where, record, digest
 
 
 def _as_record(item: Any, where: str) -> DocumentRecord:
@@ -336,12 +344,7 @@ def _as_record(item: Any, where: str) -> DocumentRecord:
     if isinstance(item, str):
         return parse_record(item, where=where)
     if isinstance(item, dict):
-        try:
-            return DocumentRecord.model_validate(item)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise RecordError(f"{where}: document {str(item.get('doc', '?'))[:200]!r}: {loc}: {first['msg']}") from None
+        return record_of(item, where)
     raise RecordError(f"{where}: a {type(item).__name__}, not a DocumentRecord")
 
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import yaml
 
-from etl import config
+from etl import config, datafiles
 from etl.errors import DataFileError
-from etl.graph.model import RELATION_ENDS, L, R
+from etl.graph.model import KEY_SEPARATOR, RELATION_ENDS, L, R
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 
 FILE_NAME = "corrections.yaml"
@@ -72,7 +72,7 @@ class Correction:
 def operations(path: Path | None = None) -> dict[str, Any]:
     """The operations a corrections file may use (schema/corrections/operations.yaml)."""
     path = path or config.schema_dir() / "corrections" / "operations.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return datafiles.load_yaml(path)
 
 
 # --- reading and validating the file ----------------------------------------------------------
@@ -114,21 +114,35 @@ def _check_entry(op: str, fields: Any, where: str) -> dict[str, Any]:
         raise DataFileError(f"{where}: {op} takes exactly one of {choices}")
     for key, value in fields.items():
         _check_value(allowed[key], value, where, key)
+    _check_against_model(op, fields, where)
     return fields
+
+
+def _check_against_model(op: str, fields: dict[str, Any], where: str) -> None:
+    """What the graph model refuses: a label at an end its relationship type does not join
+    (an ADOPTS with head_type Mechanism made a Mechanism named 忻州市), a region name that
+    holds the key separator (a rename to XX区@<doc_key> took another document's region over)."""
+    if op == "add":
+        ends = RELATION_ENDS[fields["relation"][1]]
+        for n, side in enumerate(("head", "tail")):
+            label = fields.get(f"{side}_type")
+            if label is not None and label not in ends[n]:
+                raise DataFileError(f"{where}: {side}_type {label} cannot be the {side} of "
+                                    f"{fields['relation'][1]} (it joins {'/'.join(ends[n])})")
+    regions = [fields.get("to"), fields.get("into")] if fields.get("type") == L.Region else []
+    if op == "add":
+        ends = RELATION_ENDS[fields["relation"][1]]
+        regions += [fields["relation"][2 * n] for n, side in enumerate(("head", "tail"))
+                    if fields.get(f"{side}_type", L.Region) == L.Region and L.Region in ends[n]]
+    for name in regions:
+        if isinstance(name, str) and KEY_SEPARATOR in name:
+            raise DataFileError(f"{where}: a region's name holds no {KEY_SEPARATOR!r} "
+                                "(it joins an anonymized region's key)")
 
 
 def read_corrections(path: Path) -> list[Correction]:
     """Read and validate a corrections file; raise DataFileError with path:line on the first problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read the corrections file ({exc.strerror})") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML "
-                            f"({getattr(exc, 'problem', None) or exc.__class__.__name__})") from None
+    root = datafiles.compose(datafiles.read_text(path), path)
     if root is None:
         return []
     entries = root
@@ -140,13 +154,12 @@ def read_corrections(path: Path) -> list[Correction]:
         entries = found[0]
     if not isinstance(entries, yaml.SequenceNode):
         raise DataFileError(f"{path}:{entries.start_mark.line + 1}: 'corrections' must be a list of entries")
-    constructor = yaml.SafeLoader("")
     known = operations()["operations"]
     corrections = []
     for node in entries.value:
         line = node.start_mark.line + 1
         where = f"{path}:{line}"
-        item = constructor.construct_document(node)
+        item = datafiles.construct(node, path)
         if not isinstance(item, dict) or len(item) != 1:
             raise DataFileError(f"{where}: an entry is one operation ({', '.join(known)}) with its fields")
         (op, fields), = item.items()
