@@ -22,6 +22,20 @@ from typing import IO, Any
 from etl.errors import OutputError
 
 TEMP_SUFFIX = ".tmp"
+# What a spreadsheet (Excel, LibreOffice, Sheets) reads as the start of a formula in a CSV cell
+# (OWASP, CSV injection): =, +, -, @, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a string starting like a formula gets a leading '.
+
+    Only strings: a number (-3.5) is data, not a formula. Every CSV meant for spreadsheets
+    (query and report CSVs, review.csv) writes its cells through here.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 @contextlib.contextmanager

@@ -213,7 +213,7 @@ def test_review_lists_what_needs_a_look_with_its_correction(sample, tmp_path):
     assert not [p for p in pairs if {p[1], p[2]} & {"河长", "总河长", "村级河长", "区级河长"}]
     # Every suggested correction is a valid entry of a corrections file.
     fixes = tmp_path / "corrections.yaml"
-    fixes.write_text("corrections:\n" + "".join(f"  {row['correction']}\n" for row in rows), encoding="utf-8")
+    fixes.write_text("corrections:\n" + "".join(f"  - {row['correction']}\n" for row in rows), encoding="utf-8")
     assert len(read_corrections(fixes)) == len(rows)
     page = (tmp_path / "review" / "review.html").read_text(encoding="utf-8")
     assert "生态清洁型小流域" in page and page.count("<tr") == len(rows) + 1

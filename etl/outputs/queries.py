@@ -33,10 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import neo4j
-from etl import config
+from etl import config, datafiles, files
 from etl.errors import DataFileError, QueryError
 from etl.graph.model import L
 
@@ -53,6 +51,8 @@ LIST_SEPARATOR = "; "
 
 _HEADER = re.compile(r"^//\s*(name|description|param|columns)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>\w+)(?:\s*=\s*(?P<default>.+))?$")
+# A query name: it names the CSV file the report writes, so no path separators or dots.
+QUERY_NAME = re.compile(r"[a-z0-9-]+")
 _USED_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
 _NAME_PART = r"(?:[A-Za-z_]\w*|`[^`\n]*`)"
@@ -155,10 +155,7 @@ class Guard:
 def guard(path: Path | None = None) -> Guard:
     """The rules of schema/query_guard.yaml, checked as they load (read once a process)."""
     path = path or config.schema_dir() / "query_guard.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataFileError(f"{path}: cannot read the query guard ({exc})") from None
+    data = datafiles.load_yaml(path)
     patterns = []
     for number, item in enumerate(data.get("text", []), start=1):
         try:
@@ -202,6 +199,9 @@ def parse_query_file(path: Path, pack: str) -> Query:
             continue
         key, value = match.group(1), match.group(2).strip()
         where = f"{path}:{number}"
+        if key == "name" and not QUERY_NAME.fullmatch(value):
+            raise DataFileError(f"{where}: query name {value!r} is not lowercase letters, digits and '-' "
+                                "(it names the query's CSV file)")
         if key == "param":
             params.append(_parse_param(value, where))
         elif key in header:
@@ -390,7 +390,7 @@ def run_query(
                 raise QueryError(f"query {query.qualified} ({query.path}) {refusal}; query packs are read-only")
             work = neo4j.unit_of_work(timeout=timeout)(_read_rows)
             return session.execute_read(work, query.cypher, bound)
-        except neo4j.exceptions.ClientError as exc:
+        except neo4j.exceptions.Neo4jError as exc:  # a client error, or a statement the server cannot run read-only
             raise QueryError(f"query {query.qualified} failed: {exc.message}") from None
 
 
@@ -487,8 +487,8 @@ def format_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str) 
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([format_cell(row.get(c)) for c in columns] for row in rows)
+        writer.writerow([files.spreadsheet_cell(c) for c in columns])
+        writer.writerows([format_cell(files.spreadsheet_cell(row.get(c))) for c in columns] for row in rows)
         return buffer.getvalue()
     if fmt == "markdown":
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

@@ -30,9 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from etl import config, files
+from etl import config, datafiles, files
 from etl.errors import GovgraphError
 from etl.graph.model import L, R
 from etl.graph.records import DocumentRecord
@@ -45,7 +43,7 @@ COLUMNS = ("priority", "kind", "label", "name", "other", "documents", "mentions"
 def settings(path: Path | None = None) -> dict:
     """What counts as a near duplicate (schema/corrections/review.yaml)."""
     path = path or config.schema_dir() / "corrections" / "review.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = datafiles.load_yaml(path)
     chiefs = sorted(data["chiefs"], key=len, reverse=True)
     return {"max_edits": int(data["max_edits"]), "level_prefix": re.compile(data["level_prefix"]),
             "chiefs": re.compile("|".join(map(re.escape, chiefs))), "linkage_mark": data["linkage_mark"]}
@@ -142,7 +140,7 @@ def _near_duplicates(seen: dict[tuple[str, str], Seen], canonical: set[tuple[str
                     # The name seen more often is the one to keep.
                     keep, drop = sorted((a, b), key=lambda n: (-len(seen[(label, n)].documents), -len(n), n))
                     s = seen[(label, drop)]
-                    merge = "- merge: " + _flow({"type": label, "from": drop, "into": keep})
+                    merge = "merge: " + _flow({"type": label, "from": drop, "into": keep})
                     together = bool(s.documents & seen[(label, keep)].documents)
                     items.append(ReviewItem("near-duplicate", label, drop, keep, len(s.documents), s.mentions,
                                             s.sentence, merge, rank=int(together)))
@@ -177,7 +175,7 @@ def review(records: Iterable[DocumentRecord]) -> list[ReviewItem]:
     for (label, name), s in sorted(seen.items()):
         if label == L.Region:
             continue
-        reject = "- reject: " + _flow({"type": label, "name": name})
+        reject = "reject: " + _flow({"type": label, "name": name})
         found = (len(s.documents), s.mentions, s.sentence, reject)
         if lexicon.get(name, (None,))[0] != label and not _linkage_of_lexicon(name, lexicon):
             items.append(ReviewItem("outside-lexicon", label, name, "", *found))
@@ -185,7 +183,7 @@ def review(records: Iterable[DocumentRecord]) -> list[ReviewItem]:
             items.append(ReviewItem("seen-once", label, name, "", *found))
     for doc, rel, evidence, text in relations:
         if evidence == 1:
-            correction = "- reject: " + _flow({"relation": [rel.head, rel.type, rel.tail], "doc": doc})
+            correction = "reject: " + _flow({"relation": [rel.head, rel.type, rel.tail], "doc": doc})
             items.append(ReviewItem("single-sentence", rel.type, f"{rel.head} → {rel.tail}", doc, 1, 1, text,
                                     correction))
     return sorted(items, key=lambda it: (it.priority, it.rank, -it.documents, it.label, it.name, it.other))
@@ -205,7 +203,7 @@ def write_review(items: list[ReviewItem], out: Path, source: str = "") -> tuple[
         with files.atomic_write(csv_path, encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8 then
             writer = csv.DictWriter(handle, COLUMNS)
             writer.writeheader()
-            writer.writerows(item.row() for item in items)
+            writer.writerows({k: files.spreadsheet_cell(v) for k, v in item.row().items()} for item in items)
         files.write_text(html_path, _page(items, source))
     except OSError as exc:
         raise GovgraphError(f"cannot write the review into {out}: {exc.strerror}") from None
