@@ -33,6 +33,8 @@ from etl.input.read import RawDocument
 TRADITIONAL_SHARE = 0.04
 # Chinese full-width punctuation kept as it is: segmentation and the rules read it.
 KEEP_FULL_WIDTH = set(load_marks().keep_full_width)
+# Control characters that break lines (str.splitlines), made newlines by half_width.
+LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -228,7 +230,8 @@ def to_simplified(text: str) -> str:
 
 def half_width(text: str) -> str:
     """Full-width ASCII forms and the ideographic space to half-width, except Chinese punctuation;
-    corner-bracket quotes to mainland quotes. One character for one, so offsets hold."""
+    corner-bracket quotes to mainland quotes; control characters to a space or a line break.
+    One character for one, so offsets hold."""
     table, present = _half_width_table()
     # str.translate looks every character up; most texts have nothing to change.
     return text.translate(table) if present.search(text) else text
@@ -243,6 +246,13 @@ def _half_width_table() -> tuple[dict[int, str | None], re.Pattern[str]]:
     # Taiwan and Hong Kong texts quote with corner brackets; the rules read mainland quotes.
     table.update({ord(corner): mainland for corner, mainland in load_marks().corner_quotes.items()})
     table.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff")))
+    # Control characters (C0 but tab and newline, DEL, C1) and the two non-characters: a form
+    # feed before ”机制 became part of an entity name, and XML exports (QDPX, GEXF) refuse them.
+    # One for one, as a line break where the character breaks lines and a space elsewhere.
+    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0xFFFE, 0xFFFF):
+        if chr(code) not in "\t\n":
+            table[code] = "\n" if chr(code) in LINE_BREAKS else " "
+    table.update(dict.fromkeys(map(ord, "\u2028\u2029"), "\n"))
     return table, re.compile("[" + re.escape("".join(map(chr, table))) + "]")
 
 
@@ -308,7 +318,8 @@ def normalize(raw: RawDocument) -> NormalizedDocument:
     lines = [join_cjk(line) for line in lines]
     for key in ("title", "date", "sitename"):
         if raw.meta.get(key):
-            meta.setdefault("source" if key == "sitename" else key, to_simplified(raw.meta[key]))
+            value = half_width(to_simplified(raw.meta[key])).replace("\n", " ")
+            meta.setdefault("source" if key == "sitename" else key, collapse_spaces(value))
     title = choose_title(lines, meta)
     # A scraped page repeats its title (page heading and article heading): keep the first.
     lines = [line for i, line in enumerate(lines) if line != title or lines.index(line) == i]

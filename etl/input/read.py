@@ -107,18 +107,22 @@ class Scan:
 
 
 def escape_name(text: str) -> str:
-    r"""A file name or message printable on one line and encodable as UTF-8.
+    r"""A file name or message printable on one line and encodable as UTF-8, one-to-one.
 
     Bytes that did not decode (kept by Python as surrogates, PEP 383) become ``\xNN``; control
     and other unprintable characters (newline, tab, line separators) become ``\n``-style or
-    ``\xNN``/``\uNNNN`` escapes, so a name cannot forge a second output line.
+    ``\xNN``/``\uNNNN`` escapes, so a name cannot forge a second output line. A backslash is
+    doubled, so that two names never escape alike (``new<newline>line`` is ``new\nline``,
+    a name with a backslash and an n is ``new\\nline``): a document's path is its identity.
     """
-    if text.isprintable():
+    if text.isprintable() and "\\" not in text:
         return text
     out = []
     for ch in text:
         code = ord(ch)
-        if ch.isprintable():
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
             out.append(ch)
         elif 0xDC80 <= code <= 0xDCFF:
             out.append(f"\\x{code - 0xDC00:02x}")

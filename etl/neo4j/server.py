@@ -315,12 +315,15 @@ def _log_tail(home: Path, lines: int = 15) -> str:
 
 
 def _read_state(home: Path) -> ServerInfo | None:
+    """The server.json of ``home``, or None when there is none, it does not parse, or it was
+    written for another folder (copied from one: its server is not this folder's to stop)."""
     path = _state_file(home)
     if not path.exists():
         return None
     try:
-        return ServerInfo(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError):
+        info = ServerInfo(**json.loads(path.read_text(encoding="utf-8")))
+        return info if Path(info.home).resolve() == home.resolve() else None
+    except (ValueError, TypeError, OSError):
         return None
 
 
