@@ -1,0 +1,291 @@
+"""Fault suite of issue 22: data lost or corrupted, inputs that stopped a run, runaways, files
+written where they must not be. Each test is one probed defect, on real files and the real Neo4j.
+
+Probe families, rerun on this branch, and what they give now (the kill -9 and hostile-record
+mix of the loader is tests/test_load_faults.py):
+
+FAMILIES
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from etl import config
+from etl.graph import db
+from etl.graph import model as graph
+from etl.graph.load import load_records
+from etl.graph.records import read_records
+from tests.conftest import changed_version, wipe
+from tests.query_answers import SAMPLE_RECORDS
+from tests.test_load import dump
+
+
+@pytest.fixture
+def empty_db(neo4j_driver):
+    wipe(neo4j_driver)
+    return neo4j_driver
+
+
+def _lines() -> list[str]:
+    return SAMPLE_RECORDS.read_text(encoding="utf-8").splitlines()
+
+
+def _write(path, lines) -> object:
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
+                              for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _clean(driver, records) -> tuple:
+    wipe(driver)
+    load_records(driver, records)
+    return dump(driver)
+
+
+# --- data lost or corrupted ---------------------------------------------------------------------
+
+
+def test_an_emptying_killed_half_way_is_finished_by_the_next_load(empty_db, neo4j_conn, tmp_path):
+    """A --fresh killed while deleting, then a plain load: the graph of a clean load, no partial document."""
+    clean = _clean(empty_db, SAMPLE_RECORDS)
+    total = db.read(empty_db, "MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+    env = dict(os.environ, NEO4J_URI=neo4j_conn.uri, NEO4J_USER=neo4j_conn.user,
+               NEO4J_PASSWORD=neo4j_conn.password, PYTHONPATH=str(config.PROJECT_ROOT))
+    emptier = subprocess.Popen(
+        [sys.executable, "-c", "from etl import config; from etl.graph import db; "
+         "db.empty_graph(db.connect(config.connection()), batch=1)"], env=env, cwd=config.PROJECT_ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and emptier.poll() is None:
+        if db.read(empty_db, "MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"] < total * 0.8:
+            emptier.kill()
+            break
+        time.sleep(0.05)
+    emptier.wait()
+    assert emptier.returncode == -9, "the emptying was killed while it ran"
+    stats = load_records(empty_db, SAMPLE_RECORDS)
+    assert (stats.documents, stats.emptied) == (5, 5)
+    assert dump(empty_db) == clean
+
+
+def test_a_replacement_leaves_no_node_only_the_old_version_held(empty_db, tmp_path):
+    lines = _lines()
+    load_records(empty_db, SAMPLE_RECORDS)
+    changed = changed_version(lines[4], "河长+警长")
+    final = _write(tmp_path / "final.jsonl", lines[:4] + [changed])
+    stats = load_records(empty_db, final)
+    assert (stats.replaced, stats.unchanged) == (1, 4)
+    after = dump(empty_db)
+    assert db.read(empty_db, "MATCH (m:Mechanism {name: '河长+警长'}) RETURN count(m) AS n") == [{"n": 0}]
+    assert after == _clean(empty_db, final), "equal to a clean load of the new versions"
+
+
+
+def _hostile_region(lines: list[str]) -> tuple[dict, str]:
+    """A record of a new path naming, as a shared region, the key of another document's XX区."""
+    victim = next(json.loads(line) for line in lines if json.loads(line)["region"]["anonymized"])
+    key = f"{victim['region']['name']}@{graph.doc_key(victim['path'] or victim['doc'])}"
+    hostile = json.loads(lines[0])
+    hostile["path"] = hostile["doc"] = "hostile.txt"
+    hostile["entities"]["Region"].append(key)
+    hostile["properties"]["Region"][key] = {"anonymized": False}
+    hostile["relations"].append([key, "ADOPTS", hostile["entities"]["Mechanism"][0], {"evidence": [0]}])
+    return hostile, key
+
+
+def test_no_record_can_take_over_another_documents_anonymized_region(empty_db, tmp_path):
+    lines = _lines()
+    hostile, key = _hostile_region(lines)
+    load_records(empty_db, SAMPLE_RECORDS)
+    before = db.read(empty_db, "MATCH (r:Region {key: $k}) RETURN r.anonymized AS a, COUNT { (r)--() } AS degree",
+                     {"k": key})
+    stats = load_records(empty_db, _write(tmp_path / "hostile.jsonl", [hostile]))
+    assert stats.documents == 0
+    assert stats.failures == [f"{tmp_path / 'hostile.jsonl'}:1: document 'hostile.txt': entities.Region."
+                              f"{key[:40]}: a region's name holds no '@' (it joins an anonymized region's key)"]
+    assert db.read(empty_db, "MATCH (r:Region {key: $k}) RETURN r.anonymized AS a, COUNT { (r)--() } AS degree",
+                   {"k": key}) == before == [{"a": True, "degree": before[0]["degree"]}]
+
+
+@pytest.mark.parametrize(("entry", "reason"), [
+    ("rename: {type: Region, from: 忻州市, to: \"XX区@0123456789abcdef\"}",
+     "a region's name holds no '@' (it joins an anonymized region's key)"),
+    ("add: {relation: [忻州市, ADOPTS, 新机制], head_type: Mechanism, doc: d.txt, sentence: 忻州市}",
+     "head_type Mechanism cannot be the head of ADOPTS (it joins Region)"),
+    ("add: {relation: [忻州市, ADOPTS, 新机制], tail_type: Actor, doc: d.txt, sentence: 忻州市}",
+     "tail_type Actor cannot be the tail of ADOPTS (it joins Mechanism)"),
+])
+def test_a_correction_the_graph_model_refuses_is_a_path_line_error(tmp_path, entry, reason):
+    from etl.errors import DataFileError
+    from etl.research.corrections import read_corrections
+
+    path = tmp_path / "corrections.yaml"
+    path.write_text(f"corrections:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        read_corrections(path)
+    assert str(caught.value) == f"{path}:2: {reason}"
+
+
+def test_two_file_names_never_become_one_path(tmp_path):
+    from etl.input import read
+
+    names = ["new\nline.txt", "new\\nline.txt", os.fsdecode(b"\xb0a.txt"), "\\xb0a.txt"]
+    for name in names:
+        (tmp_path / name).write_text("忻州市推行河长制。", encoding="utf-8")
+    rels = [source.rel for source in read.scan([tmp_path]).sources]
+    assert len(rels) == len(set(rels)) == 4, rels
+
+
+# --- inputs that stopped a run ------------------------------------------------------------------
+
+
+def _surrogate_path_line() -> str:
+    record = json.loads(_lines()[0])
+    record["path"] = record["doc"] = "bad\udcb0name.txt"
+    return json.dumps(record)  # ASCII JSON: the surrogate as \udcb0, as Python's json writes it
+
+
+def test_a_lone_surrogate_in_a_path_is_one_failed_record_and_the_rest_loads(empty_db, tmp_path):
+    path = _write(tmp_path / "records.jsonl", [_surrogate_path_line(), *_lines()[1:]])
+    stats = load_records(empty_db, path)
+    assert stats.documents == 4
+    assert stats.failures == [f"{path}:1: document 'bad\\udcb0name.txt': holds '\\udcb0', "
+                              "half of a surrogate pair, not a character"]
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "json", "qdpx"])
+def test_a_lone_surrogate_in_a_path_does_not_stop_an_export(tmp_path, fmt):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    records = _write(tmp_path / "records.jsonl", [_surrogate_path_line(), *_lines()[1:]])
+    out = tmp_path / f"out.{fmt}"
+    result = CliRunner().invoke(app, ["export", "--format", fmt, "--records", str(records), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert f"skipped: {records}:1: document 'bad\\udcb0name.txt'" in result.output
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("corrections:\n  - rename: !!python/object/apply:os.system [echo hi]\n",
+     "2: not valid YAML (could not determine a constructor for the tag "
+     "'tag:yaml.org,2002:python/object/apply:os.system')"),
+    ("a: &a [x, x, x]\nb: &b [*a, *a, *a]\ncorrections:\n  - rename: {type: Actor, from: *b, to: y}\n",
+     "2: not valid YAML (an alias (*name) is not allowed here; write the value out)"),
+])
+def test_a_corrections_file_with_python_tags_or_aliases_is_one_path_line_error(tmp_path, text, reason):
+    from etl.errors import DataFileError
+    from etl.research.corrections import read_corrections
+
+    path = tmp_path / "corrections.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        read_corrections(path)
+    assert str(caught.value) == f"{path}:{reason}"
+
+
+def test_a_yaml_file_past_the_size_bound_is_refused_unread(tmp_path):
+    from etl import datafiles
+    from etl.errors import DataFileError
+    from etl.research.corrections import read_corrections
+
+    path = tmp_path / "corrections.yaml"
+    path.write_text("corrections:\n" + "# padding\n" * (datafiles.MAX_YAML_BYTES // 10 + 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match="more than a YAML file may hold"):
+        read_corrections(path)
+
+
+def test_control_characters_are_spaces_or_line_breaks_after_normalize_and_offsets_hold(tmp_path):
+    from etl.extract import extract_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ff.txt").write_text("忻州市建立\x0c“河长+检察长”\x01机制。\x1b全市推行河长制。", encoding="utf-8")
+    summary = extract_corpus([corpus], tmp_path / "out")
+    (record,) = list(read_records(summary.out))
+    controls = [ch for ch in record.to_json() if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0]
+    assert controls == []
+    assert "河长+检察长" in record.entities["Mechanism"]
+    for sentence in record.sentences:
+        for mention in (m for m in record.mentions if m.sentence == sentence.index):
+            assert sentence.text[mention.start - sentence.start:mention.end - sentence.start] == mention.text
+
+
+# --- writing where it must not --------------------------------------------------------------------
+
+
+def test_neo4j_stop_ignores_a_server_json_copied_from_another_folder(neo4j_driver, tmp_path_factory, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    found = sorted(tmp_path_factory.getbasetemp().glob("neo4j-home*/neo4j/server.json"))
+    if not found:
+        pytest.skip("the session's server is not the embedded one (NEO4J_URI is set)")
+    home = tmp_path / "home"
+    (home / "neo4j").mkdir(parents=True)
+    shutil.copy(found[0], home / "neo4j" / "server.json")
+    result = CliRunner().invoke(app, ["neo4j", "stop", "--home", str(home)])
+    assert (result.exit_code, result.output) == (0, "Neo4j is not running\n")
+    assert neo4j_driver.execute_query("RETURN 1 AS one").records[0]["one"] == 1, "the session's server runs on"
+
+
+def test_a_query_name_that_is_a_path_is_refused_at_its_line(tmp_path):
+    from etl.errors import DataFileError
+    from etl.outputs.queries import load_packs
+
+    pack = tmp_path / "queries" / "mine"
+    pack.mkdir(parents=True)
+    (pack / "x.cypher").write_text("// description: escapes\n// name: ../../../../tmp/x\nMATCH (n) RETURN n LIMIT 1\n",
+                                   encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_packs(tmp_path / "queries")
+    assert str(caught.value) == (f"{pack / 'x.cypher'}:2: query name '../../../../tmp/x' is not lowercase letters, "
+                                 "digits and '-' (it names the query's CSV file)")
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_text(tmp_path):
+    import csv
+
+    from etl.outputs.queries import format_rows
+    from etl.research.review import ReviewItem, write_review
+
+    rows = [{"name": "=HYPERLINK(\"http://x\")", "n": -3, "other": "@SUM(A1)", "t": "\tx", "plain": "河长制"}]
+    text = format_rows(rows, ("name", "n", "other", "t", "plain"), "csv")
+    assert list(csv.reader(text.splitlines())) == [
+        ["name", "n", "other", "t", "plain"], ["'=HYPERLINK(\"http://x\")", "-3", "'@SUM(A1)", "'\tx", "河长制"]]
+    item = ReviewItem("seen-once", "Mechanism", "+cmd|' /C calc'!A0", "-1+1", 1, 1, "=1", "")
+    csv_path, _ = write_review([item], tmp_path)
+    (row,) = csv.DictReader(csv_path.read_text(encoding="utf-8-sig").splitlines())
+    assert (row["name"], row["other"], row["sentence"], row["priority"]) == (
+        "'+cmd|' /C calc'!A0", "'-1+1", "'=1", "3")
+
+
+def test_a_read_only_call_in_transactions_in_a_pack_is_one_clean_error(neo4j_driver, tmp_path):
+    from etl.errors import DataFileError, QueryError
+    from etl.outputs.queries import Query, load_packs, run_query
+
+    pack = tmp_path / "queries" / "mine"
+    pack.mkdir(parents=True)
+    path = pack / "batched.cypher"
+    path.write_text("// name: batched\n// description: reads in batches\n"
+                    "MATCH (n)\nCALL (n) { RETURN n.name AS name } IN TRANSACTIONS OF 10 ROWS\nRETURN name\n",
+                    encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_packs(tmp_path / "queries")
+    assert str(caught.value) == (f"{path}:4: 'IN TRANSACTIONS' commits transactions of its own, which a "
+                                 "read-only query cannot open; query packs only read the graph")
+    query = Query(pack="mine", name="batched", description="", params=(), columns=(), path=path, body_line=3,
+                  cypher=path.read_text(encoding="utf-8").split("\n", 2)[2])
+    with pytest.raises(QueryError, match=f"{path}:4: 'IN TRANSACTIONS'"):
+        run_query(neo4j_driver, query)
