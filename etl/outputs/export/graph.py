@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +121,9 @@ class _Builder:
 
     Like the loader, a document already there with the same record is left alone, and a new
     version of a path first takes out what the old one owned: its relationships, sentences,
-    anonymized regions and Document node. Shared entity nodes stay, with the properties the
-    last document gave them.
+    anonymized regions and Document node, and the shared nodes they reached that nothing
+    reaches any more (mentions count, whether sentences are drawn or not). Other shared entity
+    nodes stay, with the properties the last document gave them.
     """
 
     def __init__(self, sentences: bool):
@@ -131,6 +132,10 @@ class _Builder:
         self.hashes: dict[str, str] = {}  # path -> record hash of the version in the graph
         self.owned_edges: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         self.owned_nodes: dict[str, list[str]] = defaultdict(list)
+        # Sentence mentions of each node, and the nodes each document mentions: a node only
+        # mentioned is not an orphan, though without sentences the graph has no edge for it.
+        self.mentions: Counter[str] = Counter()
+        self.owned_mentions: dict[str, list[str]] = defaultdict(list)
 
     def document(self, record: DocumentRecord, digest: str) -> None:
         path = document_path(record)
@@ -150,11 +155,14 @@ class _Builder:
             for row in rows:
                 self.node(label, row["key"], {"name": row["name"], **row["props"]},
                           row["props"].get("doc_key"))
-        if self.sentences:
-            for label, rows in mention_rows(batch).items():
-                for row in rows:
+        for label, rows in mention_rows(batch).items():
+            for row in rows:
+                target = node_id(label, row["key"])
+                self.mentions[target] += 1
+                self.owned_mentions[owner].append(target)
+                if self.sentences:
                     mention = {"type": R.MENTIONS, "start": row["start"], "end": row["end"]}
-                    self.edge(node_id(L.Sentence, row["sentence"]), node_id(label, row["key"]), mention)
+                    self.edge(node_id(L.Sentence, row["sentence"]), target, mention)
         for row in reports_on_rows(batch):
             self.edge(node_id(L.Document, path), node_id(L.Region, row["key"]), {"type": R.REPORTS_ON})
         for (rtype, head_label, tail_label), rows in relation_rows(batch).items():
@@ -163,9 +171,17 @@ class _Builder:
                           {"type": rtype, **row["props"]}, owner)
 
     def remove(self, owner: str) -> None:
-        """Take out what a document owns, as the loader's removal statements do."""
-        self.g.remove_edges_from(e for e in self.owned_edges.pop(owner, []) if self.g.has_edge(*e))
-        self.g.remove_nodes_from(self.owned_nodes.pop(owner, []))
+        """Take out what a document owns, and the nodes only it reached, as the loader's removal does."""
+        edges = [e for e in self.owned_edges.pop(owner, []) if self.g.has_edge(*e)]
+        owned = self.owned_nodes.pop(owner, [])
+        mentioned = self.owned_mentions.pop(owner, [])
+        self.mentions.subtract(mentioned)
+        touched = {end for e in edges for end in e[:2]} | set(mentioned)
+        touched |= {v for nid in owned if nid in self.g for v in self.g.successors(nid)}
+        self.g.remove_edges_from(edges)
+        self.g.remove_nodes_from(owned)
+        self.g.remove_nodes_from([nid for nid in touched
+                                  if nid in self.g and not self.g.degree(nid) and self.mentions[nid] <= 0])
 
     def node(self, label: str, key: str, props: dict[str, Any], owner: str | None = None) -> None:
         """MERGE on the key, then SET each property; a node with an owner goes with its document."""
