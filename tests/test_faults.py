@@ -113,6 +113,29 @@ def test_no_record_can_take_over_another_documents_anonymized_region(empty_db, t
                    {"k": key}) == before == [{"a": True, "degree": before[0]["degree"]}]
 
 
+
+def test_two_loads_of_two_versions_at_once_then_a_load_give_a_clean_graph(empty_db, neo4j_conn, tmp_path):
+    """Replacement is two transactions a batch: concurrent loads of old and new versions leave no
+    partial document and no orphan once the new versions are loaded again."""
+    lines = _lines()
+    old = _write(tmp_path / "old.jsonl", lines)
+    new = _write(tmp_path / "new.jsonl", [changed_version(line, json.loads(line)["entities"]["Mechanism"][0],
+                                                          doc_id=f"{n:016x}") for n, line in enumerate(lines)])
+    clean = _clean(empty_db, new)
+    wipe(empty_db)
+    load_records(empty_db, old)
+    env = dict(os.environ, NEO4J_URI=neo4j_conn.uri, NEO4J_USER=neo4j_conn.user,
+               NEO4J_PASSWORD=neo4j_conn.password, PYTHONPATH=str(config.PROJECT_ROOT))
+    script = ("import sys; from etl import config; from etl.graph import db; from etl.graph.load import load_records; "
+              "driver = db.connect(config.connection()); "
+              "[load_records(driver, sys.argv[1 + n % 2], batch_size=2) for n in range(4)]")
+    loaders = [subprocess.Popen([sys.executable, "-c", script, *order], env=env, cwd=config.PROJECT_ROOT)
+               for order in ((str(new), str(old)), (str(old), str(new)))]
+    assert [loader.wait(timeout=600) for loader in loaders] == [0, 0]
+    load_records(empty_db, new)
+    assert dump(empty_db) == clean
+
+
 @pytest.mark.parametrize(("entry", "reason"), [
     ("rename: {type: Region, from: 忻州市, to: \"XX区@0123456789abcdef\"}",
      "a region's name holds no '@' (it joins an anonymized region's key)"),
@@ -289,3 +312,27 @@ def test_a_read_only_call_in_transactions_in_a_pack_is_one_clean_error(neo4j_dri
                   cypher=path.read_text(encoding="utf-8").split("\n", 2)[2])
     with pytest.raises(QueryError, match=f"{path}:4: 'IN TRANSACTIONS'"):
         run_query(neo4j_driver, query)
+
+
+# --- runaways -----------------------------------------------------------------------------------
+
+
+def test_a_docx_part_renamed_in_its_content_types_counts_as_the_xml_it_is(tmp_path, monkeypatch):
+    """The main part as word/document.bin: parsed by python-docx all the same, so counted as XML."""
+    import zipfile
+
+    from benchmarks.docx_limits import RELS, TYPES, W
+    from etl.errors import ReadError
+    from etl.input import read
+
+    monkeypatch.setattr(read, "MAX_DOCX_XML", read.MB)
+    run = '<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>河长制</w:t></w:r></w:p>'
+    body = f'<w:document xmlns:w="{W}"><w:body>' + run * (2 * read.MB // len(run)) + "</w:body></w:document>"
+    path = tmp_path / "renamed.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", TYPES.replace("/word/document.xml", "/word/document.bin"))
+        package.writestr("_rels/.rels", RELS.replace("word/document.xml", "word/document.bin"))
+        package.writestr("word/document.bin", body)
+    with pytest.raises(ReadError, match=r"renamed\.docx: unpacks to 2 MB \(2 MB of XML\), over the limits of "
+                                        r"256 MB \(1 MB of XML\) per \.docx"):
+        read.read_document(path)

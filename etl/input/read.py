@@ -29,6 +29,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from etl.errors import ReadError
 from etl.input.marks import load_marks
 
@@ -44,6 +46,7 @@ MAX_FILE_BYTES = 64 * MB  # any file, before it is read into memory
 MAX_HTML_BYTES = 16 * MB  # a page, before lxml and trafilatura parse it (their trees take ~10x)
 MAX_DOCX_UNPACKED = 256 * MB  # all members of a .docx together, as its zip directory declares them
 MAX_DOCX_XML = 32 * MB  # its XML members, which python-docx parses into trees
+MAX_DOCX_CONTENT_TYPES = MB  # its [Content_Types].xml, read first to know which members are XML
 # Characters of text per document (about 6 MB of UTF-8 Chinese): a worker held about 820 MB
 # extracting 1.2 million characters, so this keeps one under about 1.5 GB.
 MAX_CHARACTERS = 2_000_000
@@ -406,21 +409,54 @@ def _check_docx_sizes(data: bytes, path: Path) -> None:
     The declared sizes are enough to bound the work: zipfile never inflates a member past its
     declared size (it stops there and the CRC check fails), so a member that lies about its size
     cannot make python-docx hold more than was declared. Only deflate and stored members are
-    accepted: zipfile inflates those in bounded steps.
+    accepted: zipfile inflates those in bounded steps. What counts as XML is what python-docx
+    parses (``_parsed_as_xml``), whatever the member's name.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             members = package.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            odd = [m.filename for m in members if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)]
+            if odd:
+                raise refuse(path, f"not a readable .docx file (member {escape_name(odd[0])} uses an unusual "
+                                   "compression)")
+            xml = sum(m.file_size for m in _parsed_as_xml(package, members, path))
+    except (zipfile.BadZipFile, ValueError, OSError, etree.LxmlError) as exc:
         raise refuse(path, f"not a readable .docx file ({exc.__class__.__name__})") from None
-    odd = [m.filename for m in members if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)]
-    if odd:
-        raise refuse(path, f"not a readable .docx file (member {escape_name(odd[0])} uses an unusual compression)")
     unpacked = sum(m.file_size for m in members)
-    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
     if unpacked > MAX_DOCX_UNPACKED or xml > MAX_DOCX_XML:
         raise refuse(path, f"unpacks to {unpacked / MB:.0f} MB ({xml / MB:.0f} MB of XML), over the limits of "
                            f"{MAX_DOCX_UNPACKED // MB} MB ({MAX_DOCX_XML // MB} MB of XML) per .docx")
+
+
+def _parsed_as_xml(package: zipfile.ZipFile, members: list[zipfile.ZipInfo], path: Path) -> list[zipfile.ZipInfo]:
+    """The members python-docx parses into XML trees: the content-type list, every relationship
+    part, and every part whose content type ([Content_Types].xml, by name or by extension) is XML
+    or not given.
+
+    By content type, not by name: a main part renamed in [Content_Types].xml (word/document.bin)
+    was parsed in full while the limit counted only names ending in .xml (120 MB of XML, 2.8 GB).
+    """
+    listing = next((m for m in members if m.filename == "[Content_Types].xml"), None)
+    if listing is None:
+        raise refuse(path, "not a readable .docx file (no [Content_Types].xml)")
+    if listing.file_size > MAX_DOCX_CONTENT_TYPES:
+        raise refuse(path, f"not a readable .docx file ([Content_Types].xml of {listing.file_size / MB:.1f} MB)")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(package.read(listing), parser)
+    defaults = {e.get("Extension", "").lower(): e.get("ContentType", "") for e in root if _local(e) == "Default"}
+    named = {e.get("PartName", "").lower(): e.get("ContentType", "") for e in root if _local(e) == "Override"}
+    parsed = []
+    for member in members:
+        name = member.filename
+        kind = named.get("/" + name.lower()) or defaults.get(name.rsplit(".", 1)[-1].lower() if "." in name else "", "")
+        if member is listing or name.endswith(".rels") or not kind or "xml" in kind.lower():
+            parsed.append(member)
+    return parsed
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def pdf_text(data: bytes, path: Path) -> str:
