@@ -334,5 +334,5 @@ def test_a_docx_part_renamed_in_its_content_types_counts_as_the_xml_it_is(tmp_pa
         package.writestr("_rels/.rels", RELS.replace("word/document.xml", "word/document.bin"))
         package.writestr("word/document.bin", body)
     with pytest.raises(ReadError, match=r"renamed\.docx: unpacks to 2 MB \(2 MB of XML\), over the limits of "
-                                        r"256 MB \(1 MB of XML\) per \.docx"):
+                                        r"256 MB \(1 MB of XML\) per \.docx; save it as \.txt$"):
         read.read_document(path)

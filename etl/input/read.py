@@ -45,7 +45,9 @@ MB = 1 << 20
 MAX_FILE_BYTES = 64 * MB  # any file, before it is read into memory
 MAX_HTML_BYTES = 16 * MB  # a page, before lxml and trafilatura parse it (their trees take ~10x)
 MAX_DOCX_UNPACKED = 256 * MB  # all members of a .docx together, as its zip directory declares them
-MAX_DOCX_XML = 32 * MB  # its XML members, which python-docx parses into trees
+# Its XML members, which python-docx parses into trees of about 15 times their size: at 8 MB an
+# extraction worker peaked at 422 MB (benchmarks/README.md, .docx limits); at 31 MB it took 1.6 GB.
+MAX_DOCX_XML = 8 * MB
 MAX_DOCX_CONTENT_TYPES = MB  # its [Content_Types].xml, read first to know which members are XML
 # Characters of text per document (about 6 MB of UTF-8 Chinese): a worker held about 820 MB
 # extracting 1.2 million characters, so this keeps one under about 1.5 GB.
@@ -425,7 +427,8 @@ def _check_docx_sizes(data: bytes, path: Path) -> None:
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_DOCX_UNPACKED or xml > MAX_DOCX_XML:
         raise refuse(path, f"unpacks to {unpacked / MB:.0f} MB ({xml / MB:.0f} MB of XML), over the limits of "
-                           f"{MAX_DOCX_UNPACKED // MB} MB ({MAX_DOCX_XML // MB} MB of XML) per .docx")
+                           f"{MAX_DOCX_UNPACKED // MB} MB ({MAX_DOCX_XML // MB} MB of XML) per .docx; "
+                           "save it as .txt")
 
 
 def _parsed_as_xml(package: zipfile.ZipFile, members: list[zipfile.ZipInfo], path: Path) -> list[zipfile.ZipInfo]:
