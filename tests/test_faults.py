@@ -1,10 +1,29 @@
 """Fault suite of issue 22: data lost or corrupted, inputs that stopped a run, runaways, files
 written where they must not be. Each test is one probed defect, on real files and the real Neo4j.
 
-Probe families, rerun on this branch, and what they give now (the kill -9 and hostile-record
-mix of the loader is tests/test_load_faults.py):
+Probe families, rerun on this branch (2026-12-07), and what they give now. Those that held last turn:
 
-FAMILIES
+- same file name in two folders: two documents (test_load, same_file_name_in_two_folders): holds;
+- values Neo4j refuses, records reaching beyond their document: one failed record each, the rest
+  loads (test_load, test_load_faults with 5 % hostile records): holds;
+- 我乡 / 我镇 reports (test_regions): hold;
+- kill -9 while writing records.jsonl, a full disk (test_extract_reliability): the previous
+  records stay whole; the two tests fail on their last line, which lists the output folder and
+  does not expect the extraction.json that extract now writes beside records.jsonl;
+- TERMINATE / LOAD CSV in packs (test_query_safety): refused, hold;
+- a stale pid in server.json (test_neo4j_server, stale_server_json): holds;
+- kill -9 of a load, then a rerun (test_load_faults, two kills of 60 documents): equals a clean load;
+- concurrent loads, now that replacement takes two transactions a batch: two loaders of old and
+  new versions at once, then a load, equal a clean load (two_loads_of_two_versions below);
+- loads under concurrent queries: not rerun here.
+
+The new ones, each a test below that failed before its fix: a forged region key (record and
+correction), --fresh killed while emptying, two names made one path, orphans after replacement,
+a correction's head_type outside the model, a lone surrogate in load and exports, a !!python tag
+and aliases in a corrections file, a control character in a text, CALL IN TRANSACTIONS in a pack,
+a renamed docx part, a query name that is a path, formula cells in CSVs, a server.json copied
+from another folder. Replacement speed is benchmarks/reload.py. Not done: a record can still set
+a property (level, adcode, category) of a shared node that other documents name.
 """
 
 from __future__ import annotations
@@ -133,7 +152,10 @@ def test_two_loads_of_two_versions_at_once_then_a_load_give_a_clean_graph(empty_
                for order in ((str(new), str(old)), (str(old), str(new)))]
     assert [loader.wait(timeout=600) for loader in loaders] == [0, 0]
     load_records(empty_db, new)
-    assert dump(empty_db) == clean
+    got = dump(empty_db)
+    assert (sorted(set(got[0]) - set(clean[0])), sorted(set(clean[0]) - set(got[0])),
+            sorted(set(got[1]) - set(clean[1]))[:5], sorted(set(clean[1]) - set(got[1]))[:5]) == ([], [], [], [])
+    assert got == clean
 
 
 @pytest.mark.parametrize(("entry", "reason"), [

@@ -149,15 +149,28 @@ def _removals() -> Iterator[str]:
 _ORPHANS = "UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id AND NOT (n)--() DELETE n"
 
 
-def _remove(tx: neo4j.ManagedTransaction, keys: list[str]) -> list[neo4j.ResultSummary]:
-    """Take out everything the documents of ``keys`` own (``_removals``), and what only they held.
+# Locks the stored versions to take out, as they were seen (path key and record hash). A version
+# shares its doc_key with every other version of its path; a concurrent load may have replaced
+# the one seen since, and a removal by doc_key would then take out part of the new version.
+_LOCK = ("UNWIND $docs AS d MATCH (doc:Document {doc_key: d.key}) WHERE d.hash IS NULL OR doc.record_hash = d.hash "
+         "SET doc.removing = true RETURN collect(doc.doc_key) AS keys")
 
-    A shared node (a region, mechanism, actor …) that one of their relationships or mentions
-    reached and that no relationship reaches any more is deleted too: a graph after a
+
+def _remove(tx: neo4j.ManagedTransaction, old: list[dict]) -> list[neo4j.ResultSummary]:
+    """Take out everything the stored versions ``old`` ({key, hash}) own (``_removals``), and what only they held.
+
+    Only the versions this transaction locked first (``_LOCK``): every writer of a path deletes or
+    locks its stored version first, so while the lock is held nothing else of that doc_key is
+    written. A shared node (a region, mechanism, actor …) that one of their relationships or
+    mentions reached and that no relationship reaches any more is deleted too: a graph after a
     replacement or a correction must equal a clean load, without nodes left over from the old
     version (found by probing: 592 orphan regions in one run).
     """
-    summaries, touched = [], set()
+    result = tx.run(_LOCK, docs=old)
+    keys = result.single(strict=True)["keys"]
+    summaries, touched = [result.consume()], set()
+    if not keys:
+        return summaries
     for cypher in _removals():
         result = tx.run(cypher, keys=keys)
         touched.update(result.single(strict=True)["ends"])
@@ -196,13 +209,14 @@ class _Outcome:
     unchanged: int
 
 
-def _stored(tx: neo4j.ManagedTransaction, batch: Batch) -> tuple[list[Item], list[str]]:
-    """The batch's documents not in the graph as they are, and the doc_keys of their stored old versions."""
+def _stored(tx: neo4j.ManagedTransaction, batch: Batch) -> tuple[list[Item], list[dict]]:
+    """The batch's documents not in the graph as they are, and their stored old versions ({key, hash})."""
     stored = {row["path"]: (row["doc_key"], row["hash"]) for row in tx.run(
         "UNWIND $paths AS p MATCH (d:Document {path: p}) RETURN d.path AS path, d.doc_key AS doc_key, "
         "d.record_hash AS hash", paths=list(batch.hashes))}
     fresh = [item for item in batch.items if stored.get(graph.document_path(item[1]), (None, None))[1] != item[2]]
-    return fresh, [stored[graph.document_path(r)][0] for _, r, _ in fresh if graph.document_path(r) in stored]
+    old = [stored[graph.document_path(r)] for _, r, _ in fresh if graph.document_path(r) in stored]
+    return fresh, [{"key": key, "hash": digest} for key, digest in old]
 
 
 def _clear_batch(tx: neo4j.ManagedTransaction, batch: Batch) -> tuple[list[neo4j.ResultSummary], int, int]:
