@@ -78,8 +78,8 @@ def test_an_emptying_killed_half_way_is_finished_by_the_next_load(empty_db, neo4
     env = dict(os.environ, NEO4J_URI=neo4j_conn.uri, NEO4J_USER=neo4j_conn.user,
                NEO4J_PASSWORD=neo4j_conn.password, PYTHONPATH=str(config.PROJECT_ROOT))
     emptier = subprocess.Popen(
-        [sys.executable, "-c", "from etl import config; from etl.graph import db; "
-         "db.empty_graph(db.connect(config.connection()), batch=1)"], env=env, cwd=config.PROJECT_ROOT)
+        [sys.executable, "-c", "from etl.graph import db; db.empty_graph(db.connect(db.connection()), batch=1)"],
+        env=env, cwd=config.PROJECT_ROOT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and emptier.poll() is None:
         if db.read(empty_db, "MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"] < total * 0.8:
@@ -145,8 +145,8 @@ def test_two_loads_of_two_versions_at_once_then_a_load_give_a_clean_graph(empty_
     load_records(empty_db, old)
     env = dict(os.environ, NEO4J_URI=neo4j_conn.uri, NEO4J_USER=neo4j_conn.user,
                NEO4J_PASSWORD=neo4j_conn.password, PYTHONPATH=str(config.PROJECT_ROOT))
-    script = ("import sys; from etl import config; from etl.graph import db; from etl.graph.load import load_records; "
-              "driver = db.connect(config.connection()); "
+    script = ("import sys; from etl.graph import db; from etl.graph.load import load_records; "
+              "driver = db.connect(db.connection()); "
               "[load_records(driver, sys.argv[1 + n % 2], batch_size=2) for n in range(4)]")
     loaders = [subprocess.Popen([sys.executable, "-c", script, *order], env=env, cwd=config.PROJECT_ROOT)
                for order in ((str(new), str(old)), (str(old), str(new)))]
