@@ -154,3 +154,14 @@ def test_corner_bracket_quotes_become_mainland_quotes():
     doc = normalize.normalize(raw("洱源縣河長制工作\n實行「一河一長一警一員」管理模式，開展『清四亂』行動。\n"))
     assert "“一河一长一警一员”" in doc.text and "‘清四乱’" in doc.text
     assert len(normalize.half_width("「一河一策」")) == len("「一河一策」")
+
+
+def test_a_title_is_not_the_pages_chrome():
+    """Issue 23, item 10: breadcrumbs, greetings and notices' labels are not titles."""
+    from etl.input.normalize import choose_title
+
+    assert choose_title(["资讯 > 创业 >", "温馨提示:", "郑州市召开河(湖)长制工作推进会", "正文。"], {}) == \
+        "郑州市召开河(湖)长制工作推进会"
+    assert choose_title(["欢迎访问“中国水利”网", "全面推行河长制。"], {"title": "中国西藏网 > 生态"}) == ""
+    assert choose_title(["全面推行河长制。"], {"title": "遂溪部署2022年全面推行林长制工作"}) == \
+        "遂溪部署2022年全面推行林长制工作"

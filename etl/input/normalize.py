@@ -285,7 +285,8 @@ def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
 def _looks_like_title(line: str) -> bool:
     patterns = load_marks().patterns
     numbered = patterns["title_numbered"].match(line)
-    return 4 <= len(line) <= 60 and not patterns["title_end"].search(line) and not numbered
+    return (4 <= len(line) <= 60 and not patterns["title_end"].search(line) and not numbered
+            and not patterns["title_chrome"].search(line))
 
 
 def choose_title(lines: list[str], meta: dict[str, str]) -> str:
@@ -293,7 +294,8 @@ def choose_title(lines: list[str], meta: dict[str, str]) -> str:
     for line in lines[:5]:
         if _looks_like_title(line):
             return line
-    return meta.get("title", "")
+    title = meta.get("title", "")
+    return "" if load_marks().patterns["title_chrome"].search(title) else title
 
 
 def load_tables() -> None:
