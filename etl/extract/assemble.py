@@ -120,6 +120,18 @@ class Draft:
     words: list = field(default_factory=list)  # the analyser's words (etl.extract.analyser.Word)
 
 
+def _between_entities(relations: list, entities: dict[str, dict]) -> list:
+    """The relations whose ends are entities of the labels their type joins. A rule that names a
+    partner no mention found (乡镇 in a list of who takes part) must not make a record that the
+    loader refuses, which would lose the whole document."""
+    def among(name: str, labels: tuple[str, ...]) -> bool:
+        return any(name in entities.get(label, ()) for label in labels)
+
+    return [r for r in relations
+            if r.type not in model.RELATION_ENDS
+            or (among(r.head, model.RELATION_ENDS[r.type][0]) and among(r.tail, model.RELATION_ENDS[r.type][1]))]
+
+
 class Assembler:
     """One document's record from the pipeline's Doc and the attribution and relation stages."""
 
@@ -176,7 +188,12 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities[L.Region].setdefault(m.region.name, [])
-        relations = self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year)
+        for q in draft.quantities:
+            # A quantity's subject is an entity of its type whatever the model kept: its number hangs on it.
+            entities[q.subject_type].setdefault(q.subject, list(q.evidence))
+        relations = _between_entities(
+            self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year),
+            entities)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(
             lexicon_version=self.lexicon.version,
