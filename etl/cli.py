@@ -191,11 +191,8 @@ def neo4j_import(
 
 # --- extract --------------------------------------------------------------------------------
 
-EngineOption = Annotated[str, typer.Option(
-    "--engine", help="Where documents are extracted: local (worker processes here) or dask (docs/scale.md).")]
-SchedulerOption = Annotated[str | None, typer.Option(
-    "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786), with --engine dask; "
-                        "without it a local Dask cluster of --workers processes.")]
+EngineOption = Annotated[str, typer.Option("--engine", help="local (processes here) or dask (docs/scale.md).")]
+SchedulerOption = Annotated[str | None, typer.Option("--scheduler", help="A Dask scheduler's address, for dask.")]
 
 
 @app.command("extract")
@@ -409,8 +406,11 @@ def load(
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
+    bulk: Annotated[bool, typer.Option("--bulk", help="A first load through neo4j-admin import.")] = False,
 ) -> None:
     """Load extraction records into Neo4j (migrations first); loading twice changes nothing.
+
+    --bulk: a first load into the embedded server's empty database through neo4j-admin import.
 
     Records that fail validation are reported one line each and skipped; the exit status is 1
     when any failed. A graph holds one corpus: when it holds documents that are not in these
@@ -429,6 +429,8 @@ def load(
     from etl.run import load_corpus
 
     mode = _mode(fresh, append)
+    if bulk and uri:
+        raise GovgraphError("--bulk imports into the embedded Neo4j; for another server see govgraph export --help")
     driver, database = _driver(uri, user, password, database, bolt_port, http_port)
     progress = Progress(console=Console(stderr=True), transient=True)
     task = []
@@ -442,7 +444,7 @@ def load(
     with driver:
         try:
             done = load_corpus(driver, source, database, mode=mode, confirm=_confirm(yes), corrections=corrections,
-                               batch_size=batch_size, progress=advance, say=typer.echo)
+                               batch_size=batch_size, progress=advance, say=typer.echo, bulk=bulk)
         finally:
             progress.stop()
     stats = done.stats

@@ -294,10 +294,12 @@ def load_corpus(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     say: Callable[[str], None] = lambda line: None,
+    bulk: bool = False,
 ) -> LoadResult:
     """Load a records.jsonl (or its folder) as ``govgraph load`` does: check the graph against
     its corpus, apply the corpus's corrections (found as ``choose_corrections`` says), load.
-    ``say`` gets the check's line before the load starts."""
+    ``say`` gets the check's line before the load starts. ``bulk``: through neo4j-admin import
+    into the embedded server's emptied database (``bulk_import``), not the batched loader."""
     from etl.extract.reuse import corpus_folders
     from etl.graph.load import load_records
     from etl.graph.rows import records_path
@@ -310,12 +312,60 @@ def load_corpus(
     check, emptied = prepare_graph(driver, corpus, database, mode, confirm)
     say(f"the graph held {check.documents} documents, {check.foreign} of them not in {corpus.label}"
         + (f"; emptied first ({emptied} removed)" if emptied else ""))
-    stats = load_records(driver, records, database, batch_size, progress)
-    name_corrections(driver, corpus, chosen, database)
+    if bulk:
+        stats = bulk_import(driver, records, path.parent / "import", database,
+                            then=lambda fresh: name_corrections(fresh, corpus, chosen, database))
+    else:
+        stats = load_records(driver, records, database, batch_size, progress)
+        name_corrections(driver, corpus, chosen, database)
     if corrector:  # records the corrector read and could not parse are failures of this load too
         stats.failures[:0] = corrector.failures
         notes += corrector.stale()
     return LoadResult(check, emptied, stats, chosen, notes)
+
+
+def bulk_import(driver: neo4j.Driver, records, folder: Path, database: str = config.DEFAULT_DATABASE,
+                then: Callable[[neo4j.Driver], None] = lambda driver: None):
+    """A first load through Neo4j's offline importer, for a large corpus: the import files
+    written into ``folder`` (etl.outputs.export.neo4j_import), the embedded server stopped,
+    ``neo4j-admin database import full`` run over its database, the server started again on its
+    ports and the migrations applied. The graph is the one the batched loader gives (a test
+    compares canonical dumps); later loads use the batched loader. The database must hold no
+    data, since the importer replaces it whole. ``then`` runs on a new driver after the start: a
+    driver of before holds bookmarks of the replaced database, which the new one never reaches.
+    Returns LoadStats with the graph's counts."""
+    import time
+
+    from etl.graph import migrations
+    from etl.graph.load import LoadStats
+    from etl.neo4j import server
+    from etl.outputs.export.neo4j_import import write_import
+
+    home = config.home_dir()
+    info = server.status(home)
+    if info is None or database != config.DEFAULT_DATABASE:
+        raise ConfigError(f"--bulk imports into the database {config.DEFAULT_DATABASE!r} of the embedded Neo4j, "
+                          "running here (govgraph neo4j start); for another server: "
+                          "govgraph export --format neo4j-import")
+    held = db.read(driver, "MATCH (n) WHERE NOT n:Migration RETURN count(n) AS n", database=database)[0]["n"]
+    if held:
+        raise ConfigError(f"--bulk replaces the whole database and the graph holds {held:,} nodes: "
+                          "load without --bulk, or add --fresh to empty it first")
+    began = time.perf_counter()
+    files = write_import(records, folder)
+    server.stop(home)
+    server.import_full(files.arguments(), home)
+    info = server.start(home, info.bolt_port, info.http_port)
+    with db.connect(config.connection(bolt_port=info.bolt_port, database=database)) as fresh:
+        migrations.apply(fresh, database)
+        then(fresh)
+        counts = db.read(fresh, "MATCH (n) WHERE NOT n:Migration WITH count(n) AS nodes "
+                                "MATCH (d:Document) WITH nodes, count(d) AS documents "
+                                "OPTIONAL MATCH ()-[r]->() RETURN nodes, documents, count(r) AS relationships",
+                         database=database)[0]
+    return LoadStats(documents=counts["documents"], nodes_created=counts["nodes"],
+                     relationships_created=counts["relationships"], failures=files.failures,
+                     seconds=time.perf_counter() - began)
 
 
 def run_corpus(

@@ -78,3 +78,44 @@ def test_import_refuses_a_running_server(neo4j_conn, tmp_path):
         server.stop(home)
         if old is not None:
             os.environ["NEO4J_PASSWORD"] = old
+
+
+def test_load_bulk_gives_the_batched_loaders_graph_on_2000_generated_records(neo4j_driver, tmp_path, monkeypatch):
+    """`govgraph load --bulk` into an empty embedded database: one command (files, stop, import,
+    start, migrations) whose graph's canonical dump is the batched loader's; a later batched load
+    adds nothing, and a second --bulk into the now full graph is refused."""
+    from typer.testing import CliRunner
+
+    from benchmarks.corpus import generated_records
+    from etl.cli import app
+
+    records = generated_records(tmp_path / "build" / "records.jsonl", 2000)
+    wipe(neo4j_driver)
+    batched = load_records(neo4j_driver, records)
+    assert batched.documents == 2000 and not batched.failures
+    expected = dump(neo4j_driver)
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("GOVGRAPH_HOME", str(home))
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    info = server.start(home, free_port(), free_port(), exit_with_parent=True)
+    try:
+        result = CliRunner().invoke(app, ["load", str(records), "--bulk"])
+        assert result.exit_code == 0, result.output
+        assert "loaded 2000 documents" in result.output
+        assert (tmp_path / "build" / "import" / "nodes_Document.csv").exists()
+        running = server.status(home)
+        assert running and running.bolt_port == info.bolt_port, "started again on its ports"
+        password = config.read_password_file(config.password_file(home))
+        conn = config.Connection(running.bolt_uri, config.DEFAULT_USER, password, config.DEFAULT_DATABASE)
+        with db.connect(conn) as driver:
+            assert migrations.apply(driver) == [], "the command applied the migrations"
+            assert dump(driver) == expected
+            again = load_records(driver, records)
+            assert (again.nodes_created, again.relationships_created) == (0, 0)
+        refused = CliRunner().invoke(app, ["load", str(records), "--bulk"])
+        assert refused.exit_code == 1
+        assert "Error: --bulk replaces the whole database and the graph holds" in refused.output
+    finally:
+        server.stop(home)
