@@ -356,7 +356,7 @@ def bulk_import(driver: neo4j.Driver, records, folder: Path, database: str = con
     server.stop(home)
     server.import_full(files.arguments(), home)
     info = server.start(home, info.bolt_port, info.http_port)
-    with db.connect(config.connection(bolt_port=info.bolt_port, database=database)) as fresh:
+    with db.connect(db.connection(bolt_port=info.bolt_port, database=database)) as fresh:
         migrations.apply(fresh, database)
         then(fresh)
         counts = db.read(fresh, "MATCH (n) WHERE NOT n:Migration WITH count(n) AS nodes "
