@@ -78,12 +78,12 @@ HomeOption = Annotated[
     typer.Option("--home", envvar="GOVGRAPH_HOME", help="Working folder for data, logs and password."),
 ]
 BoltPortOption = Annotated[
-    int | None, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT", min=1, max=65535,
+    int | None, typer.Option("--bolt-port", envvar="GOVGRAPH_BOLT_PORT",
                              help=f"Bolt port of the embedded server on 127.0.0.1; default: the running "
                                   f"server's, else {config.DEFAULT_BOLT_PORT} or a free one.")
 ]
 HttpPortOption = Annotated[
-    int | None, typer.Option("--http-port", envvar="GOVGRAPH_HTTP_PORT", min=1, max=65535,
+    int | None, typer.Option("--http-port", envvar="GOVGRAPH_HTTP_PORT",
                              help=f"HTTP port of the embedded server (Neo4j Browser); default: the running "
                                   f"server's, else {config.DEFAULT_HTTP_PORT} or a free one.")
 ]

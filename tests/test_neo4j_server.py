@@ -239,6 +239,13 @@ def test_port_out_of_range_is_one_error_line(tmp_path, port):
     assert (result.exit_code, result.output) == (1, f"Error: --bolt-port {port} is not a port; use 1 to 65535\n")
 
 
+def test_a_port_out_of_range_for_a_command_that_finds_the_server_is_one_error_line():
+    """The port options take any number, so that every command, not only neo4j start, answers with
+    the project's own line rather than typer's box."""
+    result = runner.invoke(app, ["query", "run", "targets", "--bolt-port", "70000"])
+    assert (result.exit_code, result.output) == (1, "Error: --bolt-port 70000 is not a port; use 1 to 65535\n")
+
+
 def test_maven_download_lines_feed_the_progress_line():
     line = ("Downloaded from central: https://repo.maven.apache.org/maven2/org/neo4j/neo4j-kernel/5.26.31/"
             "neo4j-kernel-5.26.31.jar (12.5 MB at 3.1 MB/s)\n")

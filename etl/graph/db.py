@@ -20,6 +20,8 @@ from etl.neo4j import server
 def embedded_bolt_port(port: int | None = None) -> int:
     """The Bolt port of the embedded server: the one given, else GOVGRAPH_BOLT_PORT, else that of
     the server running for the working folder (its server.json, whatever ports it took), else 7687."""
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"--bolt-port {port} is not a port; use 1 to 65535")
     port = port or config.port_setting("bolt")
     if port:
         return port
