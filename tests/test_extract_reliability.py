@@ -256,7 +256,8 @@ def test_a_zip_bomb_fails_fast_with_bounded_memory(tmp_path):
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and re.fullmatch(
         rf"failed: {re.escape(str(bomb))}: read: ReadError: unpacks to 20\d MB \(20\d MB of XML\), over the "
-        rf"limits of {read.MAX_DOCX_UNPACKED // read.MB} MB \({read.MAX_DOCX_XML // read.MB} MB of XML\) per .docx",
+        rf"limits of {read.MAX_DOCX_UNPACKED // read.MB} MB \({read.MAX_DOCX_XML // read.MB} MB of XML\) per .docx; "
+        r"save it as \.txt",
         failed[0]), failed
     assert len((tmp_path / "o" / "records.jsonl").read_text(encoding="utf-8").splitlines()) == 1
     assert peak < 600, f"peak resident memory {peak:.0f} MB"

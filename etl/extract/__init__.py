@@ -154,11 +154,13 @@ class _Extracted:
 
 
 def failure_line(shown: str, stage: str, kind: str, message: str) -> str:
-    """``<path>: <stage>: <ExceptionType>: <message>`` on one line, whatever the name or message hold."""
+    """``<path>: <stage>: <ExceptionType>: <message>`` on one line, whatever the name or message hold.
+    ``shown`` is escaped already (a Source's or a Fault's); escaping it again would double its
+    backslashes and name another file."""
     message = " ".join(message.split("\n")) if message else "(no message)"
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + "…"
-    return escape_name(f"{shown}: {stage}: {kind}: {message}")
+    return f"{shown}: {stage}: {escape_name(kind)}: {escape_name(message)}"
 
 
 def _attempt(source: Source, stage_cell) -> tuple[_Extracted | None, str | None, bool]:
@@ -364,7 +366,7 @@ def extract_corpus(
         raise ReadError(f"no files to extract in {shown}; govgraph reads .txt, .html, .docx and .pdf files")
     summary = ExtractSummary(out=out / "records.jsonl")
     summary.failures.extend(failure_line(f.shown, "find", f.kind, f.reason) for f in found.faults)
-    summary.failed.extend((escape_name(f.shown), "find", escape_name(f"{f.kind}: {f.reason}")) for f in found.faults)
+    summary.failed.extend((f.shown, "find", escape_name(f"{f.kind}: {f.reason}")) for f in found.faults)
     # Unchanged documents keep their record; only the others go to the engine.
     results: dict[int, _Extracted] = {index: _reused(line) for index, line in reusable(found.sources, out).items()}
     summary.reused = len(results)
@@ -449,7 +451,7 @@ def write_failed(out: Path, rows: list[tuple[str, str, str]]) -> Path | None:
 
 def _warnings(sources: list[Source], results: dict[int, _Extracted]) -> list[str]:
     """Per document, what did not stop it; per set of paths with the same bytes, one line."""
-    lines = [f"{sources[i].shown}: {w}" for i in sorted(results) for w in results[i].warnings]
+    lines = [f"{sources[i].shown}: {escape_name(w)}" for i in sorted(results) for w in results[i].warnings]
     same: dict[str, list[int]] = defaultdict(list)
     for index in sorted(results):
         same[results[index].doc_id].append(index)
@@ -457,4 +459,4 @@ def _warnings(sources: list[Source], results: dict[int, _Extracted]) -> list[str
         if len(indices) > 1:
             first, *others = (sources[i].shown for i in indices)
             lines.append(f"{first}: same content as {', '.join(others)} (each extracted as its own document)")
-    return sorted(escape_name(line) for line in lines)
+    return sorted(lines)
