@@ -446,7 +446,8 @@ def load(
             done = load_corpus(driver, source, database, mode=mode, confirm=_confirm(yes), corrections=corrections,
                                batch_size=batch_size, progress=advance, say=typer.echo, bulk=bulk)
         finally:
-            progress.stop()
+            if task:  # a display never started would still print its closing newline
+                progress.stop()
     stats = done.stats
     for failure in stats.failures:
         typer.echo(f"failed: {failure}", err=True)

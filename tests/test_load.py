@@ -183,7 +183,8 @@ def test_run_extracts_and_loads_a_corpus(empty_db, neo4j_conn, tmp_path):
             neo4j_conn.password]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert f"extracted 1 documents into {tmp_path / 'out' / 'records.jsonl'}" in result.output.splitlines()
+    assert f"extracted 1 documents into {tmp_path / 'out' / 'records.jsonl'}, reused 0 unchanged since the last " \
+           "extraction there" in result.output.splitlines()
     assert db.read(empty_db, "MATCH (d:Document)-[:REPORTS_ON]->(r:Region) RETURN r.name AS r") == [{"r": "忻州市"}]
     report = tmp_path / "out" / "report"
     assert f"report: {report / 'index.html'}" in result.output
