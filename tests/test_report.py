@@ -111,10 +111,10 @@ def test_lists_are_one_item_a_chip_never_joined(built):
 
 
 def test_report_csv_holds_the_query_rows(built):
-    with (built.folder / "linkages.csv").open(encoding="utf-8") as handle:
+    with (built.folder / "linkages.csv").open(encoding="utf-8-sig") as handle:
         rows = {r["linkage"]: r for r in csv.DictReader(handle)}
     assert "检察长" in rows["河长+检察长"]["actors"]
-    with (built.folder / "mechanism-matrix.csv").open(encoding="utf-8") as handle:
+    with (built.folder / "mechanism-matrix.csv").open(encoding="utf-8-sig") as handle:
         matrix = list(csv.DictReader(handle))
     assert len(matrix) == len(built.tables["mechanism-matrix"]) > 50
 
@@ -288,7 +288,7 @@ def test_no_adoption_years_means_no_chart_and_no_error(loaded, tmp_path):
     section = next(s for s in built.sections if s.query.name == "diffusion")
     assert section.figures == [] and not (built.folder / "diffusion.png").exists()
     assert any(note.startswith("No adoption chart: no adoption year") for note in section.notes)
-    assert (built.folder / "diffusion.csv").read_text(encoding="utf-8") == "mechanism,year,regions\n"
+    assert (built.folder / "diffusion.csv").read_text(encoding="utf-8-sig") == "mechanism,year,regions\n"
 
 
 # --- the page as a person sees it ------------------------------------------------------------
