@@ -12,9 +12,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from etl import config
+from etl.datafiles import load_yaml
 from etl.errors import DataFileError
 
 
@@ -48,12 +47,9 @@ class Lexicon:
 
 
 def _parse_file(path: Path) -> tuple[str, list[Entry], list[str]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise DataFileError(f"{path}:{line}: not valid YAML ({exc.__class__.__name__})") from None
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise DataFileError(f"{path}:1: a lexicon file is a mapping with 'label' and 'categories'")
     label = data.get("label")
     groups = next((data[k] for k in ("categories", "kinds", "units") if k in data), None)
     if not label or not isinstance(groups, dict):
@@ -94,11 +90,11 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
 def load_rules(path: Path | None = None) -> dict:
     """The rule patterns of schema/patterns/rules.yaml."""
     path = path or config.schema_dir() / "patterns" / "rules.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 @functools.cache
 def load_units(path: Path | None = None) -> dict[str, dict]:
     """Units as written → {dimension, factor, std} from schema/units.yaml."""
     path = path or config.schema_dir() / "units.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["units"]
+    return load_yaml(path)["units"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from etl import config
+from etl import config, datafiles
 from etl.errors import ConfigError, DataFileError
 
 DIVISION_LEVELS = ("省", "市", "县", "区")
@@ -117,12 +117,12 @@ class _KeyLines(dict):
     """Line (1-based) of each top-level key of a YAML mapping, for path:line messages; composed
     only when a message needs one (composing costs a fifth of a second)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, path: Path) -> None:
         super().__init__()
-        self.text = text
+        self.text, self.path = text, path
 
     def __missing__(self, key: str) -> int:
-        node = yaml.compose(self.text)
+        node = datafiles.compose(self.text, self.path)
         lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
         self.update(lines)
         return lines.get(key, 1)
@@ -140,15 +140,7 @@ def load_region_rules(path: Path | None = None) -> RegionRules:
     """Read and check schema/regions.yaml: every key present with its type, every list of
     strings, the count pattern a valid regex; errors give path:line."""
     path = path or config.schema_dir() / "regions.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"{path}:1: cannot read the region word lists ({exc.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    data, text = datafiles.read_yaml(path)
     _check_rules(path, text, data)
     return _compile_rules(data)
 
@@ -158,7 +150,7 @@ def _check_rules(path: Path, text: str, data) -> None:
     pattern a valid regex. Lines are looked up only when something is wrong."""
     if not isinstance(data, dict):
         raise DataFileError(f"{path}:1: the region word lists must be a mapping of the keys {sorted(_RULE_TYPES)}")
-    lines = _KeyLines(text)
+    lines = _KeyLines(text, path)
     for key in data:
         if key not in _RULE_TYPES:
             raise DataFileError(f"{path}:{lines.get(key, 1)}: unknown key {key!r}")

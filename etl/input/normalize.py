@@ -20,9 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from etl import config
+from etl.datafiles import load_yaml
 from etl.errors import DataFileError
 from etl.input import dates
 from etl.input.marks import load_marks
@@ -62,7 +61,7 @@ class NormalizedDocument:
 def junk_patterns(path: Path | None = None) -> tuple[str, tuple[JunkPattern, ...]]:
     """The version and patterns of schema/normalize/junk.yaml, checked as they load."""
     path = path or config.schema_dir() / "normalize" / "junk.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     patterns = []
     for number, item in enumerate(data.get("patterns", []), start=1):
         where = f"{path}: pattern {number} ({item.get('id', '?')})"
@@ -98,7 +97,7 @@ _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜế
 def pinyin_rule(path: Path | None = None) -> PinyinRule:
     """The syllables of schema/normalize/pinyin.yaml (every initial with every final), checked as they load."""
     path = path or config.schema_dir() / "normalize" / "pinyin.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)
     try:
         initials, finals = [""] + list(data["initials"]), list(data["finals"])
         neutral = frozenset(data["neutral"])
@@ -173,7 +172,7 @@ def is_traditional(text: str) -> bool:
 @functools.cache
 def _keep_phrases(path: Path | None = None) -> re.Pattern[str] | None:
     path = path or config.schema_dir() / "normalize" / "opencc_keep.yaml"
-    phrases = yaml.safe_load(path.read_text(encoding="utf-8")).get("phrases") or {}
+    phrases = load_yaml(path).get("phrases") or {}
     return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))) if phrases else None
 
 
@@ -205,7 +204,7 @@ def taiwan_phrased(text: str) -> bool:
 @functools.cache
 def _ambiguous_words(path: Path | None = None) -> re.Pattern[str] | None:
     path = path or config.schema_dir() / "normalize" / "opencc_keep.yaml"
-    words = yaml.safe_load(path.read_text(encoding="utf-8")).get("ambiguous") or []
+    words = load_yaml(path).get("ambiguous") or []
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
 
 
