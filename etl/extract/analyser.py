@@ -14,6 +14,7 @@ LAC's tags: n nz nw vn an a ad v vd d m q r p c u xc f s t w, and the names PER 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from pathlib import Path
@@ -136,9 +137,45 @@ def _viterbi():
     LAC's numpy decoding makes four numpy calls a character on 59x59 arrays, call overhead
     being most of its time, and decoding a batch with numpy arrays (B x 59 x 59 a step) was
     measured only 1.7x faster than it where the compiled loops are 4.6x; numba installs from
-    wheels, with no compiler on the machine, and caches what it compiles beside this module."""
+    wheels, with no compiler on the machine. What it compiles is cached under the project's
+    cache folder (``_numba_cache``), not beside this module, so an install that cannot be
+    written to still compiles once a cache folder, not once a process."""
     import numba
     import numpy as np
+
+    with _numba_cache():
+        return _compiled_decode(numba, np)
+
+
+@contextlib.contextmanager
+def _numba_cache():
+    """numba's cache folder set to <cache>/numba (config.cache_dir: GOVGRAPH_CACHE, else the
+    project's .cache) while a function is compiled with ``cache=True``, and set back after.
+
+    numba takes its cache folder when a function is declared (its ``NUMBA_CACHE_DIR``, read once
+    at import), and by default writes beside the source file; set for the declaration only, so
+    another library's numba functions in the same process keep their own. When that folder cannot
+    be created numba chooses as it would (beside the module if it may write there, else a
+    user-wide cache folder)."""
+    from numba.core import config as numba_config
+
+    from etl import config
+
+    before = numba_config.CACHE_DIR
+    folder = config.cache_dir() / "numba"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        numba_config.CACHE_DIR = str(folder)
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        numba_config.CACHE_DIR = before
+
+
+def _compiled_decode(numba, np):
+    """The decoding loops, declared for numba (see ``_viterbi``)."""
 
     @numba.njit(cache=True, nogil=True)
     def decode(scores, lengths, transitions):
