@@ -1,0 +1,37 @@
+"""Quantity attribution on constructions of official prose: which thing a number counts, and
+which numbers count nothing (ONTOLOGY conventions 7 and 16). Each case is a sentence written in
+the style of the reports, with the subject the annotators' guideline gives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etl.extract import extract_text_document, learned
+
+
+@pytest.fixture(autouse=True)
+def rules_alone(monkeypatch, tmp_path_factory):
+    """Quantities come from the rules alone; the learned entity model plays no part in them."""
+    monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path_factory.mktemp("no-models")))
+    learned.default_model.cache_clear()
+    yield
+    learned.default_model.cache_clear()
+
+
+def counted(tmp_path: Path, body: str) -> set[tuple[str, float | None, str]]:
+    """The (subject, value, unit) of every quantity of a one-paragraph report."""
+    path = tmp_path / "report.txt"
+    path.write_text("某县2023年工作总结\n" + body + "\n", encoding="utf-8")
+    return {(q.subject, q.value, q.unit) for q in extract_text_document(path).quantities}
+
+
+def test_a_whole_jurisdiction_is_no_part_of_the_counted_noun(tmp_path):
+    assert ("用水总量", 223.0, "亿立方米") in counted(tmp_path, "全省用水总量控制在223亿立方米以内。")
+
+
+def test_counts_of_kinds_are_no_quantities(tmp_path):
+    found = counted(tmp_path, "保护区内有维管束植物340多种，实施矿山生态环境整治4类，建成淤地坝12座。")
+    assert ("淤地坝", 12.0, "座") in found
+    assert not {unit for _, _, unit in found} & {"种", "类"}, "a count of kinds sorts things, it measures no work"
