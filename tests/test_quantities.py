@@ -35,3 +35,9 @@ def test_counts_of_kinds_are_no_quantities(tmp_path):
     found = counted(tmp_path, "保护区内有维管束植物340多种，实施矿山生态环境整治4类，建成淤地坝12座。")
     assert ("淤地坝", 12.0, "座") in found
     assert not {unit for _, _, unit in found} & {"种", "类"}, "a count of kinds sorts things, it measures no work"
+
+
+def test_bare_classes_of_places_are_background(tmp_path):
+    found = counted(tmp_path, "全省共有设区市11个、湖泊10多个，辖区行政村214个。全年建成省级美丽河湖8条。")
+    assert ("省级美丽河湖", 8.0, "条") in found, "a qualified place counted is work"
+    assert not {s for s, _, _ in found} & {"设区市", "湖泊", "行政村"}, "a bare class of places describes the territory"

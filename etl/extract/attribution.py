@@ -218,7 +218,8 @@ class QuantityAttributor:
                 previous = (index, q.unit, subjects[-1])
             for label, name, start, end in subjects:
                 if label not in (L.Indicator, L.Measure, L.Mechanism) or self.honorary.match(name) \
-                        or self._head_count(q, name) or name in self.rules["bare_attributes"]:
+                        or self._head_count(q, name) or name in self.rules["bare_attributes"] \
+                        or name in self.rules["background_subjects"]:
                     continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
