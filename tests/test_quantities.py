@@ -41,3 +41,16 @@ def test_bare_classes_of_places_are_background(tmp_path):
     found = counted(tmp_path, "全省共有设区市11个、湖泊10多个，辖区行政村214个。全年建成省级美丽河湖8条。")
     assert ("省级美丽河湖", 8.0, "条") in found, "a qualified place counted is work"
     assert not {s for s, _, _ in found} & {"设区市", "湖泊", "行政村"}, "a bare class of places describes the territory"
+
+
+def test_a_change_against_a_comparison_in_an_earlier_clause_is_a_delta(tmp_path):
+    found = counted(tmp_path, "与2011年相比，全区水土流失面积减少了6.39万平方公里。全年治理水土流失面积30平方公里。")
+    assert not any(value == 6.39 for _, value, _ in found), "a change against an earlier figure (convention 16)"
+    assert any(value == 30.0 for _, value, _ in found)
+
+
+def test_the_share_of_a_bare_area_is_background(tmp_path):
+    found = counted(tmp_path, "丽水市境内瓯江流域范围，面积13306余平方千米，"
+                              "占整个瓯江流域总面积的73.1%，占丽水市总面积的76.9%。全市水土流失面积374.7万亩，占土地总面积13.1%。")
+    assert ("水土流失面积占比", 13.1, "%") in found
+    assert not any(value in (73.1, 76.9) for _, value, _ in found), "the share of a whole's size is background"

@@ -151,6 +151,7 @@ class QuantityAttributor:
         self.kept_verbs = frozenset(rules["kept_verbs"])
         self.event_verbs = frozenset(rules["event_verbs"])
         self.change = re.compile(rules["change"])
+        self.compared_change = re.compile(rules["compared_change"])
         self.ratio_change = re.compile(rules["ratio_change"])
         self.clause_stop = re.compile("[" + re.escape(rules["clause_marks"]) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
@@ -199,7 +200,8 @@ class QuantityAttributor:
             index = max(bisect.bisect_right(starts, q.start) - 1, 0)
             sentence = sentences[index]
             clause = self._clause_start(text, q.start, sentence.start)
-            if self._is_change(text, q, clause) or self._inside_word(text, q, words) or self._names_a_class(text, q):
+            if self._is_change(text, q, clause, sentence.start) or self._inside_word(text, q, words) \
+                    or self._names_a_class(text, q):
                 continue
             subjects = (respectively.pop(q.start, None) or self._share(text, q, clause, index, previous, mentions)
                         or self._coordinated(text, q, clause, mentions)
@@ -219,7 +221,8 @@ class QuantityAttributor:
             for label, name, start, end in subjects:
                 if label not in (L.Indicator, L.Measure, L.Mechanism) or self.honorary.match(name) \
                         or self._head_count(q, name) or name in self.rules["bare_attributes"] \
-                        or name in self.rules["background_subjects"]:
+                        or name in self.rules["background_subjects"] \
+                        or name.removesuffix(self.rules["share_suffix"]) in self.rules["bare_attributes"]:
                     continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
                         and not words.nominal(start, end):
@@ -241,10 +244,10 @@ class QuantityAttributor:
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
         return out, new_mentions
 
-    def _is_change(self, text: str, q: QuantitySpan, clause: int) -> bool:
+    def _is_change(self, text: str, q: QuantitySpan, clause: int, sentence_start: int) -> bool:
         """A delta, no quantity (conventions 7 and 16): a number after a comparison (较2011年减少277.93
         平方公里, 比2020年提高2.1个百分点), or a rate after a verb of change (蓄水能力提高15%, 减幅为10.15%)."""
-        if self.change.search(text, clause, q.start):
+        if self.change.search(text, clause, q.start) or self.compared_change.search(text, sentence_start, q.start):
             return True
         return self.units.get(q.unit, {}).get("dimension") == "ratio" \
             and bool(self.ratio_change.search(text, clause, q.start))
@@ -337,7 +340,8 @@ class QuantityAttributor:
             label, name, start, end = previous[2]
         else:
             return []
-        return [(L.Indicator, name + self.rules["share_suffix"], start, end)]
+        # A second share of the same part (占流域总面积的73.1%，占全市总面积的76.9%) is of that part too.
+        return [(L.Indicator, name.removesuffix(self.rules["share_suffix"]) + self.rules["share_suffix"], start, end)]
 
     def _moved(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """A value before and after it moved (水土保持率由52.3%提高到61.8%), or the level a noun rose
