@@ -273,6 +273,30 @@ def test_the_shipped_word_lists_load():
     assert "乡镇" in rules.not_regions and rules.common_word_frequency > 0
 
 
+@pytest.mark.parametrize(("name", "tier", "level"), [
+    ("山西省", 0, "省"), ("内蒙古自治区", 0, "省"), ("湘西土家族苗族自治州", 1, "市"), ("大兴安岭地区", 1, "市"),
+    ("忻州市", 1, "市"), ("潞城区", 2, "区"), ("准格尔旗", 2, "县"), ("介休市", 2, "县"), ("会同县", 2, "县"),
+    ("市辖区", 1, ""), ("省直辖县级行政区划", 1, ""), ("林区", 1, ""), ("神农架林区", 2, "区"),
+])
+def test_the_table_levels_of_the_word_lists_give_each_tier_its_level(name, tier, level):
+    assert places._division_level(name, tier) == level
+
+
+def test_the_levels_of_the_kinds_of_place_come_from_the_word_lists():
+    assert set(places.DIVISION_LEVELS) == {"省", "市", "县", "区"}
+    assert set(places.TOWN_LEVELS) == {"镇", "乡", "街道"} and set(places.VILLAGE_LEVELS) == {"村", "社区"}
+    names = places.region_names()
+    assert names["湘西州"][0].adcode == names["湘西土家族苗族自治州"][0].adcode
+    assert "石柱县" in names and "湘西县" not in names
+    assert places.load_region_rules().first_person.fullmatch("本镇")["level"] == "镇"
+
+
+def test_table_levels_need_the_three_tiers(tmp_path):
+    path = _rules_with(tmp_path, "  - {区: [区], 县: [县, 市, 旗]}\n", "")
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'table_levels')}: table_levels must"):
+        places.load_region_rules(path)
+
+
 # --- loading --------------------------------------------------------------------------------
 
 def test_the_gazetteer_cache_holds_the_same_table(tmp_path):

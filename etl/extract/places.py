@@ -15,8 +15,10 @@ and slogans (东城…开发区, 清河…) for districts.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import pickle
 import re
@@ -29,9 +31,8 @@ import yaml
 from etl import config, datafiles
 from etl.errors import ConfigError, DataFileError
 
-DIVISION_LEVELS = ("省", "市", "县", "区")
-TOWN_LEVELS = ("镇", "乡", "街道")
-VILLAGE_LEVELS = ("村", "社区")
+# The first and last character of the CJK Unified Ideographs block, for telling a Han character.
+_HAN_FIRST, _HAN_LAST = chr(0x4E00), chr(0x9FFF)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,19 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str,
     "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
-    "anaphor": str, "media_words": list,
+    "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict,
 }
+# The levels of the kinds of place, derived from schema/regions.yaml (its table_levels, town_levels
+# and village_levels) at their first use: module attributes, for the modules that test levels.
+_LEVEL_KINDS = {"DIVISION_LEVELS": "division_levels", "TOWN_LEVELS": "town_level_words",
+                "VILLAGE_LEVELS": "village_level_words"}
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """DIVISION_LEVELS (省, 市, 县, 区), TOWN_LEVELS and VILLAGE_LEVELS, read from the word lists."""
+    if name in _LEVEL_KINDS:
+        return getattr(load_region_rules(), _LEVEL_KINDS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,13 @@ class RegionRules:
     clause_verb_frequency: int
     dateline: re.Pattern[str]
     locative_before: re.Pattern[str]
+    table_levels: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
+    division_levels: tuple[str, ...]
+    town_level_words: tuple[str, ...]
+    village_level_words: tuple[str, ...]
+    autonomous_marker: str
+    autonomous_level_words: frozenset[str]
+    table_digest: str
 
 
 class _KeyLines(dict):
@@ -176,13 +195,24 @@ def _check_rules(path: Path, text: str, data) -> None:
             re.compile(data[key])
         except re.error as exc:
             raise DataFileError(f"{path}:{lines[key]}: {key} is no regex ({exc})") from None
+    if len(data["table_levels"]) != 3 or not isinstance(data["table_levels"][0], str):
+        raise DataFileError(f"{path}:{lines['table_levels']}: table_levels must hold the table's three tiers, "
+                            "the first a level, the others mappings of level → endings")
+    if set(data["autonomous"]) != {"marker", "level_words"}:
+        raise DataFileError(f"{path}:{lines['autonomous']}: autonomous must hold marker and level_words")
 
 
 def _compile_rules(data: dict) -> RegionRules:
     suffixes = data["town_suffixes"]
     town_suffix = "|".join(f"{re.escape(s)}(?![{re.escape(stops)}])" for s, stops in suffixes.items())
     anonymized = (f"(?:{_alternation(data['placeholders'])})(?P<suffix>{_alternation(data['placeholder_levels'])})"
-                  f"(?![\u4e00-\u9fff]{{0,1}}[{re.escape(data['placeholder_not_before'])}])")
+                  rf"(?![\u4e00-\u9fff]{{0,1}}[{re.escape(data['placeholder_not_before'])}])")
+    # The level words after 我/该/本 in the names a report gives itself (省 of 我省).
+    self_levels = {word[len(lead):] for word in data["first_person_levels"] for lead in data["first_person"]
+                   if word.startswith(lead) and len(word) > len(lead)}
+    # A tier that is one level takes every name (ending ""), the others a level by ending.
+    tiers = tuple(((tier, ("",)),) if isinstance(tier, str)
+                  else tuple((level, tuple(ends)) for level, ends in tier.items()) for tier in data["table_levels"])
     return RegionRules(
         version=data["version"],
         not_regions=frozenset(data["not_regions"]),
@@ -195,7 +225,7 @@ def _compile_rules(data: dict) -> RegionRules:
         stem_end_stops=frozenset(data["stem_end_stops"]),
         common_word_frequency=data["common_word_frequency"],
         anonymized=re.compile(anonymized),
-        first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>省|市|县|区|镇|乡)"),
+        first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>{_alternation(sorted(self_levels))})"),
         first_person_levels={word: tuple(levels) for word, levels in data["first_person_levels"].items()},
         self_reference=re.compile(_alternation(data["first_person_levels"])),
         anaphor=data["anaphor"],
@@ -220,6 +250,14 @@ def _compile_rules(data: dict) -> RegionRules:
         clause_verb_frequency=data["clause_verb_frequency"],
         dateline=re.compile(data["dateline"]),
         locative_before=re.compile(f"(?:{_alternation(data['locative_markers'])})$"),
+        table_levels=tiers,
+        division_levels=tuple(dict.fromkeys(level for tier in tiers for level, _ in tier)),
+        town_level_words=tuple(dict.fromkeys(data["town_levels"].values())),
+        village_level_words=tuple(dict.fromkeys(data["village_levels"].values())),
+        autonomous_marker=data["autonomous"]["marker"],
+        autonomous_level_words=frozenset(data["autonomous"]["level_words"]),
+        table_digest=hashlib.sha256(json.dumps([data["table_levels"], data["autonomous"]], ensure_ascii=False,
+                                               sort_keys=True).encode()).hexdigest()[:12],
     )
 
 
@@ -249,13 +287,15 @@ def _jionlp_dictionary() -> Path:
 
 
 def _division_level(name: str, depth: int) -> str:
-    if depth == 0:
-        return "省"
-    if depth == 1:
-        return "市" if name.endswith(("市", "州", "地区", "盟")) else ""
-    if name.endswith("区"):
-        return "区"
-    return "县" if name.endswith(("县", "市", "旗")) else ""
+    """The level of a name at a tier of the table (0: provinces), by its ending; "" for a grouping."""
+    tier = load_region_rules().table_levels[depth]
+    return next((level for level, endings in tier if name.endswith(endings)), "")
+
+
+def _tier(level: str) -> int:
+    """The tier of the table a division's level stands at (0: provinces); a grouping's is the last."""
+    tiers = load_region_rules().table_levels
+    return next((depth for depth, tier in enumerate(tiers) if any(level == own for own, _ in tier)), len(tiers) - 1)
 
 
 class Gazetteer:
@@ -327,10 +367,12 @@ class Gazetteer:
     def _add_short_forms(self) -> None:
         """Autonomous prefectures and counties as prose writes them: the short name and the level
         word (湘西州 for 湘西土家族苗族自治州, 石柱县 for 石柱土家族自治县)."""
+        rules = load_region_rules()
         for divisions in list(self.by_name.values()):
             for division in divisions:
                 form = division.short + division.name[-1]
-                if "自治" in division.name and division.name[-1] in "州县旗" and len(form) >= 3 \
+                if rules.autonomous_marker in division.name and division.name[-1] in rules.autonomous_level_words \
+                        and len(form) >= 3 \
                         and form not in self.by_name and form not in self.old_names:
                     self.old_names[form] = division
 
@@ -355,8 +397,7 @@ class Gazetteer:
     def info(self, division: Division, name: str | None = None) -> RegionInfo:
         """The RegionInfo of a division, under the name the text uses (an old name keeps it)."""
         written = name or division.name
-        depth = {"省": 0, "市": 1}.get(division.level, 2)
-        level = _division_level(written, depth) or division.level
+        level = _division_level(written, _tier(division.level)) or division.level
         return RegionInfo(written, level, division.adcode, False, tuple(d.name for d in self.ancestors(division)))
 
     def counties_under(self, code: str) -> list[str]:
@@ -364,7 +405,7 @@ class Gazetteer:
         division = self.by_code[code]
         if code in self.subtrees:
             return [code]
-        if division.level == "省":
+        if _tier(division.level) == 0:
             return []  # a province spans too many towns to look them all up
         return [child for child in self.children.get(code, []) if child in self.subtrees]
 
@@ -405,7 +446,7 @@ class Gazetteer:
                 continue
             found[name] = (level, village_within)
         for name in twice:
-            if found[name][0] in VILLAGE_LEVELS:
+            if found[name][0] in rules.village_level_words:
                 found[name] = (found[name][0], above)
         endings = next((rules.written_endings[name] for name in above if name in rules.written_endings), None)
         for name, place in list(found.items()) if endings else ():
@@ -466,7 +507,8 @@ def load_gazetteer() -> Gazetteer:
     second, loading the indexed form from the cache folder a few hundredths: the cache file is
     written at first use, one per jionlp version (its data version); an unreadable cache is
     rebuilt and an unwritable cache folder costs only the time."""
-    path = config.cache_dir() / "gazetteer" / f"jionlp-{gazetteer_version()}-v{_CACHE_FORMAT}.pickle"
+    levels = load_region_rules().table_digest  # the levels the table was read with
+    path = config.cache_dir() / "gazetteer" / f"jionlp-{gazetteer_version()}-v{_CACHE_FORMAT}-{levels}.pickle"
     try:
         with path.open("rb") as handle:
             table = pickle.load(handle)  # noqa: S301 - a file this function wrote itself
@@ -608,8 +650,9 @@ def contains(outer: RegionInfo, inner: RegionInfo) -> bool:
 def level_stems(level: str) -> dict[str, frozenset[str] | tuple[int, ...]]:
     """Stems (会同 of 会同县) of the unambiguous division names of one level: under "" the stems,
     under their first two characters the stem lengths, longest first (probed like short names)."""
+    divisions = load_region_rules().division_levels
     found = {name[:-1] for name, infos in gazetteer().items()
-             if name.endswith(level) and len(name) >= 3 and len(infos) == 1 and infos[0].level in DIVISION_LEVELS}
+             if name.endswith(level) and len(name) >= 3 and len(infos) == 1 and infos[0].level in divisions}
     index: dict[str, set[int]] = {}
     for stem in found:
         index.setdefault(stem[:2], set()).add(len(stem))
@@ -645,7 +688,7 @@ def word_tag(text: str) -> str | None:
 def first_word(text: str) -> str:
     """The first word of a text as jieba segments it (有 of 有无公害农产品基地, 有机 of 有机…)."""
     frequencies, _ = jieba_words()
-    if "\u4e00" <= text[:1] <= "\u9fff" and not any(text[:end] in frequencies for end in range(2, len(text) + 1)):
+    if is_han(text[:1]) and not any(text[:end] in frequencies for end in range(2, len(text) + 1)):
         # No dictionary word begins the text, so jieba cuts the first character off alone;
         # knowing that without jieba spares loading its segmenter (a third of a second).
         return text[0]
@@ -669,7 +712,7 @@ def common_word(stem: str) -> bool:
 
 
 def is_han(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
+    return _HAN_FIRST <= ch <= _HAN_LAST
 
 
 def load_tables() -> None:
