@@ -28,6 +28,16 @@ def test_date_counterexamples(case):
     assert dates.document_date(case["text"], case["title"]) is None
 
 
+@pytest.mark.parametrize("case", PATTERNS["title_year_examples"], ids=lambda c: c["title"][:12])
+def test_title_year_examples(case):
+    assert dates.document_year(case.get("date"), case["title"]) == case["year"]
+
+
+@pytest.mark.parametrize("case", PATTERNS["title_year_counterexamples"], ids=lambda c: c["title"][:12])
+def test_title_year_counterexamples(case):
+    assert dates.document_year(case.get("date"), case["title"]) is None
+
+
 def _span(case: dict) -> tuple[int, int]:
     start = case["sentence"].index(case["mention"])
     return start, start + len(case["mention"])

@@ -27,6 +27,7 @@ from etl.extract.reporting_region import implied_parents, reporting_region
 from etl.graph import model
 from etl.graph.model import L
 from etl.graph.records import DocumentRecord, Mention, RegionRef, Sentence
+from etl.input import dates
 from etl.input.normalize import NormalizedDocument
 
 # The category of a name no rule and no lexicon entry places (ONTOLOGY's tenth column).
@@ -80,21 +81,18 @@ def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     return reporting, region_mentions
 
 
-def _document_year(norm: NormalizedDocument) -> int | None:
-    """The year a document speaks from: its date, else a year in its title (2023年工作总结)."""
-    match = re.match(r"(20\d\d)", norm.date or "") or re.search(r"(20\d\d)年", norm.title)
-    return int(match.group(1)) if match else None
-
-
 def _one_qualified(a: str, b: str) -> bool:
     """One name is the other with two characters or more before it, the shorter four or more."""
     short, long_ = sorted((a, b), key=len)
     return len(short) >= 4 and len(long_) - len(short) >= 2 and long_.endswith(short)
 
 
-def _core(name: str) -> str:
-    """A name without the words that vary between writings of one work or programme (综合, 建设)."""
-    return name.replace("综合", "").replace("建设", "")
+def _core(name: str, variants: list[str]) -> str:
+    """A name without the words that vary between writings of one work or programme (rules.yaml's
+    name_variant_words: 综合, 建设), removed in their order."""
+    for word in variants:
+        name = name.replace(word, "")
+    return name
 
 
 def _same_region(mention: Mention, reporting: places.RegionInfo | None) -> bool:
@@ -102,7 +100,7 @@ def _same_region(mention: Mention, reporting: places.RegionInfo | None) -> bool:
     region's level is the reporting region (某区 and XX区 in one report are one place)."""
     return bool(
         reporting and reporting.anonymized and mention.type == L.Region
-        and re.fullmatch(r"(X+|某)" + re.escape(reporting.level), mention.name)
+        and places.redacted_name(mention.name, reporting.level)
     )
 
 
@@ -163,7 +161,7 @@ class Assembler:
         for i, m in enumerate(mentions):
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})
-        year = _document_year(norm)
+        year = dates.document_year(norm.date, norm.title)
         quantities, extra_mentions = self.attributor.attribute(norm.text, sentences, doc._.quantities or [],
                                                                mentions, year, doc._.words or [])
         mentions.extend(extra_mentions)
@@ -229,21 +227,22 @@ class Assembler:
             if m.type not in (L.Region, L.Indicator) and "+" not in m.name:
                 surfaces[m.type, m.name][self._surface_name(m)] += 1
         chosen = {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
-        self._merge_comprehensive(chosen, surfaces)
-        self._merge_qualified(chosen)
+        variants = self.rules["name_variant_words"]
+        self._merge_comprehensive(chosen, surfaces, variants)
+        self._merge_qualified(chosen, variants)
         # Copied only where the name changes: most mentions keep theirs, and a copy is not free.
         return [m.model_copy(update={"name": chosen[m.type, m.name]})
                 if chosen.get((m.type, m.name), m.name) != m.name else m for m in mentions]
 
     @staticmethod
-    def _merge_comprehensive(chosen: dict, surfaces: dict) -> None:
+    def _merge_comprehensive(chosen: dict, surfaces: dict, variants: list[str]) -> None:
         """A work or programme written with and without 综合 or 建设 (坡耕地水土流失综合治理 and
         坡耕地水土流失治理, 生态廊道建设 and 生态廊道, 重点建设工程 and 重点工程) is one: its names go
         under the one the document uses most."""
         groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for key in chosen:
             if key[0] in (L.Measure, L.Policy):
-                groups[key[0], _core(chosen[key])].append(key)
+                groups[key[0], _core(chosen[key], variants)].append(key)
         for keys in groups.values():
             if len({chosen[k] for k in keys}) > 1:
                 name = max(keys, key=lambda k: (sum(surfaces[k].values()), chosen[k]))
@@ -251,13 +250,13 @@ class Assembler:
                     chosen[k] = chosen[name]
 
     @staticmethod
-    def _merge_qualified(chosen: dict) -> None:
+    def _merge_qualified(chosen: dict, variants: list[str]) -> None:
         """A name written once with where it runs and once without is one entity: a mechanism under
         the shorter name (长江流域横向生态保护补偿 → 横向生态保护补偿), a policy under the longer, its
         title (水土保持重点工程 → 国家水土保持重点工程). The shorter has four characters or more, so
         that 湖长制 stays apart from 河湖长制."""
         for label, pick in ((L.Mechanism, min), (L.Policy, max)):
-            cores = {chosen[key]: _core(chosen[key]) for key in chosen if key[0] == label}
+            cores = {chosen[key]: _core(chosen[key], variants) for key in chosen if key[0] == label}
             merged = {}
             for name, core in cores.items():
                 same = [n for n, other in cores.items() if n != name and _one_qualified(other, core)]

@@ -33,8 +33,6 @@ from etl.graph.model import L
 
 SPANS_KEY = "govgraph"
 TITLE = re.compile(r"《[^《》]{1,80}》")
-# What makes an activity a named system (资金投入机制, 协调配合工作制度).
-SYSTEM_WORD = re.compile(r"[”\"]?的?(?:工作|长效|协调|联动)?(?:机制|制度|体系|模式|办法)")
 _GAP_TOKEN = re.compile(r"[A-Za-z0-9.%²³]+|.", re.S)
 _ASCII_PART = re.compile(r"[A-Za-z0-9.%²³]")
 
@@ -140,9 +138,13 @@ class LexiconComponent:
     def __init__(self) -> None:
         self.table: dict[str, tuple[str, str]] = {}
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, activities=()) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, table=None, activities=(),
+                   system_word: str = "(?!)") -> None:
+        """``system_word``: what makes an activity a named system when it follows (rules.yaml); by
+        default nothing does, and activities are never marked."""
         self.table = dict(table or {})
         self.activities = frozenset(activities)
+        self.system_word = re.compile(system_word)
 
     def __call__(self, doc: Doc) -> Doc:
         candidates = doc._.lexicon_tokens
@@ -152,7 +154,7 @@ class LexiconComponent:
         spans = []
         for i, surface in candidates:
             hit = self.table.get(surface)
-            if hit and hit[1] in self.activities and not SYSTEM_WORD.match(text, doc[i].idx + len(surface)):
+            if hit and hit[1] in self.activities and not self.system_word.match(text, doc[i].idx + len(surface)):
                 continue  # 加大资金投入 is an activity; 建立资金投入机制 names a mechanism
             if hit:
                 spans.append(Span(doc, i, i + 1, label=hit[0], span_id=hit[1]))
@@ -183,6 +185,8 @@ class RulesComponent:
         self.policy_tail = re.compile(self.rules["policy_tail"])
         self.redacted_lead = re.compile(self.rules["policy_redacted_lead"])
         self.qualifier = re.compile(self.rules["policy_qualifier"])
+        self.redacted = re.compile(self.rules["policy_redacted"])
+        self.kinds_named = frozenset(self.rules["quoted_kinds_named"])
         self.shared_suffix = re.compile(self.rules["shared_suffix"])
 
     def _linkage_measures(self, match: re.Match) -> list[tuple[int, int, str, str]]:
@@ -203,7 +207,7 @@ class RulesComponent:
         text = doc_text(doc)
         found: list[tuple[int, int, str, str]] = []
         for match in self.policy.finditer(text):
-            title = policy_name(match["title"], self.redacted_lead, self.qualifier)
+            title = policy_name(match["title"], self.redacted_lead, self.qualifier, self.redacted)
             if title and self.policy_tail.search(title):
                 found.append((match.start("title"), match.end("title"), L.Policy, title))
         for match in self.linkage.finditer(text):
@@ -220,7 +224,7 @@ class RulesComponent:
                 continue
             # A quoted slogan (“谁签字、谁负责，谁审批，谁负责”制度) is the name; a word before 制度 needs it.
             slogan = re.search(r"[、，,]", name) is not None
-            canonical = name + match["kind"] if match["kind"] in ("制度", "制", "办法") and not slogan else name
+            canonical = name + match["kind"] if match["kind"] in self.kinds_named and not slogan else name
             canonical = canonical.replace("，", ",")
             found.append((match.start("name"), match.end("name"), L.Mechanism, canonical))
         for match in self.level_role.finditer(text):
@@ -237,11 +241,12 @@ class RulesComponent:
         return doc
 
 
-def policy_name(title: str, redacted_lead: re.Pattern[str], qualifier: re.Pattern[str]) -> str | None:
+def policy_name(title: str, redacted_lead: re.Pattern[str], qualifier: re.Pattern[str],
+                redacted: re.Pattern[str]) -> str | None:
     """A 《title》 as a Policy's name: no spaces, no redacted opening region, no (试行); None when
     a redaction inside leaves it unreadable (中华(略)政诉讼法)."""
     name = qualifier.sub("", redacted_lead.sub("", re.sub(r"\s+", "", title)))
-    return None if "(略)" in name or len(name) < 3 else name  # 《公报》 alone refers back to a title
+    return None if redacted.search(name) or len(name) < 3 else name  # 《公报》 alone refers back to a title
 
 
 def linkage_name(body: str) -> str:
@@ -379,7 +384,8 @@ def build_nlp() -> Language:
     nlp.add_pipe("govgraph_rules")
     nlp.add_pipe("govgraph_candidates")
     nlp.add_pipe("govgraph_quantities")
-    nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface, activities=lex.activities)
+    nlp.get_pipe("govgraph_lexicon").initialize(table=lex.by_surface, activities=lex.activities,
+                                                system_word=lexicon_data.load_rules()["system_word"])
     nlp.get_pipe("govgraph_rules").initialize(rules=lexicon_data.load_rules(), table=lex.by_surface)
     nlp.get_pipe("govgraph_candidates").initialize(
         table=lex.by_surface, tails=lexicon_data.load_rules()["generic_tails"],

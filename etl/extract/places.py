@@ -123,6 +123,7 @@ class RegionRules:
     clause_verb_frequency: int
     dateline: re.Pattern[str]
     locative_before: re.Pattern[str]
+    placeholder_run: re.Pattern[str]
     table_levels: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
     division_levels: tuple[str, ...]
     town_level_words: tuple[str, ...]
@@ -250,6 +251,7 @@ def _compile_rules(data: dict) -> RegionRules:
         clause_verb_frequency=data["clause_verb_frequency"],
         dateline=re.compile(data["dateline"]),
         locative_before=re.compile(f"(?:{_alternation(data['locative_markers'])})$"),
+        placeholder_run=re.compile(f"(?:{_alternation(data['placeholders'])})+"),
         table_levels=tiers,
         division_levels=tuple(dict.fromkeys(level for tier in tiers for level, _ in tier)),
         town_level_words=tuple(dict.fromkeys(data["town_levels"].values())),
@@ -461,6 +463,12 @@ def _written_forms(name: str, endings: dict[str, tuple[str, ...]]) -> list[str]:
         if name.endswith(ending) and len(name) - len(ending) >= 2:
             return [name[:-len(ending)] + form for form in forms]
     return []
+
+
+def redacted_name(name: str, level: str) -> bool:
+    """The name is a redacted one of the level: placeholders, then the level word (XX区, 某县)."""
+    stem = name[:len(name) - len(level)]
+    return name.endswith(level) and load_region_rules().placeholder_run.fullmatch(stem) is not None
 
 
 def place_info(name: str, place: tuple[str, tuple[str, ...]]) -> RegionInfo:

@@ -35,6 +35,7 @@ class DatePatterns:
     month: re.Pattern[str]
     chinese_year: re.Pattern[str]
     publish_cue: re.Pattern[str]
+    title_year: re.Pattern[str]
     lines_after_title: int
     lines_before_title: int
     lines_for_signing_date: int
@@ -48,7 +49,7 @@ def load_patterns(path: Path | None = None) -> DatePatterns:
     """The date and adoption-year patterns of schema/patterns/dates.yaml, checked as they load."""
     path = path or config.schema_dir() / "patterns" / "dates.yaml"
     data, text = read_yaml(path)
-    for key in ("date", "month", "chinese_year", "publish_cue", "adoption_verbs", "adoption_rules"):
+    for key in ("date", "month", "chinese_year", "publish_cue", "title_year", "adoption_verbs", "adoption_rules"):
         if key not in data:
             raise DataFileError(f"{path}:1: missing '{key}'")
     verbs = "|".join(sorted(map(re.escape, data["adoption_verbs"]), key=len, reverse=True))
@@ -67,6 +68,7 @@ def load_patterns(path: Path | None = None) -> DatePatterns:
         month=compile_pattern(data["month"], f"{path}:{line_of(text, 'month')}"),
         chinese_year=compile_pattern(data["chinese_year"], f"{path}:{line_of(text, 'chinese_year')}"),
         publish_cue=compile_pattern(data["publish_cue"], f"{path}:{line_of(text, 'publish_cue')}"),
+        title_year=compile_pattern(data["title_year"], f"{path}:{line_of(text, 'title_year')}"),
         lines_after_title=int(data.get("lines_after_title", 6)),
         lines_before_title=int(data.get("lines_before_title", 3)),
         lines_for_signing_date=int(data.get("lines_for_signing_date", 25)),
@@ -185,6 +187,12 @@ def document_date(text: str, title: str = "", meta_date: str | None = None) -> s
 
 
 # --- adoption years ----------------------------------------------------------------------
+
+
+def document_year(date: str | None, title: str) -> int | None:
+    """The year a document speaks from: its date's, else a year its title names (2023年工作总结)."""
+    match = re.match(r"(20\d\d)", date or "") or load_patterns().title_year.search(title)
+    return int(match.group(1)) if match else None
 
 
 def adoption_year(sentence_text: str, mention_start: int, mention_end: int,
