@@ -45,6 +45,15 @@ def test_a_variant_is_still_offered_and_evidence_ranks_it():
                                                            ("水土流失综合防治", "水土流失综合整治")]
 
 
+def test_redacted_names_are_never_paired():
+    """Placeholders come from schema/regions.yaml: 某县水利局 and 某市水利局 are never one (STYLE 6)."""
+    records = [record("a.txt", Actor=["某县水利局", "XX县水利局", "忻州市水利局"], Region=["某县", "XX区"]),
+               record("b.txt", Actor=["某市水利局", "XX市水利局", "忻州市水务局"], Region=["某区", "XX县"])]
+    found = merges(review(records))
+    assert not {pair for pair in found if any(mark in "".join(pair) for mark in ("某", "X"))}
+    assert found & {("忻州市水利局", "忻州市水务局"), ("忻州市水务局", "忻州市水利局")}
+
+
 def test_the_flagship_linkage_is_not_outside_the_lexicon():
     items = review([record("a.txt", Mechanism=["河长+检察长", "河长+不存在的角色"])])
     outside = {item.name for item in items if item.kind == "outside-lexicon"}

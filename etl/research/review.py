@@ -49,6 +49,20 @@ def settings(path: Path | None = None) -> dict:
             "chiefs": re.compile("|".join(map(re.escape, chiefs))), "linkage_mark": data["linkage_mark"]}
 
 
+@functools.cache
+def placeholders(path: Path | None = None) -> tuple[str, ...]:
+    """The placeholders of redacted names (XX, 某), as schema/regions.yaml declares them."""
+    path = path or config.schema_dir() / "regions.yaml"
+    return tuple(datafiles.load_yaml(path)["placeholders"])
+
+
+def _redacted(label: str, name: str) -> bool:
+    """A redacted name (某县, XX区, XX县水利局): redacted places all look alike, so none is paired.
+    A name opening with a placeholder is one; a region's name holding one anywhere is one too."""
+    marks = placeholders()
+    return name.startswith(marks) or label == L.Region and any(mark in name for mark in marks)
+
+
 @dataclass
 class ReviewItem:
     kind: str
@@ -119,7 +133,7 @@ def _near_duplicates(seen: dict[tuple[str, str], Seen], canonical: set[tuple[str
 
     by_label: dict[str, list[str]] = defaultdict(list)
     for label, name in seen:
-        if not (label == L.Region and "X" in name.upper() or name.startswith("某")):
+        if not _redacted(label, name):
             by_label[label].append(name)
     items = []
     for label, names in sorted(by_label.items()):
