@@ -758,16 +758,28 @@ def run(
 
     Example: govgraph run my-corpus/ --fresh --workers 2
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from etl.extract.engines import choose
     from etl.run import run_corpus
 
-    result = run_corpus(
-        corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
-        engine=choose(engine, workers, scheduler=scheduler),
-        confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
-        bolt_port=bolt_port, http_port=http_port,
-        say=typer.echo, warn=lambda line: typer.echo(line, err=True), corrections=corrections,
-    )
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as shown:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = shown.add_task(stage, total=total)
+            shown.update(tasks[stage], completed=done, total=total)
+
+        result = run_corpus(
+            corpus or [config.sample_corpus_dir()], out, workers=workers, mode=_mode(fresh, append),
+            engine=choose(engine, workers, scheduler=scheduler),
+            confirm=_confirm(yes), uri=uri, user=user, password=password, database=database,
+            bolt_port=bolt_port, http_port=http_port, progress=progress,
+            say=typer.echo, warn=lambda line: typer.echo(line, err=True), corrections=corrections,
+        )
     report = result.report
     typer.echo(f"compare pack: {len(report.tables)} queries, results as CSV in {report.folder}")
     typer.echo(f"report: {report.html}")

@@ -385,9 +385,13 @@ def run_corpus(
     corrections: Path | None = None,
     bolt_port: int | None = None,
     http_port: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> RunResult:
     """Extract the corpus into OUT/records.jsonl, load it into a graph that holds only it (unless
     ``mode`` says otherwise), and write the report into OUT/report.
+
+    ``progress`` is told how far the long stages are, as (stage, documents done, documents in
+    all), stage being "extracting" or "loading".
 
     ``engine`` extracts the documents (etl.extract.engines; the local one by default).
     Starts the embedded Neo4j when no URI names another server (on ``bolt_port`` and ``http_port``
@@ -413,7 +417,8 @@ def run_corpus(
         say(f"the graph holds {result.check.documents} documents, {result.check.foreign} of them not in "
             f"{corpus.label}")
         empty = decide(result.check, corpus, mode, confirm)
-        result.extract = extract_corpus(paths, out, workers, found=corpus.found, engine=engine)
+        result.extract = extract_corpus(paths, out, workers, found=corpus.found, engine=engine,
+                                        progress=progress and (lambda done, total: progress("extracting", done, total)))
         result.failures += result.extract.failures
         for line in result.extract.warnings:
             warn(f"warning: {line}")
@@ -439,7 +444,9 @@ def run_corpus(
         if empty:
             result.emptied = db.empty_graph(driver, conn.database)
             say(f"emptied the graph ({result.emptied} documents removed)")
-        result.load = load_records(driver, records, conn.database)
+        documents = result.extract.documents
+        result.load = load_records(driver, records, conn.database,
+                                   progress=progress and (lambda done: progress("loading", done, documents)))
         name_corrections(driver, corpus, chosen, conn.database)
         if corrector:
             result.load.failures[:0] = corrector.failures

@@ -206,3 +206,18 @@ def test_the_corpus_is_scanned_once(tmp_path, monkeypatch):
     monkeypatch.setattr(read, "scan", walked)
     with pytest.raises(ReadError, match="no files to extract"):
         extract.extract_corpus([folder], tmp_path / "out", found=read.Scan())
+
+
+def test_run_tells_how_far_extraction_and_loading_are(tmp_path, neo4j_conn, neo4j_driver):
+    """The long stages report (stage, documents done, documents in all) as they go."""
+    from etl.run import run_corpus
+
+    wipe(neo4j_driver)
+    told: list[tuple[str, int, int]] = []
+    run_corpus([corpus(tmp_path / "c", SAMPLE[:3])], tmp_path / "build", mode="fresh", uri=neo4j_conn.uri,
+               user=neo4j_conn.user, password=neo4j_conn.password, database=neo4j_conn.database,
+               progress=lambda *step: told.append(step))
+    extracting = [step for step in told if step[0] == "extracting"]
+    assert extracting == [("extracting", done, 3) for done in (1, 2, 3)]
+    assert told[len(extracting):] and all(stage == "loading" and total == 3 for stage, _, total in told[3:])
+    assert told[-1] == ("loading", 3, 3)
