@@ -54,3 +54,15 @@ def test_the_share_of_a_bare_area_is_background(tmp_path):
                               "占整个瓯江流域总面积的73.1%，占丽水市总面积的76.9%。全市水土流失面积374.7万亩，占土地总面积13.1%。")
     assert ("水土流失面积占比", 13.1, "%") in found
     assert not any(value in (73.1, 76.9) for _, value, _ in found), "the share of a whole's size is background"
+
+
+def test_approximation_before_the_scale(tmp_path):
+    found = counted(tmp_path, "全市河长巡河累计242余万次，推动解决问题18余万个。")
+    assert {("巡河次数", 242.0, "万次"), ("解决问题", 18.0, "万个")} <= found, "余 before 万; 累计 links"
+
+
+def test_words_holding_a_function_character_and_bare_degree_attributes(tmp_path):
+    found = counted(tmp_path, "全县植被综合盖度达85%，治理度达到94%，清理动物牲畜尸体230余具。")
+    assert ("植被综合盖度", 85.0, "%") in found, "被 of 植被 is no preposition"
+    assert ("治理度", 94.0, "%") in found, "度 after its verb names the attribute"
+    assert ("清理动物牲畜尸体", 230.0, "具") in found

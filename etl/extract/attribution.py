@@ -35,7 +35,6 @@ CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]{2,20}")
 ISSUER = re.compile(r"[\u4e00-\u9fff]{0,6}?(?:省|市|县|区|州|盟|旗)|[省市县区乡镇村]级|自治区|中央|国家")
 NOUN_BREAK = re.compile(r"[的和及与等，。；]")
 ALL_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
-FUNCTION_WORDS = re.compile(r"[与于对向从把被将在使让的]|来自")
 
 
 def text_tail(noun: str, mention: Mention) -> str:
@@ -150,6 +149,10 @@ class QuantityAttributor:
         self.light_verbs = frozenset(rules["light_verbs"])
         self.kept_verbs = frozenset(rules["kept_verbs"])
         self.event_verbs = frozenset(rules["event_verbs"])
+        # Prepositions and particles inside a phrase make it a clause; the nouns that hold one of their
+        # characters (植被, 方向) are taken out before the search.
+        self.function_words = re.compile(rules["function_words"])
+        self.function_word_nouns = re.compile("|".join(map(re.escape, rules["function_word_nouns"])))
         self.change = re.compile(rules["change"])
         self.compared_change = re.compile(rules["compared_change"])
         self.ratio_change = re.compile(rules["ratio_change"])
@@ -591,7 +594,7 @@ class QuantityAttributor:
         words (与, 对, 于 …), not background geography, not ending in a verb."""
         if not 2 <= len(text) <= self.rules["max_noun_length"] or not ALL_CHINESE.fullmatch(text):
             return False
-        if FUNCTION_WORDS.search(text):
+        if self.function_words.search(self.function_word_nouns.sub("", text)):
             return False
         if self.not_noun.search(text):
             return False

@@ -50,13 +50,14 @@ class QuantityFinder:
         self.uncounted = frozenset(unit for unit, spec in units.items() if spec.get("counted") is False)
         names = sorted(units, key=len, reverse=True)
         unit_re = "|".join(re.escape(u) for u in names)
-        # 余/多 may stand between the number and the unit (1100余份) or after it (30个以上).
+        # 余/多 may stand between the number and the unit (1100余份), before the scale (242余万次) or
+        # after it (30个以上).
         # Every quantity starts with one of these characters; the lookahead lets the regex engine
         # skip the rest of the text quickly (three times faster, same matches).
         first = "".join(sorted({word[0] for word in APPROX_BEFORE} | set(CHINESE_DIGITS))) + "Xx×"
         self.pattern = re.compile(
             rf"(?=[\d{first}])(?P<pre>{'|'.join(APPROX_BEFORE)})?" + _NUMBER
-            + r"(?P<scale>万|亿)?(?P<approx>余|多)?[ \u3000]?(?P<unit>" + unit_re + r")(?![A-Za-z])"
+            + r"(?P<approx0>余|多)?(?P<scale>万|亿)?(?P<approx>余|多)?[ \u3000]?(?P<unit>" + unit_re + r")(?![A-Za-z])"
         )
 
     def find(self, text: str) -> list[QuantitySpan]:
@@ -72,7 +73,8 @@ class QuantityFinder:
                 value = parse_number(num)
             except (ValueError, KeyError):
                 continue
-            approx = match["approx"] or (match["pre"] if match["pre"] in ("约", "近", "超过", "逾") else None)
+            approx = match["approx"] or match["approx0"] \
+                or (match["pre"] if match["pre"] in ("约", "近", "超过", "逾") else None)
             # 1万余份: the scale stays with the unit as written (value 1, unit 万份).
             unit = (match["scale"] or "") + self.units[match["unit"]].get("as", match["unit"])
             found.append(QuantitySpan(start, match.end(), text[start:match.end()], value, unit,
