@@ -4,11 +4,13 @@ the style of the reports, with the subject the annotators' guideline gives it.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from etl.extract import extract_text_document, learned
+from etl.extract.lexicon import load_numbers
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +68,15 @@ def test_words_holding_a_function_character_and_bare_degree_attributes(tmp_path)
     assert ("植被综合盖度", 85.0, "%") in found, "被 of 植被 is no preposition"
     assert ("治理度", 94.0, "%") in found, "度 after its verb names the attribute"
     assert ("清理动物牲畜尸体", 230.0, "具") in found
+
+
+NUMBER_PATTERNS = sorted(key.removesuffix("_examples") for key in load_numbers() if key.endswith("_examples"))
+
+
+@pytest.mark.parametrize("name", NUMBER_PATTERNS)
+def test_number_patterns_match_their_examples_and_spare_their_counterexamples(name):
+    numbers = load_numbers()
+    pattern = re.compile(numbers[name])
+    assert numbers[f"{name}_examples"] and numbers[f"{name}_counterexamples"]
+    assert all(pattern.match(text) for text in numbers[f"{name}_examples"])
+    assert not any(pattern.match(text) for text in numbers[f"{name}_counterexamples"])

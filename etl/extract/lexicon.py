@@ -98,3 +98,10 @@ def load_units(path: Path | None = None) -> dict[str, dict]:
     """Units as written → {dimension, factor, std} from schema/units.yaml."""
     path = path or config.schema_dir() / "units.yaml"
     return load_yaml(path)["units"]
+
+
+def load_numbers(path: Path | None = None) -> dict:
+    """How numbers are written before their unit (numerals, approximation words, scales) from
+    schema/units.yaml's ``numbers``."""
+    path = path or config.schema_dir() / "units.yaml"
+    return load_yaml(path)["numbers"]
