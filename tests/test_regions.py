@@ -335,3 +335,32 @@ def test_a_division_without_towns_in_the_table_is_no_failure(tmp_path):
     record = extract_text_document(path)
     assert record.region.name == "可克达拉市"
     assert [(q.subject, q.value) for q in record.quantities] == [("水土流失治理面积", 12.0)]
+
+
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # The opening lists cities (济南、淄博…等地): the reporter is the one the report goes on to tell of.
+    ("", "活动得到了济南、淄博、济宁等地民间河长的响应。在济宁，济宁市义工协会常态化护河，济宁市河长巡河。",
+     "济宁市"),
+    # A place in quoted speech opening a story is the speaker's, not the reporter.
+    ("", "“在广东打拼十几年，我决定回家。”南宁市河长制工作开展以来，南宁市河湖水质改善。", "南宁市"),
+    # A parenthesised superior before the county the plan is for.
+    ("(丽水市)庆元县水土保持规划(2015-2030)", "庆元县水土保持规划是重要基础。", "庆元县"),
+    # The title names the county by its short name; the text names it in full.
+    ("湘乡:“林长制”实现“林长治”", "(转载自湖南日报·新湖南客户端)湘乡市构建三级林长体系。湘乡市设立林长。", "湘乡市"),
+])
+def test_the_opening_and_title_name_the_reporter_as_prose_does(title, text, expected):
+    region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
+def test_a_region_word_inside_another_word_is_no_self_reference():
+    text = "凤城市人民检察院联合元宝区人民法院验收补植复绿。凤城市检察院起诉，对该区域生态环境造成破坏。"
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "凤城市", "该区域 is an area, not 该区"
+
+
+def test_an_anaphor_for_a_town_named_once_keeps_the_county_named_more():
+    text = ("记者走进仁寿县宝飞镇永固村。宝飞镇河长介绍，该镇还注重修复生态。仁寿县探索治理新模式，"
+            "仁寿县将目标任务分解，仁寿县设立河长。")
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "仁寿县"

@@ -70,6 +70,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
     "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict,
+    "nesting_gap": str, "speech_quotes": dict,
 }
 # The levels of the kinds of place, derived from schema/regions.yaml (its table_levels, town_levels
 # and village_levels) at their first use: module attributes, for the modules that test levels.
@@ -131,6 +132,8 @@ class RegionRules:
     autonomous_marker: str
     autonomous_level_words: frozenset[str]
     table_digest: str
+    nesting_gap: str
+    speech_quotes: dict[str, str]
 
 
 class _KeyLines(dict):
@@ -203,14 +206,24 @@ def _check_rules(path: Path, text: str, data) -> None:
         raise DataFileError(f"{path}:{lines['autonomous']}: autonomous must hold marker and level_words")
 
 
+def _not_word_after(data: dict, level: str) -> str:
+    """What may not follow a level word that ends a reference (该区 of 该区域 is no region):
+    the characters word_after_level lists for it, as a lookahead."""
+    stops = data["word_after_level"].get(level, "")
+    return f"(?![{re.escape(stops)}])" if stops else ""
+
+
+def _self_levels(data: dict) -> str:
+    """The level words of first-person references (我县, 本市), from first_person_levels."""
+    levels = dict.fromkeys(word[-1] for word in data["first_person_levels"])
+    return "|".join(re.escape(level) + _not_word_after(data, level) for level in levels)
+
+
 def _compile_rules(data: dict) -> RegionRules:
     suffixes = data["town_suffixes"]
     town_suffix = "|".join(f"{re.escape(s)}(?![{re.escape(stops)}])" for s, stops in suffixes.items())
     anonymized = (f"(?:{_alternation(data['placeholders'])})(?P<suffix>{_alternation(data['placeholder_levels'])})"
                   rf"(?![\u4e00-\u9fff]{{0,1}}[{re.escape(data['placeholder_not_before'])}])")
-    # The level words after 我/该/本 in the names a report gives itself (省 of 我省).
-    self_levels = {word[len(lead):] for word in data["first_person_levels"] for lead in data["first_person"]
-                   if word.startswith(lead) and len(word) > len(lead)}
     # A tier that is one level takes every name (ending ""), the others a level by ending.
     tiers = tuple(((tier, ("",)),) if isinstance(tier, str)
                   else tuple((level, tuple(ends)) for level, ends in tier.items()) for tier in data["table_levels"])
@@ -226,9 +239,10 @@ def _compile_rules(data: dict) -> RegionRules:
         stem_end_stops=frozenset(data["stem_end_stops"]),
         common_word_frequency=data["common_word_frequency"],
         anonymized=re.compile(anonymized),
-        first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>{_alternation(sorted(self_levels))})"),
+        first_person=re.compile(f"(?:{_alternation(data['first_person'])})(?P<level>{_self_levels(data)})"),
         first_person_levels={word: tuple(levels) for word, levels in data["first_person_levels"].items()},
-        self_reference=re.compile(_alternation(data["first_person_levels"])),
+        self_reference=re.compile("|".join(
+            re.escape(word) + _not_word_after(data, word[-1]) for word in data["first_person_levels"])),
         anaphor=data["anaphor"],
         media_after=re.compile(_alternation(data["media_words"])),
         implied_parent={level: re.compile(_alternation(words)) for level, words in data["implied_parent"].items()},
@@ -260,6 +274,8 @@ def _compile_rules(data: dict) -> RegionRules:
         autonomous_level_words=frozenset(data["autonomous"]["level_words"]),
         table_digest=hashlib.sha256(json.dumps([data["table_levels"], data["autonomous"]], ensure_ascii=False,
                                                sort_keys=True).encode()).hexdigest()[:12],
+        nesting_gap=data["nesting_gap"],
+        speech_quotes=dict(data["speech_quotes"]),
     )
 
 

@@ -57,6 +57,8 @@ class RelationBuilder:
         self.standing = re.compile(rules["standing_actors"])
         self.governance = re.compile(rules["governance_words"])
         self.standing_partner = re.compile(rules["not_linkage_partners"])
+        self.owned = [(re.compile(rules[procedure]), re.compile(rules[body]))
+                      for procedure, body in rules["owned_procedures"]]
         # Marks that close a clause for who-does-what (、 only joins a list).
         self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"].replace("、", "")) + "]")
 
@@ -160,7 +162,12 @@ class RelationBuilder:
         a chief system involves the chiefs and offices the document names."""
         actors = entities.get(L.Actor, {})
         pairs = []
+        parts = {mechanism: self._linked_actors(mechanism, actors) for mechanism in entities.get(L.Mechanism, {})
+                 if "+" in mechanism}
+        # An actor joined in another linkage (林长+检察长 beside 林长+管护员) is that one's part, no partner here.
+        linked = {actor for found in parts.values() for actor in found}
         for mechanism, evidence in entities.get(L.Mechanism, {}).items():
+            own = parts.get(mechanism, set())
             for actor, actor_evidence in actors.items():
                 if "+" not in mechanism and len(actor) >= 3 and actor in mechanism:
                     pairs.append((mechanism, actor, evidence + actor_evidence))
@@ -181,14 +188,29 @@ class RelationBuilder:
                 shared = set(evidence) if of_actors else set()
                 for actor, actor_evidence in actors.items():
                     common = sorted(shared.intersection(actor_evidence))
-                    if common and not self.standing_partner.search(actor):
+                    if common and not self.standing_partner.search(actor) and not (
+                            actor in linked and actor not in own):
                         pairs.append((mechanism, actor, common))
             system = self.rules["chief_systems"].get(mechanism)
             if system:
                 for actor, actor_evidence in actors.items():
-                    if system["chief"] in actor or actor in system["also"]:
+                    if any(chief in actor for chief in system["chief"]) or actor in system["also"]:
                         pairs.append((mechanism, actor, evidence + actor_evidence))
+            for procedure, body in self.owned:
+                if procedure.search(mechanism):
+                    pairs.extend((mechanism, actor, evidence + actor_evidence)
+                                 for actor, actor_evidence in actors.items() if body.search(actor))
         return pairs + self._clause_involves(mentions, sentences)
+
+    def _linked_actors(self, linkage: str, actors) -> set[str]:
+        """The actors a linkage joins (河长+警长 → 河长, 警长), by the lexicon or as the document names them."""
+        found = set()
+        for part in linkage.split("+"):
+            hit = self.lexicon.by_surface.get(part)
+            actor = hit[1] if hit and hit[0] == L.Actor else (part if part in actors else None)
+            if actor is not None:
+                found.add(actor)
+        return found
 
     def _clause_involves(self, mentions, sentences):
         """An actor named in the same clause as one mechanism takes part in it

@@ -48,37 +48,38 @@ def _first_person_region(chosen: RegionInfo | None, title: str, opening: str,
     levels = rules.first_person_levels[own]
     if chosen is not None and chosen.level in levels:
         return chosen
-    for part in (title, opening):
-        named = [m.region for m in find_region_mentions(part) if m.region.level in levels]
-        if named:
-            return _usual_placeholder(named[0], mentions)
     counted: dict[RegionInfo, int] = {}
     first: dict[RegionInfo, int] = {}
     for mention in mentions:
-        if mention.region.level in levels:
-            counted[mention.region] = counted.get(mention.region, 0) + 1
-            first.setdefault(mention.region, mention.start)
-    return max(counted, key=lambda r: (counted[r], -first[r])) if counted else chosen
+        counted[mention.region] = counted.get(mention.region, 0) + 1
+        first.setdefault(mention.region, mention.start)
+    candidate = next((named[0] for part in (title, opening)
+                      if (named := [m.region for m in find_region_mentions(part) if m.region.level in levels])),
+                     None)
+    if candidate is not None:
+        candidate = _usual_placeholder(candidate, mentions)
+    else:
+        of_level = [r for r in counted if r.level in levels]
+        candidate = max(of_level, key=lambda r: (counted[r], -first[r])) if of_level else None
+    if candidate is None:
+        return chosen
+    if chosen is not None and own.startswith(rules.anaphor) and counted.get(candidate, 0) < counted.get(chosen, 0):
+        return chosen  # 该镇 after a county's town is named (仁寿县宝飞镇…该镇还…) points at the town only
+    return candidate
 
 
 def _named_region(title: str, opening: str, mentions: list[RegionMention],
                   text: str = "") -> RegionInfo | None:
-    """The region whose work the document reports: named in the title, else the first region
-    the opening names as the actor (XX区聚焦…), the innermost where the text nests names
-    (山东省泰安市 → 泰安市); else a town the title names; else a short name with 我县/我区; else
-    the province, city or county mentioned most, else the place mentioned most."""
-    for part in (title, opening):
-        named = [m for m in find_region_mentions(part)
-                 if m.region.level in DIVISION_LEVELS and not _names_a_medium(part, m)]
-        if named:
-            chosen = named[0]
-            for following in named[1:]:
-                if following.start != chosen.end or part[following.end:following.end + 1] in \
-                        load_region_rules().enumeration_separators or not (
-                        contains(chosen.region, following.region) or following.region.nested_in == chosen.region.name):
-                    break
-                chosen = following
-            return _usual_placeholder(chosen.region, mentions)
+    """The region whose work the document reports: named in the title (in full, else by the
+    short name of a region the text names in full: 湘乡 of 湘乡市), else the first region the
+    opening names as the actor (XX区聚焦…; not one of a list or of quoted speech), the innermost
+    where the text nests names (山东省泰安市 → 泰安市); else a town the title names; else a short
+    name with 我县/我区; else the province, city or county mentioned most, else the place
+    mentioned most."""
+    chosen = _first_named(title, in_opening=False) or _short_in_title(title, mentions) \
+        or _first_named(opening, in_opening=True)
+    if chosen:
+        return _usual_placeholder(chosen, mentions)
     towns = [m for m in find_region_mentions(title) if m.region.level in TOWN_LEVELS]
     if towns:
         return towns[0].region  # 石门乡2023年工作总结: a township's own report
@@ -95,6 +96,65 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     ranks = load_region_rules().level_ranks
     # Equally often: the higher level (it holds the others), then the first named.
     return max(counted, key=lambda r: (counted[r], -ranks.get(r.level, 9), -first[r])) if counted else None
+
+
+def _first_named(part: str, in_opening: bool) -> RegionInfo | None:
+    """The first division a title or an opening names as the one whose work it tells, the
+    innermost of names written nested (山东省泰安市, (丽水市)庆元县); in an opening, not one
+    named inside a list or quoted speech."""
+    rules = load_region_rules()
+    named = [m for m in find_region_mentions(part)
+             if m.region.level in DIVISION_LEVELS and not _names_a_medium(part, m)]
+    if in_opening:
+        quoted = _quoted_spans(part, rules.speech_quotes)
+        named = [m for m in named if not _listed(part, m, rules)
+                 and not any(start <= m.start < end for start, end in quoted)]
+    if not named:
+        return None
+    chosen = named[0]
+    for following in named[1:]:
+        gap = part[chosen.end:following.start]
+        if (gap and gap != rules.nesting_gap) or part[following.end:following.end + 1] in \
+                rules.enumeration_separators or not (
+                contains(chosen.region, following.region) or following.region.nested_in == chosen.region.name):
+            break
+        chosen = following
+    return chosen.region
+
+
+def _listed(part: str, mention: RegionMention, rules) -> bool:
+    """The mention stands in a list of places (济南、淄博、泰安): a separator right before or after it."""
+    return part[mention.end:mention.end + 1] in rules.enumeration_separators or (
+        mention.start > 0 and part[mention.start - 1] in rules.enumeration_separators)
+
+
+def _quoted_spans(part: str, quotes: dict[str, str]) -> list[tuple[int, int]]:
+    """The spans between an opening quotation mark and its closing one (to the end if unclosed)."""
+    spans = []
+    at = 0
+    while at < len(part):
+        if part[at] in quotes:
+            close = part.find(quotes[part[at]], at + 1)
+            end = close if close >= 0 else len(part)
+            spans.append((at, end))
+            at = end + 1
+        else:
+            at += 1
+    return spans
+
+
+def _short_in_title(title: str, mentions: list[RegionMention]) -> RegionInfo | None:
+    """A title may name the reporting county or city by its short name (湘乡:“林长制”实现“林长治”):
+    a division the text names in full whose name without its level word stands in the title;
+    the first in the title, the lower level of two at one place."""
+    ranks = load_region_rules().level_ranks
+    found: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        region = mention.region
+        stem = region.name[:-1]
+        if region.level in DIVISION_LEVELS and not region.anonymized and len(stem) >= 2 and stem in title:
+            found.setdefault(region, title.index(stem))
+    return min(found, key=lambda r: (found[r], -ranks.get(r.level, 9), r.name)) if found else None
 
 
 def _names_a_medium(text: str, mention: RegionMention) -> bool:

@@ -1,0 +1,62 @@
+"""Relation rules on hand-made documents: which actors a mechanism involves.
+
+Each test builds a document's entities and mentions the way assembly hands them over (name →
+sentence indices, spans in the text) and asks etl.extract.relations for the INVOLVES pairs.
+"""
+
+from __future__ import annotations
+
+from etl.extract import lexicon
+from etl.extract.places import RegionInfo
+from etl.extract.relations import RelationBuilder
+from etl.graph.records import Mention, Sentence
+
+REPORTING = RegionInfo(name="甲县", level="县")
+
+
+def involves(sentences: list[str], names: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """The (mechanism, actor) pairs of a document whose sentences are given and whose entities
+    are the names given by label, each found wherever its text stands in a sentence."""
+    built, mentions, at = [], [], 0
+    entities: dict[str, dict[str, list[int]]] = {}
+    for index, text in enumerate(sentences):
+        built.append(Sentence(index=index, text=text, start=at, end=at + len(text)))
+        for label, found in names.items():
+            for name in found:
+                start = text.find(name)
+                if start >= 0:
+                    mentions.append(Mention(type=label, name=name, text=name, sentence=index,
+                                            start=at + start, end=at + start + len(name)))
+                    entities.setdefault(label, {}).setdefault(name, []).append(index)
+        at += len(text) + 1
+    mentions.sort(key=lambda m: m.start)
+    builder = RelationBuilder(lexicon.load_lexicon(), lexicon.load_rules())
+    relations = builder.build(entities, mentions, built, REPORTING, [])
+    return {(r.head, r.tail) for r in relations if r.type == "INVOLVES"}
+
+
+def test_a_river_and_lake_chief_system_involves_the_river_chiefs_and_their_office():
+    pairs = involves(["甲县全面推行河湖长制。", "县总河长召开会议，河长办督办问题。"],
+                     {"Mechanism": ["河湖长制"], "Actor": ["总河长", "河长办"]})
+    assert {("河湖长制", "总河长"), ("河湖长制", "河长办")} <= pairs
+
+
+def test_a_procuratorial_procedure_involves_the_procuratorate_named_anywhere():
+    pairs = involves(["县人民检察院与县林长办签订协议。", "对问题线索发出检察建议。"],
+                     {"Mechanism": ["检察建议"], "Actor": ["县人民检察院", "县林长办"]})
+    assert ("检察建议", "县人民检察院") in pairs
+    assert ("检察建议", "县林长办") not in pairs, "only the procuratorate runs the procedure"
+
+
+def test_a_linked_role_brings_the_body_behind_it():
+    pairs = involves(["推行“河长+警长”机制。", "县公安局配合开展巡河。"],
+                     {"Mechanism": ["河长+警长"], "Actor": ["河长", "警长", "公安局"]})
+    assert ("河长+警长", "公安局") in pairs
+
+
+def test_a_part_of_another_linkage_in_the_sentence_is_no_partner():
+    pairs = involves(["推行“林长+管护员”“林长+检察长”机制，县林业局参与。"],
+                     {"Mechanism": ["林长+管护员", "林长+检察长"], "Actor": ["林长", "管护员", "检察长", "林业局"]})
+    assert ("林长+检察长", "检察长") in pairs and ("林长+管护员", "管护员") in pairs
+    assert ("林长+检察长", "管护员") not in pairs and ("林长+管护员", "检察长") not in pairs
+    assert ("林长+检察长", "林业局") in pairs, "a partner no linkage joins still takes part"
