@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from etl import config
 from etl.errors import DataFileError
@@ -364,3 +365,21 @@ def test_an_anaphor_for_a_town_named_once_keeps_the_county_named_more():
             "仁寿县将目标任务分解，仁寿县设立河长。")
     region = _reporting_of("", text)
     assert region is not None and region.name == "仁寿县"
+
+
+def test_organ_after_matches_its_examples_and_spares_its_counterexamples():
+    rules = places.load_region_rules()
+    data = yaml.safe_load((config.schema_dir() / "regions.yaml").read_text(encoding="utf-8"))
+    assert all(rules.organ_after.match(text) for text in data["organ_after_examples"])
+    assert not any(rules.organ_after.match(text) for text in data["organ_after_counterexamples"])
+
+
+def test_a_place_beginning_a_medium_or_company_name_is_no_region_mention():
+    text = "来源:湖南日报。中国电信广元分公司维护网站。湖南省水利厅督查衡东县河长制，广元市网格化管理。"
+    names = [m.region.name for m in regions.find_region_mentions(text)]
+    assert names.count("湖南省") == 1 and names.count("广元市") == 1 and "衡东县" in names
+
+
+def test_an_autonomous_county_written_with_its_short_name_and_autonomy():
+    names = {m.region.name for m in regions.find_region_mentions("沿河自治县统筹推进水生态保护。")}
+    assert names == {"沿河自治县"}

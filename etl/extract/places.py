@@ -71,6 +71,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
     "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict,
     "nesting_gap": str, "speech_quotes": dict,
+    "organ_after": str, "organ_after_examples": list, "organ_after_counterexamples": list,
 }
 # The levels of the kinds of place, derived from schema/regions.yaml (its table_levels, town_levels
 # and village_levels) at their first use: module attributes, for the modules that test levels.
@@ -134,6 +135,7 @@ class RegionRules:
     table_digest: str
     nesting_gap: str
     speech_quotes: dict[str, str]
+    organ_after: re.Pattern[str]
 
 
 class _KeyLines(dict):
@@ -194,7 +196,7 @@ def _check_rules(path: Path, text: str, data) -> None:
                 bad = not isinstance(item, str | int) or item == ""
             if bad:
                 raise DataFileError(f"{path}:{lines[key]}: {key} holds an empty or non-text entry: {item!r}")
-    for key in ("enumeration_count", "dateline"):
+    for key in ("enumeration_count", "dateline", "organ_after"):
         try:
             re.compile(data[key])
         except re.error as exc:
@@ -276,6 +278,7 @@ def _compile_rules(data: dict) -> RegionRules:
                                                sort_keys=True).encode()).hexdigest()[:12],
         nesting_gap=data["nesting_gap"],
         speech_quotes=dict(data["speech_quotes"]),
+        organ_after=re.compile(data["organ_after"]),
     )
 
 
@@ -384,15 +387,17 @@ class Gazetteer:
 
     def _add_short_forms(self) -> None:
         """Autonomous prefectures and counties as prose writes them: the short name and the level
-        word (湘西州 for 湘西土家族苗族自治州, 石柱县 for 石柱土家族自治县)."""
+        word (湘西州 for 湘西土家族苗族自治州, 石柱县 for 石柱土家族自治县), or with the marker kept
+        (沿河自治县 for 沿河土家族自治县)."""
         rules = load_region_rules()
+        marker = rules.autonomous_marker
         for divisions in list(self.by_name.values()):
             for division in divisions:
-                form = division.short + division.name[-1]
-                if rules.autonomous_marker in division.name and division.name[-1] in rules.autonomous_level_words \
-                        and len(form) >= 3 \
-                        and form not in self.by_name and form not in self.old_names:
-                    self.old_names[form] = division
+                if marker not in division.name or division.name[-1] not in rules.autonomous_level_words:
+                    continue
+                for form in (division.short + division.name[-1], division.short + marker + division.name[-1]):
+                    if len(form) >= 3 and form not in self.by_name and form not in self.old_names:
+                        self.old_names[form] = division
 
     def _find_path(self, names: list[str]) -> Division | None:
         for division in self.by_name.get(names[-1], []):
@@ -522,7 +527,7 @@ def _level_by_ending(name: str, endings: dict[str, tuple[tuple[str, str], ...]])
 
 
 # Bump when Gazetteer's attributes change, so an old cache file is not read as a new one.
-_CACHE_FORMAT = 6
+_CACHE_FORMAT = 7
 
 
 @functools.cache

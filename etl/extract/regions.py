@@ -94,7 +94,8 @@ def find_region_mentions(text: str) -> list[RegionMention]:
     _suffix_places(found, rules, scope)
     _take_held(found, held)
     _by_places(found)
-    return _nest_as_written(sorted(found.mentions, key=lambda m: m.start), rules)
+    named = [m for m in found.mentions if not rules.organ_after.match(text, m.end)]
+    return _nest_as_written(sorted(named, key=lambda m: m.start), rules)
 
 
 def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, RegionInfo]]:
