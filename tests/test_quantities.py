@@ -80,3 +80,15 @@ def test_number_patterns_match_their_examples_and_spare_their_counterexamples(na
     assert numbers[f"{name}_examples"] and numbers[f"{name}_counterexamples"]
     assert all(pattern.match(text) for text in numbers[f"{name}_examples"])
     assert not any(pattern.match(text) for text in numbers[f"{name}_counterexamples"])
+
+
+def test_a_treatment_with_its_adverb_is_named_object_first(tmp_path):
+    found = counted(tmp_path, "全年共开展水土流失综合治理项目区12个，综合治理小流域16条。")
+    assert ("小流域综合治理", 16.0, "条") in found
+
+
+def test_passing_rivers_directions_income_and_overshoots_count_no_work(tmp_path):
+    found = counted(tmp_path, "黄河过境190公里。集体经济经营收入达到60多万元。"
+                              "全年完成造林366.7万亩，超出年度任务37.3%。")
+    assert ("造林", 366.7, "万亩") in found
+    assert not any(value in (190.0, 60.0, 37.3) for _, value, _ in found)

@@ -485,6 +485,9 @@ class QuantityAttributor:
             return named
         if verb in self.kept_verbs and self.noun_phrase(verb + noun) \
                 and not noun.endswith(tuple(self.rules["attribute_nouns"]) + (self.rules["rate_suffix"],)):
+            adverb = next((a for a in self.rules["work_adverbs"] if phrase.endswith(a, 0, verb_start)), "")
+            if adverb:  # 综合治理小流域16条: the work is named noun first, as 坡耕地综合治理 is
+                return L.Measure, noun + adverb + verb, start - len(verb) - len(adverb), end
             return L.Measure, verb + noun, start - len(verb), end  # a removal is an intervention
         return named
 
