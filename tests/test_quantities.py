@@ -92,3 +92,10 @@ def test_passing_rivers_directions_income_and_overshoots_count_no_work(tmp_path)
                               "全年完成造林366.7万亩，超出年度任务37.3%。")
     assert ("造林", 366.7, "万亩") in found
     assert not any(value in (190.0, 60.0, 37.3) for _, value, _ in found)
+
+
+def test_a_move_told_over_two_clauses_and_names_cut_inside_a_word(tmp_path):
+    found = counted(tmp_path, "全区水土流失面积由上世纪80年代的80.47万平方公里，减少到如今的56.52万平方公里，"
+                              "水土流失面积占国土面积比例由68.02%下降到约47.77%。")
+    assert ("水土流失面积", 56.52, "万平方公里") in found, "the value it moved to, in a clause of its own"
+    assert not any(subject.startswith("土流失") for subject, _, _ in found), "no name starts inside a word"

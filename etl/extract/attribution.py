@@ -153,6 +153,7 @@ class QuantityAttributor:
         # characters (植被, 方向) are taken out before the search.
         self.function_words = re.compile(rules["function_words"])
         self.function_word_nouns = re.compile("|".join(map(re.escape, rules["function_word_nouns"])))
+        self.moved_to = re.compile(rules["moved_to"])
         self.change = re.compile(rules["change"])
         self.compared_change = re.compile(rules["compared_change"])
         self.ratio_change = re.compile(rules["ratio_change"])
@@ -213,6 +214,9 @@ class QuantityAttributor:
                 pair = self._respectively(text, q, spans[i + 1], clause, mentions)
                 if pair:
                     subjects, respectively[spans[i + 1].start] = [pair[0]], [pair[1]]
+            if not subjects and previous and previous[:2] == (index, q.unit) \
+                    and self.moved_to.match(text[clause:q.start]):
+                subjects = [previous[2]]  # …由80.47万平方公里，减少到如今的56.52万平方公里: the same noun's value
             if not subjects:
                 subject = self._event_count(text, q, clause) or self._subject(text, q, clause, mentions)
                 if subject:
@@ -228,8 +232,10 @@ class QuantityAttributor:
                         or name.removesuffix(self.rules["share_suffix"]) in self.rules["bare_attributes"]:
                     continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
-                        and not words.nominal(start, end):
-                    continue  # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing
+                        and (not words.nominal(start, end) or words.cuts_word(start) and start != q.end):
+                    # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing; nor does one
+                    # that starts inside a word (土流失… of 水土流失; 个子 of 21个子项目 is the analyser's misreading)
+                    continue
                 if label == L.Indicator and self.fund_source.fullmatch(name) \
                         and self.units.get(q.unit, {}).get("dimension") == "money":
                     name += self.rules["fund_default_head"]  # 其中省级70万元、州级10万元: each level's funds
@@ -354,8 +360,8 @@ class QuantityAttributor:
             return []
         # The noun is the last of the phrase (五个断面中劣五类断面 → 劣五类断面, 全县的森林覆盖率 → 森林覆盖率).
         noun = SCOPE_BREAK.split(match["a"])[-1]
-        if not self.noun_phrase(noun):
-            return []
+        if not self.noun_phrase(noun) or mentions.words.cuts_word(match.end("a") - len(noun)):
+            return []  # …or the pattern's reach ends inside a word (土流失面积占… of 水土流失面积占…)
         return [self._named(noun, match.end("a") - len(noun), mentions)]
 
     def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
