@@ -14,13 +14,10 @@ from typing import Annotated, Any
 import typer
 
 from etl import config
+from etl.cli_options import App
 from etl.errors import GovgraphError
 
-# A flag takes no value: no type shown after it in --help (typer would show <bool>, and
-# `--all true` then fails).
-FLAG = ""
-
-app = typer.Typer(
+app = App(
     name="govgraph",
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Turn Chinese local-government reports on water and soil governance into a Neo4j graph.",
@@ -70,7 +67,7 @@ def main() -> None:
 
 # --- neo4j: the embedded server -------------------------------------------------------------
 
-neo4j_app = typer.Typer(help="Run the embedded Neo4j (no Docker needed).", no_args_is_help=True)
+neo4j_app = App(help="Run the embedded Neo4j (no Docker needed).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 
 HomeOption = Annotated[
@@ -292,7 +289,7 @@ def train(
 
 # --- schema and load ------------------------------------------------------------------------
 
-schema_app = typer.Typer(help="Schema migrations (constraints and indexes).", no_args_is_help=True)
+schema_app = App(help="Schema migrations (constraints and indexes).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
 
@@ -345,11 +342,11 @@ def schema_show(uri: UriOption = None, user: UserOption = None, password: Passwo
 
 # One corpus a graph: how to go on when the graph holds documents of another corpus.
 FreshOption = Annotated[bool, typer.Option(
-    "--fresh", metavar=FLAG, help="Empty the graph first (asks to confirm on a terminal).")]
+    "--fresh", help="Empty the graph first (asks to confirm on a terminal).")]
 AppendOption = Annotated[bool, typer.Option(
-    "--append", metavar=FLAG, help="Add to the documents the graph already holds.")]
+    "--append", help="Add to the documents the graph already holds.")]
 YesOption = Annotated[bool, typer.Option(
-    "--yes", metavar=FLAG, help="Confirm --fresh, or an --append that replaces documents, without asking "
+    "--yes", help="Confirm --fresh, or an --append that replaces documents, without asking "
                                 "(for scripts).")]
 
 
@@ -469,7 +466,7 @@ def load(
 
 # --- query and report -----------------------------------------------------------------------
 
-query_app = typer.Typer(help="Query packs: read-only Cypher files under queries/.", no_args_is_help=True)
+query_app = App(help="Query packs: read-only Cypher files under queries/.", no_args_is_help=True)
 app.add_typer(query_app, name="query")
 
 
@@ -528,7 +525,7 @@ def query_run(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the query is cancelled (0.1 to 3600).")]
     = 30.0,
     all_rows: Annotated[bool, typer.Option(
-    "--all", metavar=FLAG, help="Every row of a query that takes a limit (limit -1).")]
+    "--all", help="Every row of a query that takes a limit (limit -1).")]
     = False,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
@@ -652,7 +649,7 @@ def export(
     records: Annotated[Path | None, typer.Option("--records", help="Build from records.jsonl (or its folder) "
                                                   "instead of reading Neo4j.")] = None,
     sentences: Annotated[bool, typer.Option(
-    "--sentences", metavar=FLAG, help="Include Sentence nodes and MENTIONS.")] = False,
+    "--sentences", help="Include Sentence nodes and MENTIONS.")] = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,
     database: DatabaseOption = None, bolt_port: BoltPortOption = None, http_port: HttpPortOption = None,
@@ -709,7 +706,7 @@ def viz(
     typer.echo(f"wrote {page.path}: {page.nodes} nodes, {page.edges} edges{more}")
 
 
-browser_app = typer.Typer(help="Helpers for Neo4j Browser (style, favorites).", no_args_is_help=True)
+browser_app = App(help="Helpers for Neo4j Browser (style, favorites).", no_args_is_help=True)
 app.add_typer(browser_app, name="browser")
 
 

@@ -1,5 +1,5 @@
 // name: pair-evidence
-// description: The sentences, with their document and date, behind a region's link to a mechanism, measure, indicator, actor, policy or water body.
+// description: The sentences, with their document and date, behind a region's link to a mechanism, measure, indicator, actor, policy or water body; limit = -1 returns every sentence.
 // param: region: string
 // param: target: string
 // param: limit: int = 100
@@ -14,4 +14,4 @@ OPTIONAL MATCH (d:Document {doc_key: s.doc_key})
 RETURN r.name AS region, relation, t.name AS target, d.name AS document, d.title AS title, d.date AS date,
        s.index AS sentence_index, s.text AS sentence
 ORDER BY document, sentence_index, relation
-LIMIT $limit
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END

@@ -1,5 +1,5 @@
 // name: search
-// description: Full-text search of the evidence sentences (Neo4j's CJK analyzer), best match first, with document and date.
+// description: Full-text search of the evidence sentences (Neo4j's CJK analyzer), best match first, with document and date; limit = -1 returns every match.
 // param: text: string
 // param: limit: int = 20
 // columns: score, document, title, date, sentence_index, sentence
@@ -8,7 +8,7 @@ CALL db.index.fulltext.queryNodes('sentence_text', '"' + replace(replace($text, 
 YIELD node, score
 WITH node, score
 ORDER BY score DESC, node.id
-LIMIT $limit
+LIMIT CASE WHEN $limit < 0 THEN 9223372036854775807 ELSE $limit END
 OPTIONAL MATCH (d:Document {doc_key: node.doc_key})
 RETURN round(score, 3) AS score, d.name AS document, d.title AS title, d.date AS date,
        node.index AS sentence_index, node.text AS sentence
