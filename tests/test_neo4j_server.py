@@ -7,6 +7,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -276,3 +277,36 @@ def test_the_written_configuration_carries_the_sizes(tmp_path, monkeypatch):
     conf = (server._write_conf(tmp_path, free_port(), free_port()) / "neo4j.conf").read_text(encoding="utf-8")
     assert "server.memory.pagecache.size=3072m\n" in conf
     assert "dbms.memory.transaction.total.max=1024m\n" in conf, "half the heap for open transactions"
+
+
+def test_the_transaction_logs_stay_bounded(cli_home, monkeypatch, tmp_path):
+    """Loading and replacing generated documents writes more log than the bound; the logs kept
+    stay under it (the settings scaled down a hundredfold, so that a few hundred documents pass it)."""
+    from benchmarks.corpus import generated_records
+    from etl.graph.load import load_records
+
+    assert server.tx_log_bound() == 160 * 2**20, "the bound README and the store's settings state"
+    small = {"db.tx_log.rotation.size": "512K", "db.tx_log.rotation.retention_policy": "1M size",
+             "db.checkpoint.interval.volume": "1M"}
+    for name, value in small.items():
+        monkeypatch.setitem(server.TX_LOG_SETTINGS, name, value)
+    bound = server.tx_log_bound()
+    home, bolt, http = cli_home
+    info = server.start(home, bolt, http)
+    conn = config.Connection(info.bolt_uri, "neo4j", config.read_password_file(config.password_file(home)), "neo4j")
+    logs = lambda: [p for p in home.rglob("neostore.transaction.db.*") if p.parent.name == "neo4j"]  # noqa: E731
+    with db.connect(conn) as driver:
+        for seed in (7, 8):
+            records = generated_records(tmp_path / f"{seed}.jsonl", 100, seed=seed)
+            # Ten documents a transaction: a log file rotates only after the transaction that fills it.
+            assert load_records(driver, records, batch_size=10).failures == []
+        deadline = time.monotonic() + 90
+        while sum(p.stat().st_size for p in logs()) > bound and time.monotonic() < deadline:
+            time.sleep(2)  # a checkpoint by volume is checked every few seconds
+        kept = sum(p.stat().st_size for p in logs())
+        newest = max(int(p.name.rsplit(".", 1)[1]) for p in logs())
+        assert newest * 512 * 2**10 > bound, "the loads wrote more log files than the bound holds"
+        assert kept <= bound, f"{kept:,} bytes of transaction logs kept, more than {bound:,}"
+        assert not any(p.name == "neostore.transaction.db.0" for p in logs()), "the first log file was deleted"
+        store = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and "data" in p.parts)
+        assert store < 64 * 2**20, f"the store of 200 generated documents took {store:,} bytes"

@@ -269,6 +269,33 @@ def _heap_flags(heap: int) -> list[str]:
     return [f"-Xms{_megabytes(heap)}", f"-Xmx{_megabytes(heap)}"]
 
 
+# Transaction logs bounded. By default each log file is preallocated at its rotation size
+# (256 MB) and logs are kept two days, which made a store of 11 documents 519 MB. Here a file
+# rotates at 16 MB (after the transaction that passes it), a checkpoint comes after each 64 MB of
+# log (by default every 15 minutes; logs are deleted only after one), and it deletes the files
+# past the newest 64 MB: the logs stay under tx_log_bound() (160 MB) plus a load's largest
+# transaction (about 35 MB at the default batch), however much is loaded.
+TX_LOG_SETTINGS = {
+    "db.tx_log.preallocate": "false",
+    "db.tx_log.rotation.size": "16M",
+    "db.tx_log.rotation.retention_policy": "64M size",
+    "db.checkpoint": "VOLUME",
+    "db.checkpoint.interval.volume": "64M",
+}
+
+
+def tx_log_bound(settings: dict[str, str] = TX_LOG_SETTINGS) -> int:
+    """Bytes the transaction logs stay under with these settings: the logs kept after a
+    checkpoint, those written until the next one, and the file being written and the one
+    before it (a file is deleted whole)."""
+    def size(text: str) -> int:
+        number, unit = text.split()[0][:-1], text.split()[0][-1].upper()
+        return int(number) * {"K": 2**10, "M": 2**20, "G": 2**30}[unit]
+
+    return (size(settings["db.tx_log.rotation.retention_policy"]) + size(settings["db.checkpoint.interval.volume"])
+            + 2 * size(settings["db.tx_log.rotation.size"]))
+
+
 def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
     base = _server_dir(home)
     conf_dir = base / "conf"
@@ -288,11 +315,7 @@ def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
         "server.memory.pagecache.size": _megabytes(pagecache),
         "dbms.memory.transaction.total.max": _megabytes(heap // 2),
         "dbms.usage_report.enabled": "false",
-        # Transaction logs bounded: by default each log file is preallocated at its rotation size
-        # (256 MB) and logs are kept two days, which made a store of 11 documents 519 MB.
-        "db.tx_log.preallocate": "false",
-        "db.tx_log.rotation.size": "16M",
-        "db.tx_log.rotation.retention_policy": "64M size",
+        **TX_LOG_SETTINGS,
         "server.directories.data": str(base / "data"),
         "server.directories.logs": str(base / "logs"),
         "server.directories.run": str(base / "run"),
