@@ -34,6 +34,7 @@ from etl.graph import db, migrations
 from etl.graph import model as graph
 from etl.graph.records import DocumentRecord
 from etl.graph.rows import (
+    OWNER_CHARS,
     Item,
     document_rows,
     entity_rows,
@@ -102,7 +103,11 @@ def _statements(records: list[DocumentRecord], hashes: dict[str, str]) -> Iterat
     for label, rows in entity_rows(records).items():
         key = graph.KEY[label]
         yield (f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) "
-               "SET n.name = row.name SET n += row.props", rows, True)
+               "SET n.name = row.name SET n += row.props "
+               f"WITH n, [c IN coalesce(n.{graph.CLAIMS}, []) WHERE NOT right(c, {OWNER_CHARS}) IN row.owners] "
+               "+ row.claims AS merged "
+               "CALL (merged) { UNWIND merged AS c WITH c ORDER BY c RETURN collect(c) AS claims } "
+               + _derive(label), rows, True)
     for label, rows in mention_rows(records).items():
         yield ("UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
                + " CREATE (s)-[:MENTIONS {start: row.start, end: row.end}]->(n)", rows, False)
@@ -114,6 +119,19 @@ def _statements(records: list[DocumentRecord], hashes: dict[str, str]) -> Iterat
         yield ("UNWIND $rows AS row MATCH " + _node_ref(head_label, "h", "head") + " MATCH "
                + _node_ref(tail_label, "t", "tail") + f" CREATE (h)-[r:{rtype} {_relation_map(rtype)}]->(t)",
                rows, False)
+
+
+def _derive(label: str) -> str:
+    """Cypher that gives node ``n`` its ``claims`` (sorted) and the properties etl.graph.rows.derive
+    finds in them: the claim the most documents make, a tie going to the first in sort order."""
+    cut = OWNER_CHARS + len(graph.CLAIM_OWNER)
+    values = ", ".join(f"n.{prop} = CASE WHEN v[{i}] = '' THEN null ELSE v[{i}] END"
+                       for i, prop in enumerate(graph.CLAIMED[label]))
+    return ("CALL (claims) { UNWIND claims AS c WITH left(c, size(c) - " + str(cut) + ") AS claim, count(*) AS k "
+            "ORDER BY k DESC, claim RETURN collect(claim)[0] AS winner } "
+            f"WITH n, claims, split(coalesce(winner, ''), '{graph.CLAIM_SEPARATOR}') AS v "
+            f"SET n.{graph.CLAIMS} = CASE WHEN claims = [] THEN null ELSE claims END"
+            + (", " + values if values else ""))
 
 
 def _relation_map(rtype: str) -> str:
@@ -149,6 +167,10 @@ def _removals() -> Iterator[str]:
 _ORPHANS = "UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id AND NOT (n)--() DELETE n"
 
 
+# The claims of the removed documents taken off a node their relationships or mentions reached.
+_UNCLAIM = ("UNWIND $ids AS id MATCH (n:{label}) WHERE elementId(n) = id AND n.{claims} IS NOT NULL "
+            "WITH n, [c IN n.{claims} WHERE NOT right(c, {chars}) IN $keys] AS claims ")
+
 # Locks the stored versions to take out, as they were seen (path key and record hash). A version
 # shares its doc_key with every other version of its path; a concurrent load may have replaced
 # the one seen since, and a removal by doc_key would then take out part of the new version.
@@ -176,7 +198,11 @@ def _remove(tx: neo4j.ManagedTransaction, old: list[dict]) -> list[neo4j.ResultS
         touched.update(result.single(strict=True)["ends"])
         summaries.append(result.consume())
     if touched:
-        summaries.append(tx.run(_ORPHANS, ids=sorted(touched)).consume())
+        ids = sorted(touched)
+        for label in graph.ENTITY_LABELS:
+            summaries.append(tx.run(_UNCLAIM.format(label=label, claims=graph.CLAIMS, chars=OWNER_CHARS)
+                                    + _derive(label), ids=ids, keys=keys).consume())
+        summaries.append(tx.run(_ORPHANS, ids=ids).consume())
     return summaries
 
 

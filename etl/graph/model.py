@@ -126,6 +126,22 @@ NODE_PROPERTIES: dict[str, dict[str, tuple[type, ...]]] = {
 CORRECTED_BY = "corrected_by"
 for _allowed in NODE_PROPERTIES.values():
     _allowed[CORRECTED_BY] = (str,)
+# What a shared entity node says (a region's level, a mechanism's category …) is no single
+# document's to set: each document's values for a node are its claim, kept on the node as
+# ``claims`` entries "value|value…@doc_key" (values in this order) and taken out with the
+# document; the node's properties are the claim the most documents make, a tie going to the
+# claim first in sort order (etl.graph.rows.derive). So the graph does not depend on the order
+# documents load in, and a record can change a node only by being most of what names it.
+# ``anonymized`` is not claimed: it decides the node's key (an anonymized region is the document's own).
+CLAIMS = "claims"
+CLAIM_SEPARATOR, CLAIM_OWNER = "|", "@"
+CLAIMED: dict[str, tuple[str, ...]] = {
+    label: tuple(prop for prop in allowed if prop != "anonymized") for label, allowed in NODE_PROPERTIES.items()
+}
+for _label, _props in CLAIMED.items():
+    if any(NODE_PROPERTIES[_label][prop] != (str,) for prop in _props):
+        raise DataFileError(f"{ontology_path()}: {_label}: a property of an entity is a str "
+                            "(documents' claims of it are kept as text)")
 # What a relation of the record may carry besides its evidence (records.RelationProps).
 RELATION_PROPERTIES: dict[str, frozenset[str]] = {
     rtype: frozenset(ONTOLOGY["relation_properties"]) | {CORRECTED_BY} for rtype in OWNED_TYPES
@@ -139,7 +155,7 @@ QUANTITY_TYPES = frozenset(QUANTITY_RELATION.values())
 # (doc_key:n, or "" for a relation) and the evidence sentence ids.
 OWNER_PROPERTIES = frozenset({"doc_key", "key", "evidence"})
 # Properties only the loader sets: keys, names, ownership.
-RESERVED = frozenset({"key", "name", "path", "id", "doc_key", "doc_id", "evidence", "record_hash"})
+RESERVED = frozenset({"key", "name", "path", "id", "doc_key", "doc_id", "evidence", "record_hash", CLAIMS})
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_NAME = 200  # characters of an entity name or a short property value (they are indexed)

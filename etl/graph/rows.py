@@ -10,7 +10,8 @@ corrections and review check a record as the loader does without importing it.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ Item = tuple[str, DocumentRecord, str]
 
 
 # --- validation: what a record may put in the graph -------------------------------------------
+
+# What a claimed value cannot hold: the separator of a claim's values, and control characters
+# (the bulk importer's array delimiter is one).
+_UNCLAIMABLE = re.compile("[" + re.escape(graph.CLAIM_SEPARATOR) + "\x00-\x1f\x7f]")
 
 
 def _check(value: Any, where: str, limit: int = graph.MAX_NAME) -> None:
@@ -89,6 +94,9 @@ def _check_entities(record: DocumentRecord) -> None:
                 if value is not None and not isinstance(value, allowed[prop]):
                     raise RecordError(f"{where}: a {type(value).__name__}, not a {allowed[prop][0].__name__}")
                 _check(value, where)
+                if isinstance(value, str) and _UNCLAIMABLE.search(value):
+                    raise RecordError(f"{where}: holds {graph.CLAIM_SEPARATOR!r} or a control character, "
+                                      "which a node's claims cannot keep apart")
 
 
 def validate(record: DocumentRecord) -> None:
@@ -211,30 +219,78 @@ def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
 
 
 def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, rows {key, name, props}: whitelisted props without nulls; anonymized regions owned.
+    """Per label, rows {key, name, props, claims, owners}: one per entity node the records name.
 
-    One row per entity: when several documents name it, their props are merged in document
-    order, the later value winning, which is what setting each document's props in turn gives;
-    a batch of reports names a common mechanism dozens of times, and each row is a locked write.
+    ``props`` are what the key decides (an anonymized region's ``anonymized`` and owner); what
+    the documents say of the node (level, category …) is not set from any one of them: each
+    document's values are its claim (``claim_entry``), listed in ``claims`` (sorted), and every
+    sink gives the node the properties ``derive`` finds in all the claims it holds, after taking
+    out those of ``owners`` (the documents of these rows, whose older versions may have claimed).
+    One row per entity, however many documents of the batch name it: each row is a locked write.
     """
     rows: dict[str, dict[str, dict]] = defaultdict(dict)
     for r in records:
+        owner = _owner(r)
         for label in graph.ENTITY_LABELS:
-            allowed = graph.NODE_PROPERTIES[label]
             for name in r.entities.get(label, []):
-                given = r.properties.get(label, {}).get(name, {})
-                props = {k: v for k, v in given.items() if v is not None and k in allowed}
+                props: dict[str, Any] = {}
                 if label == L.Region:
                     anonymized = is_anonymized(r, name)
                     props["anonymized"] = anonymized
                     if anonymized:
-                        props["doc_key"] = _owner(r)
+                        props["doc_key"] = owner
                 key = entity_key(r, label, name)
-                if key in rows[label]:
-                    rows[label][key]["props"].update(props)
-                else:
-                    rows[label][key] = {"key": key, "name": name, "props": props}
+                row = rows[label].get(key)
+                if row is None:
+                    row = rows[label][key] = {"key": key, "name": name, "props": props, "claims": [], "owners": []}
+                row["owners"].append(owner)
+                claim = claim_of(label, r.properties.get(label, {}).get(name, {}))
+                if claim is not None:
+                    row["claims"].append(claim_entry(claim, owner))
+    for by_key in rows.values():
+        for row in by_key.values():
+            row["claims"].sort(key=cypher_order)
     return {label: list(by_key.values()) for label, by_key in rows.items()}
+
+
+def claim_of(label: str, given: dict[str, Any]) -> str | None:
+    """A document's values for a node of the label, in etl.graph.model.CLAIMED's order; None when it gives none."""
+    values = [given.get(prop) or "" for prop in graph.CLAIMED[label]]
+    return graph.CLAIM_SEPARATOR.join(values) if any(values) else None
+
+
+def claim_entry(claim: str, owner: str) -> str:
+    """A node's ``claims`` entry: the claim, then the doc_key of the document making it."""
+    return f"{claim}{graph.CLAIM_OWNER}{owner}"
+
+
+def without_owners(claims: Iterable[str], owners: Iterable[str]) -> list[str]:
+    """The entries of ``claims`` made by documents other than ``owners``."""
+    gone = set(owners)
+    return [c for c in claims if c[-OWNER_CHARS:] not in gone]
+
+
+def cypher_order(text: str) -> bytes:
+    """A sort key giving Cypher's order of strings (Java's, by UTF-16 code unit), which differs
+    from Python's past U+FFFF; the claims are sorted alike in both."""
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+# The characters of a doc_key (etl.graph.model.doc_key), which ends every claims entry.
+OWNER_CHARS = 16
+
+
+def derive(label: str, claims: Iterable[str]) -> dict[str, str | None]:
+    """A node's properties from its documents' claims: the claim the most documents make, a tie
+    going to the claim first in sort order, so that no load order and no lone document decides.
+
+    The loader does the same in Cypher (etl.graph.load._derive); a test compares the two graphs.
+    """
+    counts = Counter(c[:-OWNER_CHARS - len(graph.CLAIM_OWNER)] for c in claims)
+    winner = min(counts, key=lambda claim: (-counts[claim], cypher_order(claim))) if counts else None
+    values = winner.split(graph.CLAIM_SEPARATOR) if winner is not None else []
+    return {prop: (values[n] or None) if n < len(values) else None
+            for n, prop in enumerate(graph.CLAIMED[label])}
 
 
 def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:

@@ -36,9 +36,11 @@ import neo4j
 from etl import config
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.graph.model import KEY, OWNED_TYPES, L, R, doc_key, document_path
+from etl.graph.model import CLAIMS, KEY, OWNED_TYPES, L, R, doc_key, document_path
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 from etl.graph.rows import (
+    cypher_order,
+    derive,
     document_rows,
     entity_rows,
     iter_items,
@@ -46,6 +48,7 @@ from etl.graph.rows import (
     relation_rows,
     reports_on_rows,
     sentence_rows,
+    without_owners,
 )
 
 NODE_LABELS = (L.Document, *LABELS)
@@ -123,7 +126,7 @@ class _Builder:
     version of a path first takes out what the old one owned: its relationships, sentences,
     anonymized regions and Document node, and the shared nodes they reached that nothing
     reaches any more (mentions count, whether sentences are drawn or not). Other shared entity
-    nodes stay, with the properties the last document gave them.
+    nodes stay, with the properties their remaining documents' claims give them.
     """
 
     def __init__(self, sentences: bool):
@@ -155,6 +158,7 @@ class _Builder:
             for row in rows:
                 self.node(label, row["key"], {"name": row["name"], **row["props"]},
                           row["props"].get("doc_key"))
+                self.claim(label, node_id(label, row["key"]), row["owners"], row["claims"])
         for label, rows in mention_rows(batch).items():
             for row in rows:
                 target = node_id(label, row["key"])
@@ -178,6 +182,9 @@ class _Builder:
         self.mentions.subtract(mentioned)
         touched = {end for e in edges for end in e[:2]} | set(mentioned)
         touched |= {v for nid in owned if nid in self.g for v in self.g.successors(nid)}
+        for nid in touched:
+            if nid in self.g and CLAIMS in self.g.nodes[nid]:
+                self.claim(self.g.nodes[nid]["label"], nid, [owner], [])
         self.g.remove_edges_from(edges)
         self.g.remove_nodes_from(owned)
         self.g.remove_nodes_from([nid for nid in touched
@@ -191,6 +198,21 @@ class _Builder:
             if owner:
                 self.owned_nodes[owner].append(nid)
         self.g.nodes[nid].update({k: v for k, v in props.items() if v is not None})
+
+    def claim(self, label: str, nid: str, owners: list[str], claims: list[str]) -> None:
+        """The node's claims without those of ``owners``, plus ``claims``; its properties derived
+        from them as the loader derives them (etl.graph.rows.derive)."""
+        data = self.g.nodes[nid]
+        merged = sorted(without_owners(data.get(CLAIMS, []), owners) + claims, key=cypher_order)
+        for prop, value in derive(label, merged).items():
+            if value is None:
+                data.pop(prop, None)
+            else:
+                data[prop] = value
+        if merged:
+            data[CLAIMS] = merged
+        else:
+            data.pop(CLAIMS, None)
 
     def edge(self, head: str, tail: str, data: dict[str, Any], owner: str | None = None) -> None:
         """CREATE a relationship between two existing nodes; one a document owns goes with it."""
