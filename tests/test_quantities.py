@@ -99,3 +99,8 @@ def test_a_move_told_over_two_clauses_and_names_cut_inside_a_word(tmp_path):
                               "水土流失面积占国土面积比例由68.02%下降到约47.77%。")
     assert ("水土流失面积", 56.52, "万平方公里") in found, "the value it moved to, in a clause of its own"
     assert not any(subject.startswith("土流失") for subject, _, _ in found), "no name starts inside a word"
+
+
+def test_linking_words_end_a_noun_that_reaches_its_level(tmp_path):
+    found = counted(tmp_path, "完成封山育林800万亩，森林覆盖率达到并稳定在66%。")
+    assert ("森林覆盖率", 66.0, "%") in found

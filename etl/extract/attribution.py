@@ -366,10 +366,12 @@ class QuantityAttributor:
         if not match:
             return []
         # The noun is the last of the phrase (五个断面中劣五类断面 → 劣五类断面, 全县的森林覆盖率 → 森林覆盖率).
-        noun = SCOPE_BREAK.split(match["a"])[-1]
-        if not self.noun_phrase(noun) or mentions.words.cuts_word(match.end("a") - len(noun)):
+        last = SCOPE_BREAK.split(match["a"])[-1]
+        start = match.end("a") - len(last)
+        noun = self.linking_tail.sub("", last)  # 森林覆盖率达到并稳定在66% → 森林覆盖率
+        if not self.noun_phrase(noun) or mentions.words.cuts_word(start):
             return []  # …or the pattern's reach ends inside a word (土流失面积占… of 水土流失面积占…)
-        return [self._named(noun, match.end("a") - len(noun), mentions)]
+        return [self._named(noun, start, mentions)]
 
     def _coordinated(self, text: str, q: QuantitySpan, clause: int, mentions: MentionIndex):
         """Two nouns that share one number (环评率和“三同时”执行率均达到100%): a subject each."""
