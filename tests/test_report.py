@@ -282,6 +282,76 @@ def test_the_diffusion_query_is_drawn_as_adoption_lines(loaded, tmp_path):
     assert drawn == cycle[:report.ADOPTION_LINES]
 
 
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    """Pairs of display boxes (matplotlib Bbox) that overlap by more than a pixel."""
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[i + 1:], start=i + 1)
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > 1 and min(a.y1, b.y1) - max(a.y0, b.y0) > 1]
+
+
+def _readable(fig, axes) -> None:
+    """No two tick labels of an axis on one another: level labels' boxes apart, slanted labels
+    (whose boxes overlap though the text does not) a line height apart across their slant."""
+    import math
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+            shown = [t for t in ticks if t.get_visible() and t.get_text()]
+            if len(shown) < 2:
+                continue
+            slant = math.radians(shown[0].get_rotation() % 180)
+            if not slant:
+                assert _overlaps([t.get_window_extent(renderer) for t in shown]) == [], [t.get_text() for t in shown]
+                continue
+            anchors = sorted(ax.transData.transform((t.get_position()[0], 0))[0] for t in shown)
+            gap = min(b - a for a, b in zip(anchors, anchors[1:], strict=False)) * abs(math.sin(slant))
+            height = shown[0].get_fontsize() * fig.dpi / 72
+            assert gap >= height, f"slanted labels {gap:.1f} px apart across, {height:.1f} px high"
+
+
+def test_the_adoption_chart_is_a_step_panel_a_mechanism_with_whole_counts():
+    rows = [dict(zip(report.DIFFUSION_COLUMNS, row, strict=True)) for row in ADOPTIONS]
+    lines = report.adoption_lines(rows)
+    fig = report.adoption_figure(lines)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split(" (")[0] for ax in panels] == list(lines), "a panel a mechanism, most adopted first"
+    colours = [ax.get_lines()[0].get_color() for ax in panels]
+    assert len(set(colours)) == len(panels), "no two mechanisms share a colour"
+    for ax, points in zip(panels, lines.values(), strict=True):
+        line = ax.get_lines()[0]
+        assert line.get_drawstyle() == "steps-post"
+        assert ax.get_ylim()[0] == 0
+        assert list(line.get_ydata())[-1] == points[-1][1] == int(ax.get_title().split("(")[1].rstrip(")"))
+    _readable(fig, panels)
+    # Shared axes: the first column carries the counts, every panel its years.
+    counts = [t.get_text() for ax in panels for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert counts and all(label.isdigit() for label in counts), counts
+    for ax in panels:
+        years = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert years and all(year.isdigit() for year in years), years
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in panels]
+    assert _overlaps([ax.get_window_extent(renderer) for ax in panels]) == []
+    assert _overlaps(titles) == []
+
+
+def test_a_heatmap_of_2000_regions_keeps_its_labels_apart():
+    rng = np.random.default_rng(5)
+    names = [f"机制{i:03d}水土保持监督管理" for i in range(300)]
+    rows = [{"region": f"区{r:04d}", "region_key": f"区{r:04d}", "mechanism": names[m],
+             "sentences": int(rng.integers(1, 9))}
+            for r in range(2000) for m in set(rng.integers(0, 300, 12).tolist())]
+    for regions, columns in ((report.DEFAULT_MAX_REGIONS, report.DEFAULT_MAX_COLUMNS),
+                             (report.LIMIT_REGIONS, report.LIMIT_COLUMNS)):
+        matrix = report.clustered(report.pivot(rows, "mechanism", "sentences", regions, columns))
+        fig = report.heatmap_figure(matrix, "地区 × 机制", "句数")
+        _readable(fig, fig.axes[:1])
+        bar = fig.axes[1]
+        ticks = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+        assert ticks and all(t.isdigit() for t in ticks), ticks
+
+
 def test_no_adoption_years_means_no_chart_and_no_error(loaded, tmp_path):
     folder = queries_with_diffusion(tmp_path / "queries", [])
     built = build(loaded, tmp_path / "out", query_folder=folder)

@@ -5,11 +5,11 @@ pack, saves each result as CSV, and writes ``index.html``: one section a query, 
 description from its file's header, its rows as a paged table (lists as one chip an item)
 and a link to its CSV. The region × mechanism and region × category matrices are also drawn
 as heatmaps of the most frequent regions and columns, ordered by hierarchical clustering so
-similar ones sit together; a ``diffusion`` query, when the pack has one, is drawn as
-cumulative-adoption lines. Columns are read from each query's header, never assumed, so a
-reshaped query still gets its section. Chinese labels need a font with CJK glyphs: the report
-finds one among the system's fonts (bin/setup installs WenQuanYi Micro Hei) and refuses to
-draw empty boxes.
+similar ones sit together; a ``diffusion`` query, when the pack has one, is drawn as small
+multiples of cumulative adoption, a step chart a mechanism. Columns are read from each query's
+header, never assumed, so a reshaped query still gets its section. Chinese labels need a
+font with CJK glyphs: the report finds one among the system's fonts (bin/setup installs
+WenQuanYi Micro Hei) and refuses to draw empty boxes.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ LABEL_CHARS = 16  # longer heatmap labels end in an ellipsis; the CSV has the fu
 ROWS_ON_PAGE = 500  # a table's rows written into the page; its CSV has them all
 PAGE_SIZE = 25  # rows a page of a table, paged by the page's own script
 CHIPS_SHOWN = 12  # items of a list cell shown at once; the rest open on a click
-ADOPTION_LINES = 8  # mechanisms drawn in the cumulative-adoption chart
+ADOPTION_LINES = 8  # mechanisms drawn in the cumulative-adoption chart, a panel each
 
 # A query's ``limit`` parameter (int) caps its rows; -1 asks for every row (govgraph query run --all).
 LIMIT_PARAM, EVERY_ROW = "limit", -1
@@ -218,6 +218,16 @@ def _pyplot():
 def draw_heatmap(matrix: Matrix, title: str, value_label: str, path: Path) -> Path:
     """A heatmap PNG at most MAX_WIDTH_PX wide, Chinese labels, empty cells told apart from small ones."""
     plt = _pyplot()
+    fig = heatmap_figure(matrix, title, value_label)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
+
+
+def heatmap_figure(matrix: Matrix, title: str, value_label: str):
+    """The heatmap of draw_heatmap as a matplotlib figure."""
+    plt = _pyplot()
     from matplotlib import colors
     from matplotlib.ticker import MaxNLocator
 
@@ -254,10 +264,7 @@ def draw_heatmap(matrix: Matrix, title: str, value_label: str, path: Path) -> Pa
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()
         fig.tight_layout()
-        with atomic_write(path, "wb") as handle:
-            fig.savefig(handle, format=path.suffix.lstrip(".") or "png")
-        plt.close(fig)
-    return path
+    return fig
 
 
 def heatmap_summary(matrix: Matrix, spec: HeatmapSpec, csv_name: str) -> str:
@@ -289,31 +296,70 @@ def adoption_lines(rows: list[dict[str, Any]], count: int = ADOPTION_LINES) -> d
     return {m: sorted(points[m].items()) for m in chosen}
 
 
-def draw_adoption(lines: dict[str, list[tuple[int, int]]], path: Path) -> Path:
-    """Cumulative number of adopting regions by year, one line a mechanism."""
+def cumulative_steps(lines: dict[str, list[tuple[int, int]]]) -> tuple[list[int], dict[str, list[int]]]:
+    """The chart's years (first to last adoption year of any mechanism) and each mechanism's
+    regions by the end of each year: 0 before its first year, a count held through years without
+    a new region."""
+    first = min(year for points in lines.values() for year, _ in points)
+    last = max(year for points in lines.values() for year, _ in points)
+    years = list(range(first, last + 1))
+    counts: dict[str, list[int]] = {}
+    for mechanism, points in lines.items():
+        by_year, held, counts[mechanism] = dict(points), 0, []
+        for year in years:
+            held = by_year.get(year, held)
+            counts[mechanism].append(held)
+    return years, counts
+
+
+def adoption_figure(lines: dict[str, list[tuple[int, int]]]):
+    """Small multiples, one panel a mechanism (the most adopted first), each a step chart of
+    the regions that had adopted it by the end of a year, on shared axes with whole-number ticks.
+
+    One panel a mechanism rather than one line each on one chart: the lines of mechanisms with
+    the same counts lay on one another, and a line between two years read as adoption spread
+    over the time between them, where a step shows the year it was reported.
+    """
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
+    years, counts = cumulative_steps(lines)
+    columns = min(4, len(lines))
+    rows = -(-len(lines) // columns)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     with plt.rc_context({"font.family": [cjk_font()], "axes.unicode_minus": False}):
-        fig, ax = plt.subplots(figsize=(11, 5.2), dpi=DPI)
-        last = max(year for points in lines.values() for year, _ in points)
-        for mechanism, points in lines.items():
-            # A point a year-end: a count holds through years without a new region, up to the chart's last year.
-            by_year, years, counts = dict(points), list(range(points[0][0], last + 1)), []
-            for year in years:
-                counts.append(by_year.get(year, counts[-1] if counts else 0))
-            ax.plot(years, counts, marker="o", markersize=4, linewidth=2, label=_short(mechanism))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("年份 (year)")
-        ax.set_ylabel("采纳地区累计数 (regions adopting, cumulative)")
-        ax.set_title("机制扩散 (adoption over time): the most adopted mechanisms", fontsize=12)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(min(11, 2.9 * columns + 0.6), 2.3 * rows + 1.0),
+                                 dpi=DPI, sharex=True, sharey=True, squeeze=False)
+        for n, (ax, (mechanism, steps)) in enumerate(zip(axes.flat, counts.items(), strict=False)):
+            colour = colours[n % len(colours)]
+            # A step a year, the last one too: it runs to the start of the year after.
+            xs, ys = [*years, years[-1] + 1], [*steps, steps[-1]]
+            ax.step(xs, ys, where="post", color=colour, linewidth=2)
+            ax.fill_between(xs, ys, step="post", color=colour, alpha=0.15)
+            ax.set_title(f"{_short(mechanism)} ({steps[-1]})", fontsize=10)
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(counts):]:
+            ax.set_visible(False)
+        for ax in axes.flat:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+            ax.set_ylim(bottom=0)
+            ax.tick_params(labelsize=8, labelbottom=True)
+        fig.suptitle("机制扩散 (adoption over time): regions that had adopted each mechanism by the end of a year",
+                     fontsize=11)
+        fig.supxlabel("年份 (year)", fontsize=9)
+        fig.supylabel("采纳地区累计数 (regions, cumulative)", fontsize=9)
         fig.tight_layout()
-        with atomic_write(path, "wb") as handle:
-            fig.savefig(handle, format=path.suffix.lstrip(".") or "png")
-        plt.close(fig)
+    return fig
+
+
+def draw_adoption(lines: dict[str, list[tuple[int, int]]], path: Path) -> Path:
+    """The adoption chart (adoption_figure) as a PNG."""
+    plt = _pyplot()
+    fig = adoption_figure(lines)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
     return path
 
 
@@ -415,8 +461,8 @@ def _add_adoption_chart(section: Section, report: Report) -> None:
     png = draw_adoption(lines, report.folder / f"{DIFFUSION}.png")
     report.files.append(png)
     section.figures.append({"src": png.name, "alt": "机制扩散 (adoption over time)",
-                            "caption": f"The {len(lines)} mechanisms adopted by the most regions: the number of "
-                                       f"regions that had adopted each by the end of a year."})
+                            "caption": f"The {len(lines)} mechanisms adopted by the most regions, a panel each: the "
+                                       f"number of regions that had adopted it by the end of a year."})
 
 
 def render(report: Report, sections: list[Section]) -> str:
