@@ -90,7 +90,8 @@ class Chromium:
                 return reply["result"]
             self.events.append(reply)
 
-    def open(self, page: Path) -> Tab:
+    def open(self, page: Path | str) -> Tab:
+        """A new tab on a file (a Path) or a URL (a str), once the page has loaded."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         tab = Tab(self, self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"])
         # Log reports what the page could not load (a missing image) as an error entry.
@@ -99,7 +100,7 @@ class Chromium:
         tab.call("Emulation.setDeviceMetricsOverride", width=self.window[0], height=self.window[1],
                  deviceScaleFactor=1, mobile=False)
         tab.call("Page.bringToFront")  # a background tab's timers are throttled to one a second
-        tab.call("Page.navigate", url=page.as_uri())
+        tab.call("Page.navigate", url=page if isinstance(page, str) else page.as_uri())
         tab.wait_for("document.readyState === 'complete'")
         return tab
 

@@ -1,6 +1,6 @@
-"""The :params line for running query packs as Neo4j Browser Favorites, on a query folder made here.
-
-Pure tests, no database: the line is built from the query headers alone.
+"""Neo4j Browser: the :params line for running query packs as Favorites, on a query folder made
+here (pure tests: the line is built from the query headers alone), and README's :style
+instructions followed in the Browser the embedded server serves, in headless Chromium.
 """
 
 from __future__ import annotations
@@ -84,3 +84,102 @@ def test_cli_prints_the_line_and_notes(folder, monkeypatch):
     assert missing.exit_code == 1
     assert missing.stderr.strip() == "Error: no query pack named 'nope'; packs: compare, quality " \
                                      "(see: govgraph query list)"
+
+
+# --- README's :style instructions in a real Browser session ---------------------------------------
+
+
+def _browser_url(http_port: int) -> str:
+    """Neo4j Browser on the embedded server's HTTP port, once it answers (it opens after Bolt)."""
+    import time
+    import urllib.request
+
+    url = f"http://127.0.0.1:{http_port}/browser/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                assert b"<title>Neo4j Browser</title>" in answer.read()
+                return url
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+_SET_INPUT = """(selector, value) => { const input = document.querySelector(selector);
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, value);
+    input.dispatchEvent(new Event('input', {bubbles: true})); }"""
+# What a person's drop of a file gives the page: a drop event whose DataTransfer holds the file.
+_DROP_FILE = """(element, name, text) => { const files = new DataTransfer();
+    files.items.add(new File([text], name));
+    for (const type of ['dragenter', 'dragover', 'drop'])
+        element.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: files})); }"""
+
+
+def _run(tab, command: str) -> None:
+    """Type a command into Browser's editor and run it, as a person does."""
+    tab.evaluate("document.querySelector('.monaco-editor textarea').focus()")
+    tab.call("Input.insertText", text=command)
+    tab.evaluate("document.querySelector('[data-testid=editor-Run]').click()")
+
+
+def test_readmes_style_instructions_work_in_neo4j_browser(tmp_path, monkeypatch):
+    """README: run :style and drop schema/browser/govgraph.grass on it. Done so in the Browser the
+    embedded server serves: the style is Browser's, and a query's graph is drawn in it."""
+    import json
+    import re
+    import shutil
+
+    from etl import config
+    from etl.graph import db
+    from etl.graph import model as graph
+    from etl.neo4j import server
+    from tests.chromium import Chromium
+    from tests.conftest import free_port
+
+    readme = " ".join((config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "run `:style` and drop `schema/browser/govgraph.grass`" in readme
+    grass = config.schema_dir() / "browser" / "govgraph.grass"
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    home = tmp_path / "home"
+    info = server.start(home, free_port(), free_port())
+    try:
+        password = config.read_password_file(config.password_file(home))
+        with db.connect(config.Connection(info.bolt_uri, "neo4j", password, "neo4j")) as driver:
+            driver.execute_query("CREATE (:Region {key: '忻州市', name: '忻州市'})"
+                                 "-[:ADOPTS]->(:Mechanism {name: '河长制'})")
+        url = _browser_url(info.http_port)
+        chromium = Chromium(shutil.which("chromium"), tmp_path / "profile", tmp_path / "chromium.log", (1280, 900))
+        try:
+            tab = chromium.open(url)
+            tab.wait_for("document.querySelector('[data-testid=password]') !== null", 60)
+            tab.evaluate(f"({_SET_INPUT})('[data-testid=username]', 'neo4j')")
+            tab.evaluate(f"({_SET_INPUT})('[data-testid=password]', {json.dumps(password)})")
+            tab.evaluate("document.querySelector('[data-testid=connect]').click()")
+            tab.wait_for("document.body.innerText.includes('You are connected as user neo4j')", 90)
+            _run(tab, ":style")
+            frame = "Array.from(document.querySelectorAll('article')).find(a => a.innerText.startsWith(':style'))"
+            tab.wait_for(f"{frame} !== undefined")
+            tab.evaluate(f"({_DROP_FILE})({frame}, 'govgraph.grass', {json.dumps(grass.read_text(encoding='utf-8'))})")
+            tab.wait_for("(localStorage.getItem('neo4j.grass') || '').includes('Mechanism')")
+            style = json.loads(tab.evaluate("localStorage.getItem('neo4j.grass')"))
+            colours = graph.label_colours()
+            assert style["node.Mechanism"]["color"] == colours["Mechanism"]
+            assert style["node.Region"]["color"] == colours["Region"]
+            assert style["node.Sentence"]["caption"] == "{id}"
+            _run(tab, "MATCH p = (:Region)-[:ADOPTS]->(:Mechanism) RETURN p")
+            tab.wait_for("document.querySelectorAll('svg g.node').length === 2", 60)
+            drawn = tab.evaluate("""Array.from(document.querySelectorAll('svg g.node')).map(g => [
+                g.querySelector('circle.b-outline').getAttribute('fill'),
+                g.querySelector('text.caption').textContent])""")
+            assert sorted((fill.upper(), caption.strip()) for fill, caption in drawn) == sorted([
+                (colours["Region"].upper(), "忻州市"), (colours["Mechanism"].upper(), "河长制")])
+            shot = tab.screenshot()
+            shot.save(tmp_path / "browser.png")  # kept for a person to look at
+            uncaught = [e for e in tab.errors() if re.match(r"(Uncaught|TypeError|ReferenceError)", e)]
+            assert uncaught == []
+        finally:
+            chromium.close()
+    finally:
+        server.stop(home)
