@@ -104,3 +104,9 @@ def test_a_move_told_over_two_clauses_and_names_cut_inside_a_word(tmp_path):
 def test_linking_words_end_a_noun_that_reaches_its_level(tmp_path):
     found = counted(tmp_path, "完成封山育林800万亩，森林覆盖率达到并稳定在66%。")
     assert ("森林覆盖率", 66.0, "%") in found
+
+
+def test_removing_what_is_off_topic_is_work(tmp_path):
+    found = counted(tmp_path, "关闭禁限养区养殖场23家，拆除违建羊肚菌大棚680余平方米，新建日光温室40座。")
+    assert {("关闭禁限养区养殖场", 23.0, "家"), ("拆除违建羊肚菌大棚", 680.0, "平方米")} <= found
+    assert not any(subject.endswith("温室") for subject, _, _ in found), "building greenhouses stays off topic"

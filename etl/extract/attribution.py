@@ -131,8 +131,10 @@ class QuantityAttributor:
         self.units = units
         self.breaking_tags = frozenset(rules["breaking_tags"])
         self.clause_marks = set(rules["clause_marks"])
-        words = rules["not_quantity_subjects"] + rules["not_noun_parts"] + rules["off_topic_subjects"]
+        words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+        self.off_topic = re.compile("|".join(re.escape(w) for w in sorted(rules["off_topic_subjects"], key=len,
+                                                                           reverse=True)))
         self.quantity_verbs = sorted(rules["quantity_verbs"], key=len, reverse=True)
         self.verb_endings = tuple(self.quantity_verbs)
         units_pattern = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
@@ -424,6 +426,10 @@ class QuantityAttributor:
         if noun.startswith("有") and len(noun) > 3 and mentions.words.length_at(clause + len(phrase) - len(noun)) < 2:
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
+        verb = phrase[verb_start:verb_end]
+        if verb in self.rules["removal_verbs"] and verb_end == len(phrase) - len(noun) \
+                and self.off_topic.search(noun) and self.noun_phrase(noun, off_topic=True):
+            return L.Measure, verb + noun, start - len(verb), start + len(noun)  # 关闭禁限养区养殖场23家
         if not noun and verb_start and verb_end == len(phrase):
             worked, at = self._object_and_verb(phrase, verb_start, clause, mentions)
             if worked:  # …unless the number runs into a noun of its own (安排10万元专项工作经费)
@@ -607,14 +613,15 @@ class QuantityAttributor:
                 return m.type, m.name, m.start, m.end
         return L.Indicator, noun, start, end
 
-    def noun_phrase(self, text: str) -> bool:
+    def noun_phrase(self, text: str, off_topic: bool = False) -> bool:
         """A plausible name of a counted thing: 2 to max_noun_length Chinese characters without function
-        words (与, 对, 于 …), not background geography, not ending in a verb."""
+        words (与, 对, 于 …), not background geography nor (unless ``off_topic``: what a removal removed)
+        off topic, not ending in a verb."""
         if not 2 <= len(text) <= self.rules["max_noun_length"] or not ALL_CHINESE.fullmatch(text):
             return False
         if self.function_words.search(self.function_word_nouns.sub("", text)):
             return False
-        if self.not_noun.search(text):
+        if self.not_noun.search(text) or not off_topic and self.off_topic.search(text):
             return False
         if text[-1] in self.rules["not_noun_endings"]:
             return False
