@@ -110,3 +110,8 @@ def test_removing_what_is_off_topic_is_work(tmp_path):
     found = counted(tmp_path, "关闭禁限养区养殖场23家，拆除违建羊肚菌大棚680余平方米，新建日光温室40座。")
     assert {("关闭禁限养区养殖场", 23.0, "家"), ("拆除违建羊肚菌大棚", 680.0, "平方米")} <= found
     assert not any(subject.endswith("温室") for subject, _, _ in found), "building greenhouses stays off topic"
+
+
+def test_a_noun_after_its_number_ends_before_the_work_done_on_it(tmp_path):
+    found = counted(tmp_path, "完成集体林地改革等任务，稳步推进25个国有林场试点建设，探索经营新模式。")
+    assert ("国有林场试点", 25.0, "个") in found

@@ -572,6 +572,9 @@ class QuantityAttributor:
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]
         if heads and not self.noun_phrase(noun):
             noun = noun[:max(heads)]
+        verb = self.verb_at_end.search(noun)
+        if verb and not self.noun_phrase(noun) and self.noun_phrase(noun[:verb.start()]):
+            noun = noun[:verb.start()]  # 25个国有林场试点建设: the work done on what is counted ends it
         if noun.startswith(tuple(self.units)):
             return None
         if not self.noun_phrase(noun) or noun in self.rules["generic_nouns"]:
