@@ -37,6 +37,9 @@ NODE_FACTS = ("level", "category", "kind", "unit", "adcode", "key")
 FOCUS_SIZE = 28
 NODE_SIZE = 14
 EDGE_LABELS_UP_TO = 40
+# A node's label is its name cut to this many characters (…); the tooltip has it whole. Whole
+# development-zone names (临沂高新技术产业开发区) lay on their neighbours' in a network of 200 links.
+LABEL_CHARS = 7
 
 # Each neighbourhood is a UNION of (a)-[rel]->(b) rows; _AGGREGATE then folds the
 # relationships of one pair and type together (quantities are one relationship each).
@@ -289,6 +292,13 @@ def _node_title(node: VizNode) -> str:
     return "\n".join([f"{node.label}: {node.name}"] + [f"{key}: {value}" for key, value in node.facts])
 
 
+def node_label(node: VizNode) -> str:
+    """The label drawn under a node: its name, cut to LABEL_CHARS unless it is the page's focus."""
+    if node.focus or len(node.name) <= LABEL_CHARS:
+        return node.name
+    return node.name[:LABEL_CHARS - 1] + "…"
+
+
 def _network(graph: VizGraph, colours: dict[str, str]):
     """The nodes and edges as a pyvis Network (it checks that every edge has both ends)."""
     from pyvis.network import Network
@@ -299,7 +309,7 @@ def _network(graph: VizGraph, colours: dict[str, str]):
     for node in graph.nodes.values():
         # Hubs (a region in the region–mechanism network) grow with their links, up to the focus size.
         size = FOCUS_SIZE if node.focus else min(FOCUS_SIZE, NODE_SIZE + 2 * math.isqrt(max(0, degree[node.id] - 1)))
-        net.add_node(node.id, label=node.name, title=_node_title(node), color=colours.get(node.label, fallback),
+        net.add_node(node.id, label=node_label(node), title=_node_title(node), color=colours.get(node.label, fallback),
                      size=size)
     # A type written on every spoke of a dense star is unreadable; there the tooltip carries it.
     labelled = len(graph.edges) <= EDGE_LABELS_UP_TO
