@@ -17,7 +17,7 @@ Probe families, rerun on this branch (2026-12-07), and what they give now. Those
   new versions at once, then a load, equal a clean load (two_loads_of_two_versions below);
 - loads under concurrent queries: a load of 120 generated documents while the report and the
   compare pack run in two threads against the same server: all finish without an error, and the
-  graph and the answers after it are a clean load's (load_under_concurrent_reports_and_queries);
+  graph and the answers after it are a clean load's (load_under_concurrent_reports_and_queries).
 
 The new ones, each a test below that failed before its fix: a forged region key (record and
 correction), --fresh killed while emptying, two names made one path, orphans after replacement,
@@ -25,7 +25,9 @@ a correction's head_type outside the model, a lone surrogate in load and exports
 and aliases in a corrections file, a control character in a text, CALL IN TRANSACTIONS in a pack,
 a renamed docx part, a query name that is a path, formula cells in CSVs, a server.json copied
 from another folder, a record claiming other properties (level, adcode, category) for shared
-nodes that other documents name. Replacement speed is benchmarks/reload.py.
+nodes that other documents name (it still decides a tie: a node one other document names goes
+to the claim first in sort order), an alias bomb in a schema/ rule file (test_datafiles).
+Replacement speed is benchmarks/reload.py.
 """
 
 from __future__ import annotations
