@@ -115,3 +115,8 @@ def test_removing_what_is_off_topic_is_work(tmp_path):
 def test_a_noun_after_its_number_ends_before_the_work_done_on_it(tmp_path):
     found = counted(tmp_path, "完成集体林地改革等任务，稳步推进25个国有林场试点建设，探索经营新模式。")
     assert ("国有林场试点", 25.0, "个") in found
+
+
+def test_a_known_work_cut_out_of_a_longer_word_is_named_whole(tmp_path):
+    found = counted(tmp_path, "全年完成营造林560万亩。")
+    assert ("营造林", 560.0, "万亩") in found, "营造|林: the analyser's word, not the lexicon's 造林 inside it"

@@ -76,6 +76,13 @@ class WordIndex:
         k = bisect.bisect_right(self.starts, position) - 1
         return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end
 
+    def word_start(self, position: int) -> int:
+        """Where the word that runs across ``position`` begins (``position`` when none does)."""
+        k = bisect.bisect_right(self.starts, position) - 1
+        if 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end:
+            return self.words[k].start
+        return position
+
     def cuts_name(self, position: int) -> bool:
         """A word other than a verb runs across ``position`` (水土流失 at 土): a name starting there is cut.
         A verb that took the next word's first character (损失税|利 of 损失税利) cuts no name."""
@@ -402,6 +409,9 @@ class QuantityAttributor:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
+                    whole = mentions.words.word_start(m.start)
+                    if m.type == L.Measure and whole < m.start and ALL_CHINESE.fullmatch(text, whole, m.end):
+                        return m.type, text[whole:m.end], whole, m.end  # 营造林 (营造|林), not its 造林
                     return self._with_source(text, m, mentions)
                 if m.type == L.Measure and gap == attribute and (
                         self.verb_start.match(m.text) or self.units.get(q.unit, {}).get("dimension") == "count"):
