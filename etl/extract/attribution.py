@@ -76,6 +76,15 @@ class WordIndex:
         k = bisect.bisect_right(self.starts, position) - 1
         return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end
 
+    def noun_before(self, position: int, floor: int) -> int:
+        """Where a noun of two characters or more that ends at ``position`` begins (林草 of 林草生态修复);
+        ``position`` when the word there is no such noun or starts before ``floor``."""
+        k = bisect.bisect_left(self.starts, position) - 1
+        if 0 <= k < len(self.words) and self.words[k].end == position and self.words[k].start >= floor \
+                and self.words[k].tag in ("n", "vn") and self.words[k].end - self.words[k].start >= 2:
+            return self.words[k].start
+        return position
+
     def word_start(self, position: int) -> int:
         """Where the word that runs across ``position`` begins (``position`` when none does)."""
         k = bisect.bisect_right(self.starts, position) - 1
@@ -410,6 +419,10 @@ class QuantityAttributor:
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
                     whole = mentions.words.word_start(m.start)
+                    if whole == m.start and m.type == L.Measure:
+                        whole = mentions.words.noun_before(m.start, clause)  # 林草生态修复, not its 生态修复
+                        if self.noun_lead.fullmatch(text[whole:m.start]):
+                            whole = m.start  # …but 全县 says where (全县人工造林 → 人工造林)
                     if m.type == L.Measure and whole < m.start and ALL_CHINESE.fullmatch(text, whole, m.end):
                         return m.type, text[whole:m.end], whole, m.end  # 营造林 (营造|林), not its 造林
                     return self._with_source(text, m, mentions)
