@@ -119,10 +119,16 @@ def test_a_noun_after_its_number_ends_before_the_work_done_on_it(tmp_path):
 
 def test_a_known_work_cut_out_of_a_longer_word_is_named_whole(tmp_path):
     found = counted(tmp_path, "全年完成营造林560万亩。")
-    assert ("营造林", 560.0, "万亩") in found, "营造|林: the analyser's word, not the lexicon's 造林 inside it"
+    assert ("营造林", 560.0, "万亩") in found, "the analyser's word 营造林, not the lexicon's 造林 inside it"
 
 
 def test_a_known_work_keeps_the_noun_before_it_but_not_the_jurisdiction(tmp_path):
     found = counted(tmp_path, "过去五年，累计完成林草生态修复1069.7万亩。全县人工造林126万亩。")
     assert ("林草生态修复", 1069.7, "万亩") in found, "林草 says which restoration"
     assert ("人工造林", 126.0, "万亩") in found, "全县 says where"
+
+
+def test_generic_nouns_and_misread_verbs_stay_out_of_a_known_work(tmp_path):
+    found = counted(tmp_path, "全年完成治理任务坡改梯2.5万亩，新修蓄水池3座。")
+    assert ("坡改梯", 2.5, "万亩") in found, "任务 says nothing of which work"
+    assert ("蓄水池", 3.0, "座") in found

@@ -85,6 +85,13 @@ class WordIndex:
             return self.words[k].start
         return position
 
+    def word_end(self, position: int) -> int:
+        """Where the word that runs across ``position`` ends (``position`` when none does)."""
+        k = bisect.bisect_right(self.starts, position) - 1
+        if 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end:
+            return self.words[k].end
+        return position
+
     def word_start(self, position: int) -> int:
         """Where the word that runs across ``position`` begins (``position`` when none does)."""
         k = bisect.bisect_right(self.starts, position) - 1
@@ -419,12 +426,17 @@ class QuantityAttributor:
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
                 if not self._attribute(attribute):
                     whole = mentions.words.word_start(m.start)
+                    crossing_end = mentions.words.word_end(m.start)
+                    # A word that holds the work (营造林) or a verb of work across it; 修蓄|水池 is a misreading.
+                    if crossing_end < m.end and text[whole:crossing_end] not in self.quantity_verbs:
+                        whole = m.start
                     if whole == m.start and m.type == L.Measure:
                         whole = mentions.words.noun_before(m.start, clause)  # 林草生态修复, not its 生态修复
-                        if self.noun_lead.fullmatch(text[whole:m.start]):
-                            whole = m.start  # …but 全县 says where (全县人工造林 → 人工造林)
+                        if self.noun_lead.fullmatch(text[whole:m.start]) \
+                                or text[whole:m.start] in self.rules["generic_nouns"]:
+                            whole = m.start  # …but 全县 says where (全县人工造林 → 人工造林), 任务 nothing
                     if m.type == L.Measure and whole < m.start and ALL_CHINESE.fullmatch(text, whole, m.end):
-                        return m.type, text[whole:m.end], whole, m.end  # 营造林 (营造|林), not its 造林
+                        return m.type, text[whole:m.end], whole, m.end  # 营造林, not the 造林 inside it
                     return self._with_source(text, m, mentions)
                 if m.type == L.Measure and gap == attribute and (
                         self.verb_start.match(m.text) or self.units.get(q.unit, {}).get("dimension") == "count"):
