@@ -90,6 +90,9 @@ class PinyinRule:
 # A parenthesized run of pinyin letters (ASCII or full-width brackets) right after a Han
 # character; whether it is a syllable is decided against the data file, not here.
 _PAREN_SYLLABLE = load_marks().patterns["pinyin_after_han"]
+# A bracketed run of capitalized syllables right after a Han character (治理[ZhiLi]).
+_BRACKET_WORD = load_marks().patterns["pinyin_word_after_han"]
+_CAPITALIZED = re.compile(r"[A-Z][a-z]*")
 _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜếề", "aaaaeeeeiiiioooouuuuüüüüêê")
 
 
@@ -120,9 +123,10 @@ def strip_pinyin(text: str) -> str:
     and the text carries at least ``neutral_after`` marked ones (so 他的(de) alone stays, as do
     ASCII words in brackets: 全球定位系统(GPS)).
     """
+    rule = pinyin_rule()
+    text = _strip_pinyin_words(text, rule)
     if "(" not in text and "（" not in text:
         return text
-    rule = pinyin_rule()
     marked: list[tuple[int, int]] = []
     neutral: list[tuple[int, int]] = []
     for match in _PAREN_SYLLABLE.finditer(text):
@@ -143,6 +147,19 @@ def strip_pinyin(text: str) -> str:
         last = end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _strip_pinyin_words(text: str, rule: PinyinRule) -> str:
+    """Remove a word's pinyin printed in capitalized syllables after it: 治理[ZhiLi] → 治理.
+
+    Capitals split the syllables, and two or more that are all syllables of the data file make
+    pinyin; an acronym (系统[GIS]) or a single name (王总[Wang]) stays.
+    """
+    def pinyin(match: re.Match[str]) -> str:
+        parts = _CAPITALIZED.findall(match.group(1))
+        return "" if all(p.lower() in rule.syllables for p in parts) else match.group(0)
+
+    return _BRACKET_WORD.sub(pinyin, text)
 
 
 @functools.cache
