@@ -383,3 +383,16 @@ def test_a_place_beginning_a_medium_or_company_name_is_no_region_mention():
 def test_an_autonomous_county_written_with_its_short_name_and_autonomy():
     names = {m.region.name for m in regions.find_region_mentions("沿河自治县统筹推进水生态保护。")}
     assert names == {"沿河自治县"}
+
+
+def test_a_region_the_opening_names_once_yields_to_one_the_story_tells_of():
+    text = ("隆安县布泉乡村民庞荣海对记者说。南宁市河长制工作开展以来，河湖水质明显改善。"
+            "南宁市全面落实河长制。南宁市各地清水长流。")
+    region = _reporting_of("河清岸绿带旺乡村旅游", text)
+    assert region is not None and region.name == "南宁市"
+
+
+def test_a_region_the_opening_names_again_stays_the_reporter():
+    text = "甘肃省全面推进水土保持。甘肃省治理水土流失，秦州区建成梯田，秦州区建成淤地坝，秦州区植树。"
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "甘肃省"

@@ -70,7 +70,9 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "landform_heads": str,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
     "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict,
-    "nesting_gap": str, "speech_quotes": dict,
+    "nesting_gap": str, "speech_quotes": dict, "told_of_more": int,
+    "province_level": str, "opener_levels": list, "town_holders": list, "short_division_after": str,
+    "short_division_not_before": str, "common_stem_stop_exempt": str,
     "organ_after": str, "organ_after_examples": list, "organ_after_counterexamples": list,
 }
 # The levels of the kinds of place, derived from schema/regions.yaml (its table_levels, town_levels
@@ -135,6 +137,13 @@ class RegionRules:
     table_digest: str
     nesting_gap: str
     speech_quotes: dict[str, str]
+    told_of_more: int
+    province_level: str
+    opener_levels: tuple[str, ...]
+    town_holders: tuple[str, ...]
+    short_division_after: str
+    short_division_not_before: str
+    common_stem_stop_exempt: str
     organ_after: re.Pattern[str]
 
 
@@ -278,6 +287,13 @@ def _compile_rules(data: dict) -> RegionRules:
                                                sort_keys=True).encode()).hexdigest()[:12],
         nesting_gap=data["nesting_gap"],
         speech_quotes=dict(data["speech_quotes"]),
+        told_of_more=data["told_of_more"],
+        province_level=data["province_level"],
+        opener_levels=tuple(data["opener_levels"]),
+        town_holders=tuple(data["town_holders"]),
+        short_division_after=data["short_division_after"],
+        short_division_not_before=data["short_division_not_before"],
+        common_stem_stop_exempt=data["common_stem_stop_exempt"],
         organ_after=re.compile(data["organ_after"]),
     )
 

@@ -111,8 +111,9 @@ def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, Regio
         # Two-character names (成县, 和县, 新县) hide inside words (建成县城, 示范县, 新县城): take
         # them only where no Chinese character but a function word runs into them from the left,
         # and not as the 县 of 县城.
-        if len(name) == 2 and ((before and is_han(before) and before not in "省市"
-                                and before not in rules.function_characters) or after == "城"):
+        if len(name) == 2 and ((before and is_han(before) and before not in rules.short_division_after
+                                and before not in rules.function_characters)
+                               or after == rules.short_division_not_before):
             continue
         if after and after in rules.name_not_before:
             held.append((start, end, names[name][0]))
@@ -219,7 +220,7 @@ def _gazetteer_places(found: _Found, scope: _Scope, rules: RegionRules) -> None:
             if length == 2 and before and is_han(before) and not any(m.end == start for m in found.mentions):
                 break  # 宋村 in 治理宋村, 中村 in 至中村: a one-character stem needs a clear left edge
             stops = next((s for suffix, s in rules.town_suffixes.items() if name.endswith(suffix)), "")
-            if common_word(name[:-1]) and text[end:end + 1] in stops.replace("委", ""):
+            if common_word(name[:-1]) and text[end:end + 1] in stops.replace(rules.common_stem_stop_exempt, ""):
                 break  # 联合村民 is 联合 + 村民, though some county has a 联合村
             candidates.append((start, end, name))
             break
@@ -337,7 +338,7 @@ def _sentence_openers(hits, accepted: dict, text: str, rules: RegionRules) -> No
         opens = start == 0 or text[start - 1] in rules.sentence_starts
         if (start, end) in accepted or not (opens or rules.locative_before.search(text, max(0, start - 2), start)):
             continue
-        divisions = [d for d in table.by_short[short] if d.level in ("省", "市")]
+        divisions = [d for d in table.by_short[short] if d.level in rules.opener_levels]
         if len(divisions) != 1 or len(table.by_short[short]) != 1 or common_word(short):
             continue
         if _inside_word(text, start, end):
@@ -351,7 +352,7 @@ def _provinces(hits, accepted: dict, text: str, rules: RegionRules) -> None:
     table = load_gazetteer()
     for start, end, short in hits:
         divisions = table.by_short[short]
-        if (start, end) in accepted or len(divisions) != 1 or divisions[0].level != "省":
+        if (start, end) in accepted or len(divisions) != 1 or divisions[0].level != rules.province_level:
             continue
         before, after = text[start - 1:start] if start else "", text[end:end + 1]
         if after in rules.province_not_before or _inside_word(text, start, end) or rules.dateline.match(text, end):

@@ -76,8 +76,11 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     where the text nests names (山东省泰安市 → 泰安市); else a town the title names; else a short
     name with 我县/我区; else the province, city or county mentioned most, else the place
     mentioned most."""
-    chosen = _first_named(title, in_opening=False) or _short_in_title(title, mentions) \
-        or _first_named(opening, in_opening=True)
+    chosen = _first_named(title, in_opening=False) or _short_in_title(title, mentions)
+    if chosen is None:
+        chosen = _first_named(opening, in_opening=True)
+        if chosen is not None:
+            chosen = _told_of_more(chosen, mentions)
     if chosen:
         return _usual_placeholder(chosen, mentions)
     towns = [m for m in find_region_mentions(title) if m.region.level in TOWN_LEVELS]
@@ -120,6 +123,21 @@ def _first_named(part: str, in_opening: bool) -> RegionInfo | None:
             break
         chosen = following
     return chosen.region
+
+
+def _told_of_more(chosen: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
+    """A story may open on a place it names once (a villager's address, a city in a list of
+    participants) and tell of a division it names again and again: a region the opening names
+    once yields to the division the text names most, when that one is named often enough
+    (region_rules' told_of_more times) and more often than it."""
+    counted: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        if mention.region.level in DIVISION_LEVELS:
+            counted[mention.region] = counted.get(mention.region, 0) + 1
+    if counted.get(chosen, 0) > 1 or not counted:
+        return chosen
+    top = max(counted, key=lambda r: counted[r])  # the first named of equals (dicts keep order)
+    return top if counted[top] >= load_region_rules().told_of_more else chosen
 
 
 def _listed(part: str, mention: RegionMention, rules) -> bool:
@@ -213,7 +231,7 @@ def _below(region: RegionInfo, reporting: RegionInfo) -> bool:
     if reporting.anonymized:
         return ranks.get(region.level, 0) > ranks.get(reporting.level, 9)
     return not region.adcode and not region.within and region.level in (*TOWN_LEVELS, *VILLAGE_LEVELS) \
-        and reporting.level in ("县", "区", "市")
+        and reporting.level in load_region_rules().town_holders
 
 
 def implied_parent_patterns() -> dict[str, re.Pattern[str]]:
