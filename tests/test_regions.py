@@ -396,3 +396,8 @@ def test_a_region_the_opening_names_again_stays_the_reporter():
     text = "甘肃省全面推进水土保持。甘肃省治理水土流失，秦州区建成梯田，秦州区建成淤地坝，秦州区植树。"
     region = _reporting_of("", text)
     assert region is not None and region.name == "甘肃省"
+
+
+def test_a_city_by_its_short_name_opening_a_clause_is_a_place():
+    names = {m.region.name for m in regions.find_region_mentions("近年来，泉州持续加大水土流失治理力度。")}
+    assert names == {"泉州市"}
