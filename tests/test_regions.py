@@ -401,3 +401,10 @@ def test_a_region_the_opening_names_again_stays_the_reporter():
 def test_a_city_by_its_short_name_opening_a_clause_is_a_place():
     names = {m.region.name for m in regions.find_region_mentions("近年来，泉州持续加大水土流失治理力度。")}
     assert names == {"泉州市"}
+
+
+def test_a_province_calling_itself_our_province_is_found_by_its_short_name_once():
+    text = ("记者从省河长办获悉，我省组织开展了河长制工作考核。全省地表水质达标率提升。"
+            "位列前3名的设区市依次为九江市、宜春市、鹰潭市。为建设富裕美丽幸福现代化江西作出贡献。")
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "江西省"

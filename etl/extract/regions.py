@@ -524,9 +524,10 @@ def resolve_regions(mentions: list[RegionMention]) -> list[RegionMention]:
     return resolved
 
 
-def short_name_region(text: str) -> RegionInfo | None:
+def short_name_region(text: str, least: int = 2) -> RegionInfo | None:
     """A report speaking of 我县 and naming 会同 without its suffix reports on 会同县: the
-    division of that level whose stem the text uses most often (twice at least), when unique.
+    division of that level whose stem the text uses most often (``least`` times, twice unless
+    asked otherwise), when unique.
     A 我镇/我乡 report has no such division (towns are found by name, under their county)."""
     match = load_region_rules().first_person.search(text)
     if not match or match["level"] not in DIVISION_LEVELS:
@@ -544,7 +545,7 @@ def short_name_region(text: str) -> RegionInfo | None:
     if not counts:
         return None
     stem = max(counts, key=lambda s: (counts[s], s))
-    return gazetteer()[stem + match["level"]][0] if counts[stem] >= 2 else None
+    return gazetteer()[stem + match["level"]][0] if counts[stem] >= least else None
 
 
 def _inside_word(text: str, start: int, end: int) -> bool:

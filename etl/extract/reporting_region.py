@@ -61,6 +61,9 @@ def _first_person_region(chosen: RegionInfo | None, title: str, opening: str,
     else:
         of_level = [r for r in counted if r.level in levels]
         candidate = max(of_level, key=lambda r: (counted[r], -first[r])) if of_level else None
+    if candidate is None and rules.province_level in levels:
+        candidate = short_name_region(text, least=1)  # 我省 … 现代化江西: few provinces, one mention will do
+        candidate = candidate if candidate is not None and candidate.level in levels else None
     if candidate is None:
         return chosen
     if chosen is not None and own.startswith(rules.anaphor) and counted.get(candidate, 0) < counted.get(chosen, 0):
