@@ -408,3 +408,10 @@ def test_a_province_calling_itself_our_province_is_found_by_its_short_name_once(
             "位列前3名的设区市依次为九江市、宜春市、鹰潭市。为建设富裕美丽幸福现代化江西作出贡献。")
     region = _reporting_of("", text)
     assert region is not None and region.name == "江西省"
+
+
+def test_a_county_told_of_by_its_short_name_outweighs_a_province_the_opening_names_once():
+    text = ("“世界上最神秘的鸟”海南鳽来了，斑头雁首次在福建被记录到。长汀县水土流失治理成效显著。"
+            "长汀累计综合治理水土流失146.8万亩。长汀步履不停，长汀的故事没有结束。")
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "长汀县"

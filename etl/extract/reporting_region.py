@@ -83,7 +83,7 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     if chosen is None:
         chosen = _first_named(opening, in_opening=True)
         if chosen is not None:
-            chosen = _told_of_more(chosen, mentions)
+            chosen = _told_of_more(chosen, mentions, text)
     if chosen:
         return _usual_placeholder(chosen, mentions)
     towns = [m for m in find_region_mentions(title) if m.region.level in TOWN_LEVELS]
@@ -128,15 +128,20 @@ def _first_named(part: str, in_opening: bool) -> RegionInfo | None:
     return chosen.region
 
 
-def _told_of_more(chosen: RegionInfo, mentions: list[RegionMention]) -> RegionInfo:
+def _told_of_more(chosen: RegionInfo, mentions: list[RegionMention], text: str = "") -> RegionInfo:
     """A story may open on a place it names once (a villager's address, a city in a list of
     participants) and tell of a division it names again and again: a region the opening names
     once yields to the division the text names most, when that one is named often enough
-    (region_rules' told_of_more times) and more often than it."""
+    (region_rules' told_of_more times) and more often than it. A division counts where the text
+    writes its short name too (长汀 of 长汀县)."""
     counted: dict[RegionInfo, int] = {}
     for mention in mentions:
         if mention.region.level in DIVISION_LEVELS:
             counted[mention.region] = counted.get(mention.region, 0) + 1
+    for region in counted:
+        stem = region.name[:-1]
+        if not region.anonymized and len(stem) >= 2:
+            counted[region] = max(counted[region], text.count(stem))
     if counted.get(chosen, 0) > 1 or not counted:
         return chosen
     top = max(counted, key=lambda r: counted[r])  # the first named of equals (dicts keep order)
