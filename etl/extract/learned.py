@@ -285,31 +285,48 @@ class NameFinder:
 
 class SpanProposer:
     """Runs of the analyser's words that end in a head word annotators' names of a label end in
-    (…纳管, …整治, …审判): open-vocabulary candidates for the model to judge."""
+    (…纳管, …整治, …审判), or in a word of the same tag and last character as such heads
+    (…湿地 from …地, …工作组 from …组): open-vocabulary candidates for the model to judge.
+    A label's runs are at most as many words as its annotated names mostly are."""
 
-    def __init__(self, heads: dict[str, Iterable[str]], max_words: int = SPAN_WORDS) -> None:
+    def __init__(self, heads: dict[str, Iterable[str]], ends: dict[str, Iterable[str]] | None = None,
+                 words: dict[str, int] | None = None) -> None:
         self.labels: dict[str, list[str]] = defaultdict(list)
         for label in sorted(heads):
             for head in heads[label]:
                 self.labels[head].append(label)
-        self.max_words = max_words
+        # An ending is "tag last-character", e.g. "n 湖".
+        self.ends: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for label in sorted(ends or {}):
+            for ending in (ends or {})[label]:
+                tag, _, last = ending.partition(" ")
+                self.ends[tag, last].append(label)
+        self.max_words = {label: (words or {}).get(label, SPAN_WORDS) for label in LABELS}
+
+    def labels_of(self, word: str, tag: str) -> list[str]:
+        by_head, by_end = self.labels.get(word, ()), self.ends.get((tag, word[-1:]), ())
+        return sorted(set(by_head) | set(by_end)) if by_end else list(by_head)
 
     def propose(self, view: DocumentView) -> list[Mention]:
         found = []
         words, text = view.words, view.text
         for i, word in enumerate(words):
-            labels = self.labels.get(text[word.start:word.end])
+            if word.tag == "w":
+                continue
+            labels = self.labels_of(text[word.start:word.end], word.tag)
             if not labels:
                 continue
+            longest = max(self.max_words[label] for label in labels)
             sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
-            for j in range(i, max(i - self.max_words, -1), -1):
-                if word.tag == "w" or words[j].tag == "w" or (j < i and words[j].end != words[j + 1].start):
+            for j in range(i, max(i - longest, -1), -1):
+                if words[j].tag == "w" or (j < i and words[j].end != words[j + 1].start):
                     break  # a mark or a gap ends the run
                 span = text[words[j].start:word.end]
                 if not SPAN_CHARACTERS.fullmatch(span):
                     break
                 if 2 <= len(span) <= SPAN_LENGTH:
-                    found.extend(Proposed(label, span, span, sentence, words[j].start, word.end) for label in labels)
+                    found.extend(Proposed(label, span, span, sentence, words[j].start, word.end)
+                                 for label in labels if i - j < self.max_words[label])
         return found
 
 
@@ -323,6 +340,7 @@ class EntityModel:
         self.weights: dict[str, float] = data["weights"]
         self.threshold: float = data["threshold"]
         self.lexicon_threshold: float = data.get("lexicon_threshold", self.threshold)
+        self.thresholds: dict[str, float] = data.get("thresholds", {})
         self.counts = NameCounts({(label, name): n for label, name, n in data["gold"]}, dict(data["seen"]),
                                  frozenset(tuple(triple) for triple in data.get("aliases", ())))
         names: dict[str, list[str]] = defaultdict(list)
@@ -331,7 +349,7 @@ class EntityModel:
             if n >= least:
                 names[name].append(label)
         self.finder = NameFinder(dict(names))
-        self.proposer = SpanProposer(data.get("heads", {}))
+        self.proposer = SpanProposer(data.get("heads", {}), data.get("ends", {}), data.get("span_words", {}))
 
     @classmethod
     def load(cls, path: Path) -> EntityModel:
@@ -340,21 +358,33 @@ class EntityModel:
         except (OSError, ValueError, KeyError) as exc:
             raise DataFileError(f"{path}: not a readable entity model ({exc}); run govgraph train again") from exc
 
-    def accept(self, view: DocumentView, mentions: list[Mention]) -> list[Mention]:
-        """The mentions of the candidates the model accepts, with regions and others untouched,
-        in text order; a quantity's subject is kept (its quantity hangs on it)."""
+    def scored(self, view: DocumentView, mentions: list[Mention]) -> tuple[Candidates, list[tuple]]:
+        """The document's candidates and, for each, (label, name), its source and the model's
+        probability; a quantity's subject the rules found is sure (its quantity hangs on it)."""
         found = Candidates.of(view, mentions, self.finder, self.proposer)
-        kept = [m for m in mentions if m.type not in LABELS]
-        accepted = []
         inside = found.inside()
+        out = []
         for key in sorted(found.mentions):
             label, name = key
             source = found.source(key)
             p = 1.0 if source == "rule" and name in view.subjects else score(
                 self.weights, features(label, name, found.mentions[key], view, self.counts, source,
                                        inside=inside[key]))
-            if p >= (self.lexicon_threshold if key in view.known else self.threshold):
-                accepted.append((source != "rule", source == "span", -p, key))
+            out.append((key, source, p))
+        return found, out
+
+    def threshold_of(self, key: tuple[str, str], view: DocumentView) -> float:
+        """The probability a candidate needs: its label's, lower for a name the lexicon knows."""
+        threshold = self.thresholds.get(key[0], self.threshold)
+        return min(threshold, self.lexicon_threshold) if key in view.known else threshold
+
+    def accept(self, view: DocumentView, mentions: list[Mention]) -> list[Mention]:
+        """The mentions of the candidates the model accepts, with regions and others untouched,
+        in text order."""
+        found, scored = self.scored(view, mentions)
+        kept = [m for m in mentions if m.type not in LABELS]
+        accepted = [(source != "rule", source == "span", -p, key) for key, source, p in scored
+                    if p >= self.threshold_of(key, view)]
         chosen: dict[str, list[str]] = defaultdict(list)
         taken: list[tuple[int, int]] = []
         for _, span, _, (label, name) in sorted(accepted):

@@ -37,6 +37,11 @@ LEXICON_THRESHOLD = 0.2
 MINE_DOCUMENTS = 1
 # A head word must end names of a label in this many training documents to propose spans.
 HEAD_DOCUMENTS = 2
+# A head word's tag and last character propose spans when they end names in this many documents.
+END_DOCUMENTS = 3
+# Spans of a label run as many words as cover this share of its annotated names, at most SPAN_WORDS_MOST.
+COVERED = 0.95
+SPAN_WORDS_MOST = 8
 
 
 def key_of(name: str, label: str) -> str:
@@ -146,40 +151,63 @@ def count_names(docs: list[Annotated]) -> learned.NameCounts:
     return learned.NameCounts(dict(gold), dict(seen), frozenset(aliases))
 
 
-def head_words(docs: list[Annotated], least: int = HEAD_DOCUMENTS) -> dict[str, list[str]]:
-    """Per label, the analyser's last words of annotated names, where a name is written on word
-    boundaries, in at least ``least`` documents: what open-vocabulary spans must end in."""
-    seen: Counter = Counter()
+@dataclass(frozen=True)
+class Heads:
+    """What open-vocabulary spans of a label may end in and how long they run (SpanProposer)."""
+
+    words: dict[str, list[str]]  # label → head words
+    ends: dict[str, list[str]]  # label → "tag last-character" of head words
+    lengths: dict[str, int]  # label → the most words a span runs
+
+
+def _aligned(docs: list[Annotated]) -> Iterable[tuple[str, str, str, str, int]]:
+    """Per document, every annotated name written on the analyser's word boundaries, once per
+    (label, name): its document, label, last word, that word's tag and its number of words."""
     for doc in docs:
         view = learned.DocumentView.of(doc.draft, frozenset())
         text = view.text
-        heads = set()
-        for label, groups in doc.gold.items():
-            for name in {n for group in groups for n in group if len(n) >= 2}:
+        for label, groups in sorted(doc.gold.items()):
+            for name in sorted({n for group in groups for n in group if len(n) >= 2}):
                 at = text.find(name)
-                if at < 0:
-                    continue
-                first, last = view.word_at(at), view.word_ending(at + len(name))
+                first, last = (view.word_at(at), view.word_ending(at + len(name))) if at >= 0 else (None, None)
                 if first is not None and last is not None:
                     word = view.words[last]
-                    heads.add((label, text[word.start:word.end]))
-        seen.update(heads)
-    heads_of: dict[str, list[str]] = defaultdict(list)
-    for (label, head), n in sorted(seen.items()):
-        if n >= least and len(head) >= 1:
-            heads_of[label].append(head)
-    return dict(heads_of)
+                    yield doc.name, label, text[word.start:word.end], word.tag, last - first + 1
+
+
+def head_words(docs: list[Annotated], least: int = HEAD_DOCUMENTS, end_least: int = END_DOCUMENTS) -> Heads:
+    """Per label, the analyser's last words of annotated names in at least ``least`` documents,
+    the (tag, last character) of those words in at least ``end_least`` documents, and how many
+    words cover COVERED of the label's names (at most SPAN_WORDS_MOST)."""
+    heads: dict[tuple[str, str], set[str]] = defaultdict(set)
+    ends: dict[tuple[str, str], set[str]] = defaultdict(set)
+    lengths: dict[str, list[int]] = defaultdict(list)
+    for doc, label, head, tag, n in _aligned(docs):
+        heads[label, head].add(doc)
+        ends[label, f"{tag} {head[-1]}"].add(doc)
+        lengths[label].append(n)
+    words_of: dict[str, list[str]] = defaultdict(list)
+    for (label, head), found in sorted(heads.items()):
+        if len(found) >= least:
+            words_of[label].append(head)
+    ends_of: dict[str, list[str]] = defaultdict(list)
+    for (label, ending), found in sorted(ends.items()):
+        if len(found) >= end_least and not ending.startswith("w "):
+            ends_of[label].append(ending)
+    most = {label: min(sorted(ns)[min(int(len(ns) * COVERED), len(ns) - 1)], SPAN_WORDS_MOST)
+            for label, ns in sorted(lengths.items())}
+    return Heads(dict(words_of), dict(ends_of), most)
 
 
 def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset,
-             heads: dict[str, list[str]] | None = None, mine_least: int = 1) -> tuple[list[dict], list[int]]:
+             heads: Heads | None = None, mine_least: int = 1) -> tuple[list[dict], list[int]]:
     """Every candidate of every document, featurized as in a new report (its own annotations
     left out of the name counts), and whether the document's annotations hold it."""
     names: dict[str, list[str]] = defaultdict(list)
     for label, name in sorted(counts.gold):
         names[name].append(label)
     finder = learned.NameFinder(dict(names))
-    proposer = learned.SpanProposer(heads) if heads else None
+    proposer = learned.SpanProposer(heads.words, heads.ends, heads.lengths) if heads else None
     rows, labels = [], []
     for doc in docs:
         view = learned.DocumentView.of(doc.draft, known)
@@ -213,7 +241,7 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
 
     docs = sorted(docs, key=lambda d: d.name)
     counts = count_names(docs)
-    heads = head_words(docs) if spans else {}
+    heads = head_words(docs) if spans else Heads({}, {}, {})
     rows, labels = examples(docs, counts, known, heads, MINE_DOCUMENTS)
     vectorizer = DictVectorizer(sort=True)
     x = vectorizer.fit_transform(rows)
@@ -235,7 +263,9 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
         "gold": [[label, name, n] for (label, name), n in sorted(counts.gold.items())],
         "seen": [[name, n] for name, n in sorted(counts.seen.items())],
         "aliases": [list(triple) for triple in sorted(counts.aliases)],
-        "heads": heads,
+        "heads": heads.words,
+        "ends": heads.ends,
+        "span_words": heads.lengths,
     }
 
 
@@ -253,7 +283,7 @@ def write_model(content: dict, out: Path) -> Path:
     """models/entities.json, one name a line so that a diff shows what changed."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / learned.MODEL_FILE
-    tables = ("weights", "gold", "seen", "aliases", "heads")
+    tables = ("weights", "gold", "seen", "aliases", "heads", "ends", "span_words")
     head = {k: v for k, v in content.items() if k not in tables}
     lines = ["{"]
     lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
