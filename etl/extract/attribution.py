@@ -99,12 +99,18 @@ class WordIndex:
             return self.words[k].start
         return position
 
-    def cuts_name(self, position: int) -> bool:
+    def cuts_name(self, position: int, text: str) -> bool:
         """A word other than a verb runs across ``position`` (水土流失 at 土): a name starting there is cut.
-        A verb that took the next word's first character (损失税|利 of 损失税利) cuts no name."""
+        A verb that took the next word's first character (损失税|利 of 损失税利) cuts no name, nor does
+        a compound that jieba's segmenter splits there into a dictionary word of two characters or
+        more (企业损失税利 at 税: 企业|损失|税利)."""
         k = bisect.bisect_right(self.starts, position) - 1
-        return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end \
-            and self.words[k].tag != "v"
+        if not (0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end):
+            return False
+        word = self.words[k]
+        rest = text[position:word.end]
+        return word.tag != "v" and not (len(rest) >= 2 and places.known_word(rest)
+                                        and places.splits_at(text[word.start:word.end], position - word.start))
 
     def without_adverbs(self, start: int, end: int) -> int:
         """Where the phrase ends once the adverbs that close it are dropped (大型生产建设项目严格)."""
@@ -264,7 +270,7 @@ class QuantityAttributor:
                         or name.removesuffix(self.rules["share_suffix"]) in self.rules["bare_attributes"]:
                     continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
-                        and (not words.nominal(start, end) or words.cuts_name(start) and start != q.end):
+                        and (not words.nominal(start, end) or words.cuts_name(start, text) and start != q.end):
                     # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing; nor does one
                     # that starts inside a word (土流失… of 水土流失; 个子 of 21个子项目 is the analyser's misreading)
                     continue

@@ -743,6 +743,26 @@ def first_word(text: str) -> str:
     return next(iter(jieba.cut(text, HMM=False)), "")
 
 
+def splits_at(word: str, offset: int) -> bool:
+    """jieba's segmenter puts a word boundary ``offset`` characters into ``word``: a second
+    statistical reading of a compound the analyser took as one word (企业|损失|税利, but
+    水土流失 whole)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    at = 0
+    for piece in jieba.cut(word, HMM=False):
+        at += len(piece)
+        if at >= offset:
+            return at == offset
+    return False
+
+
+def known_word(text: str) -> bool:
+    """jieba's dictionary holds the text as a word."""
+    return text in jieba_words()[0]
+
+
 def place_word(stem: str) -> bool:
     """jieba's dictionary knows the stem as a place name (ns)."""
     return jieba_words()[1].get(stem) == "ns"
