@@ -9,12 +9,23 @@ it) and it finishes within --budget seconds. A second load of the large corpus, 
 change nothing, is timed too.
 
     .venv/bin/python benchmarks/load.py --small 2000 --large 10000
+
+With ``--bulk N`` it times instead the bulk first load, ``govgraph load --bulk`` (import files
+written, the embedded server stopped, neo4j-admin's full import, the server started again, the
+migrations applied) of N generated records into a new embedded server of its own, and, in the
+same run just before it as the yardstick, the bulk load of --small records into another one.
+
+    .venv/bin/python benchmarks/load.py --bulk 50000 --small 2000
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,6 +47,43 @@ def timed_load(driver, records: Path, batch_size: int) -> LoadStats:
     return stats
 
 
+def timed_cli_load(records: Path, bulk: bool) -> tuple[float, str]:
+    """(wall seconds, the last line) of `govgraph load RECORDS [--bulk]`, this checkout's code, into
+    a new embedded server on free ports (started before the clock, stopped after it)."""
+    from etl.neo4j import server
+    from tests.conftest import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, GOVGRAPH_HOME=home, PYTHONPATH=str(root))
+        for name in ("NEO4J_URI", "NEO4J_PASSWORD"):
+            env.pop(name, None)
+        os.environ.pop("NEO4J_PASSWORD", None)
+        server.start(Path(home), free_port(), free_port(), exit_with_parent=True, timeout=900)
+        try:
+            began = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "etl.cli", "load", str(records), *(["--bulk"] * bulk)],
+                                  cwd=root, env=env, capture_output=True, text=True, check=False)
+            seconds = time.perf_counter() - began
+        finally:
+            server.stop(Path(home))
+    if done.returncode:
+        raise SystemExit(f"govgraph load {'--bulk ' * bulk}{records} failed:\n"
+                         f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return seconds, done.stdout.strip().splitlines()[-1]
+
+
+def bulk_main(args: argparse.Namespace) -> None:
+    """The bulk first load of --bulk records, after the --small yardstick (see the module's doc)."""
+    small = generated_records(args.work / f"{args.small}" / "records.jsonl", args.small)
+    large = generated_records(args.work / f"{args.bulk}" / "records.jsonl", args.bulk)
+    print(f"machine: {machine()}")
+    print("load average (1, 5, 15 min) at the start " + ", ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
+    for name, records in ((f"bulk load, {args.small:,} (yardstick)", small), (f"bulk load, {args.bulk:,}", large)):
+        seconds, last = timed_cli_load(records, bulk=True)
+        print(f"{name:32} {seconds:8.1f} s   {last}   load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=2000)
@@ -43,7 +91,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds the large load may take")
     parser.add_argument("--work", type=Path, default=Path("build/bench-load-records"))
+    parser.add_argument("--bulk", type=int, default=None, help="time the bulk first load of this many records")
     args = parser.parse_args()
+    if args.bulk:
+        bulk_main(args)
+        return
     small = generated_records(args.work / f"{args.small}.jsonl", args.small)
     large = generated_records(args.work / f"{args.large}.jsonl", args.large)
     rate = lambda s: s.relationships_created / s.seconds  # noqa: E731
