@@ -2,9 +2,10 @@
 
 Generates (or reuses) --docs reports (benchmarks/corpus.py), then times the real command,
 `govgraph run CORPUS --fresh --yes --workers N`, in a working folder of its own (its embedded
-Neo4j started by the command and stopped after it). Stages are told apart by the lines the
-command prints as each one ends, each stamped as it arrives: the server's start and the graph's
-check, extraction, loading (with emptying the graph), and the compare pack and the report.
+Neo4j started by the command, which leaves it running, and stopped by the benchmark after it).
+Stages are told apart by the lines the command prints as each one ends, each stamped as it
+arrives: the server's start and the graph's check, extraction, loading (with emptying the
+graph), and the compare pack and the report.
 While a stage runs, a line every --every seconds says which one and for how long, with the
 machine's load average (the command's own progress bars are drawn only on a terminal).
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import generate  # noqa: E402
 from benchmarks.neo4j_start import machine  # noqa: E402
+from etl.neo4j import server  # noqa: E402
 
 # A stage ends with the first line that starts with its marker (etl/run.py's say lines).
 STAGES = (("start Neo4j, check the graph", "the graph holds"), ("extract", "extracted "),
@@ -132,9 +134,12 @@ def main() -> None:
                 print(f"  yardstick: govgraph extract of {args.yardstick:,} of the reports ({part:,} characters), "
                       f"{args.workers} workers: {seconds:.1f} s, {part / seconds:,.0f} characters/s; "
                       f"load average {load_average()}", flush=True)
-            with Heartbeat(args.every) as beat:
-                total, stages, output = timed_run(corpus.resolve(), args.workers, Path(home),
-                                                  ["--engine", args.engine], beat)
+            try:
+                with Heartbeat(args.every) as beat:
+                    total, stages, output = timed_run(corpus.resolve(), args.workers, Path(home),
+                                                      ["--engine", args.engine], beat)
+            finally:
+                server.stop(Path(home))  # govgraph run leaves its server running for the researcher
         mean = sum(beat.loads) / len(beat.loads) if beat.loads else os.getloadavg()[0]
         print(f"run {run + 1}: {total:.1f} s in all ({total / 60:.1f} min); load average at the end "
               f"{load_average()}, 1-minute load average during the run {mean:.1f} on average")
