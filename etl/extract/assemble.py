@@ -178,6 +178,7 @@ class Assembler:
         mentions = draft.mentions
         if model is not None:
             mentions = model.accept(learned.DocumentView.of(draft, self.known_names), mentions)
+        mentions = self._issued_documents(mentions)
         entities: dict[str, dict[str, list[int]]] = defaultdict(dict)
         for m in mentions:
             entities[m.type].setdefault(m.name, []).append(m.sentence)
@@ -210,6 +211,20 @@ class Assembler:
             relations=relations,
             quantities=draft.quantities,
         )
+
+    def _issued_documents(self, mentions: list[Mention]) -> list[Mention]:
+        """A notice issuing a document is named as the document it issues (rules.yaml's
+        policy_issued_notice): …关于印发《X》的通知 → X."""
+        issued = self.issued_notice
+        out = []
+        for m in mentions:
+            match = issued.match(m.name) if m.type == L.Policy else None
+            out.append(m.model_copy(update={"name": match.group("title")}) if match else m)
+        return out
+
+    @functools.cached_property
+    def issued_notice(self) -> re.Pattern[str]:
+        return re.compile(self.rules["policy_issued_notice"])
 
     @functools.cached_property
     def known_names(self) -> frozenset[tuple[str, str]]:
