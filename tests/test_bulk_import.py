@@ -26,10 +26,11 @@ def sample_records(tmp_path_factory):
 def test_files_have_typed_headers_and_ids(sample_records, tmp_path):
     files = write_import(sample_records, tmp_path)
     regions = dict(files.nodes)["Region"].read_text(encoding="utf-8").splitlines()
-    assert regions[0] == "key:ID(Region),adcode,anonymized:boolean,claims:string[],doc_key,level,name"
-    # The one document's claim (level|adcode|corrected_by@doc_key), then no doc_key: a shared region.
-    assert any(row.startswith('"忻州市","140900","false","市|140900|@') and row.endswith('",,"市","忻州市"')
-               for row in regions)
+    assert regions[0] == ("key:ID(Region),adcode,anonymized:boolean,claim_counts:long[],claims:string[],"
+                          "doc_key,level,name")
+    # The documents' one claim (level|adcode|corrected_by) and its count, then no doc_key: a shared region.
+    claimed = [row for row in regions if row.startswith('"忻州市","140900","false","')]
+    assert len(claimed) == 1 and claimed[0].endswith('","市|140900|",,"市","忻州市"'), claimed
     targets = [path for rtype, path in files.relationships if rtype == "MEASURES"][0]
     header = targets.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:2] == [":START_ID(Region)", ":END_ID(Indicator)"]

@@ -41,9 +41,10 @@ def dump(driver) -> tuple[list, list]:
 
 
 def without_claims(nodes: list[str]) -> set[str]:
-    """A dump's nodes without the documents' claims lists (etl.graph.model.CLAIMS): what the nodes say."""
+    """A dump's nodes without the counted claims (etl.graph.model.CLAIMS, CLAIM_COUNTS): what the nodes say."""
     rows = (json.loads(node) for node in nodes)
-    return {json.dumps({**row, "p": {k: v for k, v in row["p"].items() if k != graph.CLAIMS}},
+    counted = (graph.CLAIMS, graph.CLAIM_COUNTS)
+    return {json.dumps({**row, "p": {k: v for k, v in row["p"].items() if k not in counted}},
                        ensure_ascii=False, sort_keys=True) for row in rows}
 
 

@@ -50,7 +50,8 @@ def label_table() -> str:
         if label in written:
             props = [p for p in written[label] if p != key]
         else:
-            props = (["name"] if key != "name" else []) + list(model.NODE_PROPERTIES[label]) + [model.CLAIMS]
+            props = (["name"] if key != "name" else []) + list(model.NODE_PROPERTIES[label]) + [
+                model.CLAIMS, model.CLAIM_COUNTS]
         lines.append(f"| {label} | {key} | {', '.join(props)} |")
     return "\n".join(lines)
 
@@ -86,7 +87,7 @@ def test_the_graph_model_section_is_the_ontologys():
 
 
 def test_the_tables_would_notice_a_change():
-    assert "| Mechanism | name | category, category_by, corrected_by, claims |" in label_table()
+    assert "| Mechanism | name | category, category_by, corrected_by, claims, claim_counts |" in label_table()
     assert "| GOVERNS | Region, Actor → WaterBody |" in relationship_table()
 
 

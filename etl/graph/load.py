@@ -34,7 +34,6 @@ from etl.graph import db, migrations
 from etl.graph import model as graph
 from etl.graph.records import DocumentRecord
 from etl.graph.rows import (
-    OWNER_CHARS,
     Item,
     document_rows,
     entity_rows,
@@ -104,9 +103,8 @@ def _statements(records: list[DocumentRecord], hashes: dict[str, str]) -> Iterat
         key = graph.KEY[label]
         yield (f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.key}}) "
                "SET n.name = row.name SET n += row.props "
-               f"WITH n, [c IN coalesce(n.{graph.CLAIMS}, []) WHERE NOT right(c, {OWNER_CHARS}) IN row.owners] "
-               "+ row.claims AS merged "
-               "CALL (merged) { UNWIND merged AS c WITH c ORDER BY c RETURN collect(c) AS claims } "
+               f"WITH n, coalesce(n.{graph.CLAIMS}, []) + row.claims AS cs, "
+               f"coalesce(n.{graph.CLAIM_COUNTS}, []) + row.counts AS ks "
                + _derive(label), rows, True)
     for label, rows in mention_rows(records).items():
         yield ("UNWIND $rows AS row MATCH (s:Sentence {id: row.sentence}) MATCH " + _node_ref(label, "n", "key")
@@ -122,16 +120,38 @@ def _statements(records: list[DocumentRecord], hashes: dict[str, str]) -> Iterat
 
 
 def _derive(label: str) -> str:
-    """Cypher that gives node ``n`` its ``claims`` (sorted) and the properties etl.graph.rows.derive
-    finds in them: the claim the most documents make, a tie going to the first in sort order."""
-    cut = OWNER_CHARS + len(graph.CLAIM_OWNER)
+    """Cypher that adds the counts ``ks`` of claims ``cs`` into node ``n``'s counted claims (as
+    etl.graph.rows.merge_claims: summed by claim, those at 0 dropped, in sort order) and gives it
+    the properties etl.graph.rows.derive finds in them: the claim the most documents make, a tie
+    going to the first in sort order. Reads and writes as many entries as the node has distinct
+    claims, however many documents name it."""
     values = ", ".join(f"n.{prop} = CASE WHEN v[{i}] = '' THEN null ELSE v[{i}] END"
                        for i, prop in enumerate(graph.CLAIMED[label]))
-    return ("CALL (claims) { UNWIND claims AS c WITH left(c, size(c) - " + str(cut) + ") AS claim, count(*) AS k "
-            "ORDER BY k DESC, claim RETURN collect(claim)[0] AS winner } "
-            f"WITH n, claims, split(coalesce(winner, ''), '{graph.CLAIM_SEPARATOR}') AS v "
-            f"SET n.{graph.CLAIMS} = CASE WHEN claims = [] THEN null ELSE claims END"
+    return ("CALL (cs, ks) { UNWIND range(0, size(cs) - 1) AS i WITH cs[i] AS c, sum(ks[i]) AS k WHERE k > 0 "
+            "WITH c, k ORDER BY c RETURN collect(c) AS claims, collect(k) AS counts } "
+            "CALL (claims, counts) { UNWIND range(0, size(claims) - 1) AS i WITH claims[i] AS c, counts[i] AS k "
+            "ORDER BY k DESC, c LIMIT 1 RETURN collect(c)[0] AS winner } "
+            f"WITH n, claims, counts, split(coalesce(winner, ''), '{graph.CLAIM_SEPARATOR}') AS v "
+            f"SET n.{graph.CLAIMS} = CASE WHEN claims = [] THEN null ELSE claims END, "
+            f"n.{graph.CLAIM_COUNTS} = CASE WHEN claims = [] THEN null ELSE counts END"
             + (", " + values if values else ""))
+
+
+def _unclaim(label: str) -> str:
+    """Cypher that takes the claims the Documents of ``$keys`` made of nodes of the label (their
+    ``claims`` entries, etl.graph.rows.claim_entry) back off those nodes, one document each."""
+    sep = graph.CLAIM_SEPARATOR
+    fields = len(graph.CLAIMED[label])
+    claim = f" + '{sep}' + ".join(f"p[{i}]" for i in range(fields))
+    prefix = f"{label}{sep}"
+    return ("UNWIND $keys AS k MATCH (d:Document {doc_key: k}) WHERE d.removing AND d." + graph.CLAIMS
+            + f" IS NOT NULL UNWIND d.{graph.CLAIMS} AS e WITH e WHERE e STARTS WITH '{prefix}' "
+            f"WITH substring(e, {len(prefix)}) AS rest WITH rest, split(rest, '{sep}') AS p "
+            f"WITH rest, {claim} AS claim "
+            f"MATCH (n:{label} {{{graph.KEY[label]}: substring(rest, size(claim) + 1)}}) "
+            "WITH n, collect(claim) AS gone "
+            f"WITH n, coalesce(n.{graph.CLAIMS}, []) + gone AS cs, "
+            f"coalesce(n.{graph.CLAIM_COUNTS}, []) + [g IN gone | -1] AS ks " + _derive(label))
 
 
 def _relation_map(rtype: str) -> str:
@@ -167,10 +187,6 @@ def _removals() -> Iterator[str]:
 _ORPHANS = "UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id AND NOT (n)--() DELETE n"
 
 
-# The claims of the removed documents taken off a node their relationships or mentions reached.
-_UNCLAIM = ("UNWIND $ids AS id MATCH (n:{label}) WHERE elementId(n) = id AND n.{claims} IS NOT NULL "
-            "WITH n, [c IN n.{claims} WHERE NOT right(c, {chars}) IN $keys] AS claims ")
-
 # Locks the stored versions to take out, as they were seen (path key and record hash). A version
 # shares its doc_key with every other version of its path; a concurrent load may have replaced
 # the one seen since, and a removal by doc_key would then take out part of the new version.
@@ -186,23 +202,22 @@ def _remove(tx: neo4j.ManagedTransaction, old: list[dict]) -> list[neo4j.ResultS
     written. A shared node (a region, mechanism, actor …) that one of their relationships or
     mentions reached and that no relationship reaches any more is deleted too: a graph after a
     replacement or a correction must equal a clean load, without nodes left over from the old
-    version (found by probing: 592 orphan regions in one run).
+    version (found by probing: 592 orphan regions in one run). First the claims each old version
+    made of shared nodes (its Document's ``claims``) are taken back off them (``_unclaim``).
     """
     result = tx.run(_LOCK, docs=old)
     keys = result.single(strict=True)["keys"]
     summaries, touched = [result.consume()], set()
     if not keys:
         return summaries
+    for label in graph.ENTITY_LABELS:
+        summaries.append(tx.run(_unclaim(label), keys=keys).consume())
     for cypher in _removals():
         result = tx.run(cypher, keys=keys)
         touched.update(result.single(strict=True)["ends"])
         summaries.append(result.consume())
     if touched:
-        ids = sorted(touched)
-        for label in graph.ENTITY_LABELS:
-            summaries.append(tx.run(_UNCLAIM.format(label=label, claims=graph.CLAIMS, chars=OWNER_CHARS)
-                                    + _derive(label), ids=ids, keys=keys).consume())
-        summaries.append(tx.run(_ORPHANS, ids=ids).consume())
+        summaries.append(tx.run(_ORPHANS, ids=sorted(touched)).consume())
     return summaries
 
 

@@ -127,14 +127,18 @@ CORRECTED_BY = "corrected_by"
 for _allowed in NODE_PROPERTIES.values():
     _allowed[CORRECTED_BY] = (str,)
 # What a shared entity node says (a region's level, a mechanism's category …) is no single
-# document's to set: each document's values for a node are its claim, kept on the node as
-# ``claims`` entries "value|value…@doc_key" (values in this order) and taken out with the
-# document; the node's properties are the claim the most documents make, a tie going to the
-# claim first in sort order (etl.graph.rows.derive). So the graph does not depend on the order
-# documents load in, and a record can change a node only by being most of what names it.
-# ``anonymized`` is not claimed: it decides the node's key (an anonymized region is the document's own).
-CLAIMS = "claims"
-CLAIM_SEPARATOR, CLAIM_OWNER = "|", "@"
+# document's to set: each document's values for a node are its claim ("value|value…", values
+# in CLAIMED's order). A node keeps its DISTINCT claims (``claims``, sorted) with how many
+# documents make each (``claim_counts``), and each document keeps the claims it made on its own
+# Document node (``claims`` entries "Label|value|value…|key"), so that its removal decrements
+# exactly what it added. The state of a node grows with the distinct claims, not with the
+# documents naming it (河长制 is named by nearly every report: one entry per document made each
+# batch read and sort a list as long as the corpus). The node's properties are the claim the
+# most documents make, a tie going to the claim first in sort order (etl.graph.rows.derive): the
+# graph does not depend on load order, and a record changes a node only by being most of what
+# names it. ``anonymized`` is not claimed: it decides the node's key (the document's own region).
+CLAIMS, CLAIM_COUNTS = "claims", "claim_counts"
+CLAIM_SEPARATOR = "|"
 CLAIMED: dict[str, tuple[str, ...]] = {
     label: tuple(prop for prop in allowed if prop != "anonymized") for label, allowed in NODE_PROPERTIES.items()
 }
@@ -155,7 +159,8 @@ QUANTITY_TYPES = frozenset(QUANTITY_RELATION.values())
 # (doc_key:n, or "" for a relation) and the evidence sentence ids.
 OWNER_PROPERTIES = frozenset({"doc_key", "key", "evidence"})
 # Properties only the loader sets: keys, names, ownership.
-RESERVED = frozenset({"key", "name", "path", "id", "doc_key", "doc_id", "evidence", "record_hash", CLAIMS})
+RESERVED = frozenset({"key", "name", "path", "id", "doc_key", "doc_id", "evidence", "record_hash",
+                      CLAIMS, CLAIM_COUNTS})
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_NAME = 200  # characters of an entity name or a short property value (they are indexed)

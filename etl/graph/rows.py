@@ -199,14 +199,19 @@ def _owner(record: DocumentRecord) -> str:
 
 
 def document_rows(records: Iterable[DocumentRecord], hashes: dict[str, str] | None = None) -> list[dict]:
-    """One row a document: its path (the key), doc_key, content hash, file name and metadata.
+    """One row a document: its path (the key), doc_key, content hash, file name and metadata,
+    and ``claims``, what it claims of shared nodes (``claim_entry``; None when nothing), which
+    its removal takes back off those nodes.
 
     ``hashes`` are the records' hashes by path where known (record_hash otherwise).
     """
     return [{"path": graph.document_path(r), "doc_key": _owner(r), "doc_id": r.doc_id, "name": r.doc,
              "title": r.title, "date": r.date, "source": r.source, "lang_variant": r.lang_variant,
              "lexicon_version": r.lexicon_version,
-             "record_hash": hashes[graph.document_path(r)] if hashes else record_hash(r)} for r in records]
+             "record_hash": hashes[graph.document_path(r)] if hashes else record_hash(r),
+             graph.CLAIMS: sorted((claim_entry(label, key, claim) for (label, key), claim in claims_of(r).items()),
+                                  key=cypher_order) or None}
+            for r in records]
 
 
 def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
@@ -219,38 +224,54 @@ def sentence_rows(records: Iterable[DocumentRecord]) -> list[dict]:
 
 
 def entity_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
-    """Per label, rows {key, name, props, claims, owners}: one per entity node the records name.
+    """Per label, rows {key, name, props, claims, counts}: one per entity node the records name.
 
     ``props`` are what the key decides (an anonymized region's ``anonymized`` and owner); what
     the documents say of the node (level, category …) is not set from any one of them: each
-    document's values are its claim (``claim_entry``), listed in ``claims`` (sorted), and every
-    sink gives the node the properties ``derive`` finds in all the claims it holds, after taking
-    out those of ``owners`` (the documents of these rows, whose older versions may have claimed).
+    document's values are its claim (``claims_of``), and ``claims`` (distinct, sorted) with
+    ``counts`` say how many of these documents make each, to be added to the node's counted
+    claims (``merge_claims``), from which every sink derives its properties (``derive``).
     One row per entity, however many documents of the batch name it: each row is a locked write.
     """
     rows: dict[str, dict[str, dict]] = defaultdict(dict)
+    counted: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in records:
         owner = _owner(r)
         for label in graph.ENTITY_LABELS:
             for name in r.entities.get(label, []):
+                key = entity_key(r, label, name)
+                if key in rows[label]:
+                    continue
                 props: dict[str, Any] = {}
                 if label == L.Region:
                     anonymized = is_anonymized(r, name)
                     props["anonymized"] = anonymized
                     if anonymized:
                         props["doc_key"] = owner
-                key = entity_key(r, label, name)
-                row = rows[label].get(key)
-                if row is None:
-                    row = rows[label][key] = {"key": key, "name": name, "props": props, "claims": [], "owners": []}
-                row["owners"].append(owner)
-                claim = claim_of(label, r.properties.get(label, {}).get(name, {}))
-                if claim is not None:
-                    row["claims"].append(claim_entry(claim, owner))
-    for by_key in rows.values():
-        for row in by_key.values():
-            row["claims"].sort(key=cypher_order)
+                rows[label][key] = {"key": key, "name": name, "props": props}
+        for (label, key), claim in claims_of(r).items():
+            counted[label, key][claim] += 1
+    for label, by_key in rows.items():
+        for key, row in by_key.items():
+            claims = sorted(counted[label, key], key=cypher_order)
+            row["claims"], row["counts"] = claims, [counted[label, key][c] for c in claims]
     return {label: list(by_key.values()) for label, by_key in rows.items()}
+
+
+def claims_of(record: DocumentRecord) -> dict[tuple[str, str], str]:
+    """The record's claims: (label, node key) -> its values for that node; one per node (the first
+    name giving the key decides), none where it gives no value."""
+    claims: dict[tuple[str, str], str] = {}
+    for label in graph.ENTITY_LABELS:
+        given_by_name = record.properties.get(label, {})
+        for name in record.entities.get(label, []):
+            key = entity_key(record, label, name)
+            if (label, key) in claims:
+                continue
+            claim = claim_of(label, given_by_name.get(name, {}))
+            if claim is not None:
+                claims[label, key] = claim
+    return claims
 
 
 def claim_of(label: str, given: dict[str, Any]) -> str | None:
@@ -259,15 +280,23 @@ def claim_of(label: str, given: dict[str, Any]) -> str | None:
     return graph.CLAIM_SEPARATOR.join(values) if any(values) else None
 
 
-def claim_entry(claim: str, owner: str) -> str:
-    """A node's ``claims`` entry: the claim, then the doc_key of the document making it."""
-    return f"{claim}{graph.CLAIM_OWNER}{owner}"
+def claim_entry(label: str, key: str, claim: str) -> str:
+    """A Document's ``claims`` entry: the label, the claim, then the node's key, "|"-separated.
+
+    The claim has one field per property of etl.graph.model.CLAIMED[label] and no "|" in
+    any (validate refuses it), so the key is what follows them, whatever it holds.
+    """
+    return graph.CLAIM_SEPARATOR.join((label, claim, key))
 
 
-def without_owners(claims: Iterable[str], owners: Iterable[str]) -> list[str]:
-    """The entries of ``claims`` made by documents other than ``owners``."""
-    gone = set(owners)
-    return [c for c in claims if c[-OWNER_CHARS:] not in gone]
+def merge_claims(claims: list[str], counts: list[int], more: dict[str, int]) -> tuple[list[str], list[int]]:
+    """A node's counted claims (distinct, in sort order) with ``more`` added (a negative count
+    takes back); a claim no document makes any more is dropped. The loader does the same in Cypher."""
+    total = Counter(dict(zip(claims, counts, strict=True)))
+    for claim, n in more.items():
+        total[claim] += n
+    kept = sorted((c for c, n in total.items() if n > 0), key=cypher_order)
+    return kept, [total[c] for c in kept]
 
 
 def cypher_order(text: str) -> bytes:
@@ -276,18 +305,13 @@ def cypher_order(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-# The characters of a doc_key (etl.graph.model.doc_key), which ends every claims entry.
-OWNER_CHARS = 16
-
-
-def derive(label: str, claims: Iterable[str]) -> dict[str, str | None]:
-    """A node's properties from its documents' claims: the claim the most documents make, a tie
+def derive(label: str, claims: list[str], counts: list[int]) -> dict[str, str | None]:
+    """A node's properties from its counted claims: the claim the most documents make, a tie
     going to the claim first in sort order, so that no load order and no lone document decides.
 
     The loader does the same in Cypher (etl.graph.load._derive); a test compares the two graphs.
     """
-    counts = Counter(c[:-OWNER_CHARS - len(graph.CLAIM_OWNER)] for c in claims)
-    winner = min(counts, key=lambda claim: (-counts[claim], cypher_order(claim))) if counts else None
+    winner = min(zip(claims, counts, strict=True), key=lambda cn: (-cn[1], cypher_order(cn[0])))[0] if claims else None
     values = winner.split(graph.CLAIM_SEPARATOR) if winner is not None else []
     return {prop: (values[n] or None) if n < len(values) else None
             for n, prop in enumerate(graph.CLAIMED[label])}

@@ -36,19 +36,19 @@ import neo4j
 from etl import config
 from etl.errors import ExportError
 from etl.files import atomic_write
-from etl.graph.model import CLAIMS, KEY, OWNED_TYPES, L, R, doc_key, document_path
+from etl.graph.model import CLAIM_COUNTS, CLAIMS, KEY, OWNED_TYPES, L, R, doc_key, document_path
 from etl.graph.records import LABELS, RELATION_TYPES, DocumentRecord
 from etl.graph.rows import (
-    cypher_order,
+    claims_of,
     derive,
     document_rows,
     entity_rows,
     iter_items,
     mention_rows,
+    merge_claims,
     relation_rows,
     reports_on_rows,
     sentence_rows,
-    without_owners,
 )
 
 NODE_LABELS = (L.Document, *LABELS)
@@ -139,6 +139,8 @@ class _Builder:
         # mentioned is not an orphan, though without sentences the graph has no edge for it.
         self.mentions: Counter[str] = Counter()
         self.owned_mentions: dict[str, list[str]] = defaultdict(list)
+        # The claims each document made of shared nodes (label, node id, claim): its removal takes them back.
+        self.claimed: dict[str, list[tuple[str, str, str]]] = {}
 
     def document(self, record: DocumentRecord, digest: str) -> None:
         path = document_path(record)
@@ -158,7 +160,8 @@ class _Builder:
             for row in rows:
                 self.node(label, row["key"], {"name": row["name"], **row["props"]},
                           row["props"].get("doc_key"))
-                self.claim(label, node_id(label, row["key"]), row["owners"], row["claims"])
+                self.claim(label, node_id(label, row["key"]), dict(zip(row["claims"], row["counts"], strict=True)))
+        self.claimed[owner] = [(label, node_id(label, key), claim) for (label, key), claim in claims_of(record).items()]
         for label, rows in mention_rows(batch).items():
             for row in rows:
                 target = node_id(label, row["key"])
@@ -182,9 +185,9 @@ class _Builder:
         self.mentions.subtract(mentioned)
         touched = {end for e in edges for end in e[:2]} | set(mentioned)
         touched |= {v for nid in owned if nid in self.g for v in self.g.successors(nid)}
-        for nid in touched:
-            if nid in self.g and CLAIMS in self.g.nodes[nid]:
-                self.claim(self.g.nodes[nid]["label"], nid, [owner], [])
+        for label, nid, claim in self.claimed.pop(owner, []):
+            if nid in self.g:
+                self.claim(label, nid, {claim: -1})
         self.g.remove_edges_from(edges)
         self.g.remove_nodes_from(owned)
         self.g.remove_nodes_from([nid for nid in touched
@@ -199,20 +202,21 @@ class _Builder:
                 self.owned_nodes[owner].append(nid)
         self.g.nodes[nid].update({k: v for k, v in props.items() if v is not None})
 
-    def claim(self, label: str, nid: str, owners: list[str], claims: list[str]) -> None:
-        """The node's claims without those of ``owners``, plus ``claims``; its properties derived
-        from them as the loader derives them (etl.graph.rows.derive)."""
+    def claim(self, label: str, nid: str, more: dict[str, int]) -> None:
+        """Add ``more`` (counts by claim, negative to take back) to the node's counted claims and
+        derive its properties from them, as the loader does (etl.graph.rows.merge_claims, derive)."""
         data = self.g.nodes[nid]
-        merged = sorted(without_owners(data.get(CLAIMS, []), owners) + claims, key=cypher_order)
-        for prop, value in derive(label, merged).items():
+        claims, counts = merge_claims(data.get(CLAIMS, []), data.get(CLAIM_COUNTS, []), more)
+        for prop, value in derive(label, claims, counts).items():
             if value is None:
                 data.pop(prop, None)
             else:
                 data[prop] = value
-        if merged:
-            data[CLAIMS] = merged
+        if claims:
+            data[CLAIMS], data[CLAIM_COUNTS] = claims, counts
         else:
             data.pop(CLAIMS, None)
+            data.pop(CLAIM_COUNTS, None)
 
     def edge(self, head: str, tail: str, data: dict[str, Any], owner: str | None = None) -> None:
         """CREATE a relationship between two existing nodes; one a document owns goes with it."""

@@ -65,8 +65,9 @@ class ImportFiles:
         return f"neo4j-admin database import full neo4j {args}\ngovgraph schema apply"
 
 
-def _type_of(values: Iterable[Any]) -> str:
+def _type_of(column: Iterable[Any]) -> str:
     """The import type of a column, matching what the loader's parameters store."""
+    values = list(column)
     kinds = {type(v) for v in values if v is not None}
     if kinds == {bool}:
         return ":boolean"
@@ -75,7 +76,8 @@ def _type_of(values: Iterable[Any]) -> str:
     if kinds and kinds <= {int, float}:
         return ":double"
     if kinds == {list}:
-        return ":string[]"
+        items = {type(item) for v in values if v for item in v}
+        return ":long[]" if items == {int} else ":string[]"
     return ""
 
 
