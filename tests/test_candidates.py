@@ -57,6 +57,21 @@ def test_construction_counterexamples(label, pattern, text):
     assert pattern.search(text) is None
 
 
+EDGE_CASES = [(name, text, True) for name, (examples, _) in GRAMMAR.edge_examples.items() for text in examples] \
+    + [(name, text, False) for name, (_, counter) in GRAMMAR.edge_examples.items() for text in counter]
+
+
+@pytest.mark.parametrize(("name", "text", "matches"), EDGE_CASES)
+def test_name_edges_match_their_examples_only(name, text, matches):
+    assert bool(GRAMMAR.edges[name].match(text)) is matches
+
+
+def test_name_edges_take_the_levels_of_regions_yaml():
+    """"{level}" is regions.yaml's level_characters: every level character is a suffix of a region."""
+    from etl.extract.places import load_region_rules
+    assert all(GRAMMAR.edges["admin_after"].match(c) for c in load_region_rules().level_characters)
+
+
 def test_analyser_offsets_cover_the_text_and_tag_places():
     text = "沩水流经全县，县河长办牵头。\n聘请河道保洁员"
     words = analyser.analyse(text)

@@ -16,36 +16,25 @@ import bisect
 import functools
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import config
 from etl.datafiles import compile_pattern, line_of, read_yaml
 from etl.errors import DataFileError
 from etl.extract.analyser import Word
+from etl.extract.places import load_region_rules
 from etl.graph.model import CANDIDATE_ORDER, L
 
 START = operator.attrgetter("start")
 
 # The order in which types claim a head that could end several (a place tag decides water bodies first).
 TYPE_ORDER = CANDIDATE_ORDER
-# An administrative suffix right after a place name makes it a region, not a water body (鹊山村).
-ADMIN_AFTER = re.compile(r"[省市县区镇乡村]|街道|社区")
-CLASSIFIER = re.compile(r"[名个位支座条处家项件次]")
 NUMBER_BEFORE = re.compile(r"[0-9０-９X]\s*$")
 # Analyser tags of names: a verb after one is what the named thing does.
 NAMED_TAGS = frozenset({"ORG", "LOC", "PER"})
 # How far back a verb of adopting may stand from the arrangement it governs, in characters.
 GOVERNED_REACH = 16
-# A level or region letter before a system (县级会议制度, 县河湖长制): the system is the same one.
-# 市内补偿 and 省际协作 say where a system reaches, and keep the letter.
-LEVEL_LEAD = re.compile(
-    r"^(?:[省市县区镇乡村]级|乡镇|[省市县区镇乡](?![内外际域级省市县区镇乡村]))(?=[\u4e00-\u9fff]{3})")
-# A level (省级, 区级): where a role or system sits, which the type's own rules keep or strip.
-LEVEL_WORD = re.compile(r"^[省市县区镇乡村]级$")
-# A body named by its level (县人民政府, 县委): the level is part of the name.
-LEVEL_BODY = re.compile(r"(?:人民)?政府$|委$|人民政府办公室$")
-REGION_PREFIX = re.compile(r"^(?:[省市县区镇乡]|[\u4e00-\u9fff]{1,6}?(?:省|市|县|区|镇|乡|街道))(?=[\u4e00-\u9fff]{2})")
 
 
 @dataclass(frozen=True)
@@ -109,6 +98,15 @@ class Grammar:
     joining_verbs: frozenset[str] = frozenset()
     not_openers: tuple[str, ...] = ()
     enumeration_closing: re.Pattern[str] | None = None
+    # The grammar's name_edges (admin_after, level_lead, …), compiled, with their examples.
+    edges: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    edge_examples: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    list_conjunctions: tuple[str, ...] = ()
+    aspect_particle: str = ""
+    opening_prepositions: tuple[str, ...] = ()
+    name_link: str = ""
+    redacted_openers: tuple[str, ...] = ()
+    bureau_conjunction: str = ""
 
 
 @functools.cache
@@ -147,16 +145,16 @@ def load_grammar(path: Path | None = None) -> Grammar:
     if unknown:
         raise DataFileError(f"{path}:{line_of(text, 'enumeration_heads')}: unknown type(s) {unknown}")
     head_words = "|".join(map(re.escape, sorted(heads, key=len, reverse=True)))
-    closing = (r"(?:等(?:[0-9一二三四五六七八九十]+(?:条|座|处|个|项|种|类))?|[0-9一二三四五六七八九十]+"
-               r"(?:个方面|个|项|大|种|类|条|座|处))(?:多项|一系列|各项|方面)?(?:具体|主要|重点)?(?P<head>"
-               + head_words + ")")
-    enumeration = re.compile(
-        r"(?P<items>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)" + closing
-        + r"|(?P<items_after>[^，。；：,;:！？!?\n“”《》()（）]{2,80}?)(?P<head_after>机制|制度)等(?![\u4e00-\u9fff])"
-    ) if heads else None
+    closing = data["enumeration_closing"].replace("{heads}", head_words)
+    items, after = data["enumeration_items"], data["enumeration_head_after"]
+    enumeration = compile_pattern(
+        "(?P<items>" + items + ")" + closing + "|(?P<items_after>" + items + ")" + after,
+        f"{path}: enumeration_closing") if heads else None
     # The closings alone, found first: the list before one is looked for only near it.
-    enumeration_closing = re.compile(closing.replace("?P<head>", "") + r"|(?:机制|制度)等(?![\u4e00-\u9fff])") \
-        if heads else None
+    enumeration_closing = compile_pattern(
+        closing.replace("?P<head>", "") + "|" + after.replace("?P<head_after>", ""),
+        f"{path}: enumeration_closing") if heads else None
+    edges, edge_examples = _edges(path, text, data.get("name_edges") or {})
     return Grammar(
         str(data.get("version", "")), frozenset(data["nominal_tags"]), frozenset(data["inner_tags"]),
         frozenset(data["governing_verbs"]), tuple(sorted(data["leading_words"], key=len, reverse=True)),
@@ -165,7 +163,22 @@ def load_grammar(path: Path | None = None) -> Grammar:
         tuple(_pattern(path, text, number, spec) for number, spec in enumerate(data.get("patterns") or ())),
         _categories(path, text, data.get("categories") or {}), frozenset(data.get("name_prefixes") or ()),
         frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()),
-        tuple(data.get("not_openers") or ()), enumeration_closing)
+        tuple(data.get("not_openers") or ()), enumeration_closing, edges, edge_examples,
+        tuple(data["list_conjunctions"]), str(data["aspect_particle"]), tuple(data["opening_prepositions"]),
+        str(data["name_link"]), tuple(data["redacted_openers"]), str(data["bureau_conjunction"]))
+
+
+def _edges(path: Path, text: str, data: dict) -> tuple[dict, dict]:
+    """The name_edges patterns compiled, "{level}" replaced by regions.yaml's level characters
+    (one declaration of the levels), with the texts each must and must not match at its start."""
+    levels = "".join(sorted(load_region_rules().level_characters))
+    edges, examples = {}, {}
+    for name, spec in data.items():
+        if not isinstance(spec, dict) or "pattern" not in spec:
+            raise DataFileError(f"{path}:{line_of(text, name)}: name_edges.{name} needs a 'pattern'")
+        edges[name] = compile_pattern(spec["pattern"].replace("{level}", levels), f"{path}: name_edges.{name}")
+        examples[name] = (tuple(spec.get("examples") or ()), tuple(spec.get("counterexamples") or ()))
+    return edges, examples
 
 
 def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[str]]]:
@@ -241,7 +254,7 @@ class CandidateFinder:
             if len(items) < 3:
                 continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
             for item in items:
-                if item in ("、", "和", "及", "与"):
+                if item == "、" or item in g.list_conjunctions:
                     at += len(item)
                     continue
                 start, name = self._without_verbs(at, item)
@@ -265,15 +278,15 @@ class CandidateFinder:
                 end = match.end()
                 yield match
 
-    @staticmethod
-    def _items(phrase: str, at: int, words: list[Word]) -> list[str]:
+    def _items(self, phrase: str, at: int, words: list[Word]) -> list[str]:
         """A list cut at 、 and at the conjunctions the analyser reads as words, separators kept."""
         # Only the words inside the phrase (a bisection: a scan of all grew with the square of a long text).
         inside = words[bisect.bisect_left(words, at, key=START):bisect.bisect_left(words, at + len(phrase), key=START)]
         joins = {w.start - at for w in inside if w.end - w.start == 1}
+        conjunctions = self.grammar.list_conjunctions
         items, begin = [], 0
         for k, char in enumerate(phrase):
-            if char == "、" or char in "和及与" and k in joins:
+            if char == "、" or char in conjunctions and k in joins:
                 items += [phrase[begin:k], char]
                 begin = k + 1
         return items + [phrase[begin:]]
@@ -310,7 +323,7 @@ class CandidateFinder:
             if not any(w.tag == "LOC" for w in words[start_word:i + 1] if w.end > start) \
                     and not (words[i].tag == "PER" and self._place_after(text, words, i, grammar)):
                 return None
-            if ADMIN_AFTER.match(text, end):
+            if self.grammar.edges["admin_after"].match(text, end):
                 return None
         openers = self._openers()
         if text.startswith(openers, start) and not text.startswith(self.grammar.not_openers, start):
@@ -321,8 +334,9 @@ class CandidateFinder:
                     break
         phrase = text[start:end]
         quoted = text[start - 1:start] == "“" and text[end:end + 1] == "”"
+        link = self.grammar.name_link
         after_name = text[start - 1:start] in ("”", "》") \
-            or text[start - 2:start] in ("”的", "》的") and end - start - len(head) <= 2
+            or text[start - 2:start] in ("”" + link, "》" + link) and end - start - len(head) <= 2
         if grammar.label == L.Mechanism and after_name:
             # The tail of a quoted or titled name (“河长+检察长”工作协作机制), or a kind word after it
             # (“以坝养坝”的管护模式); a longer name after 的 stays (…”的规划实施责任体系).
@@ -331,12 +345,13 @@ class CandidateFinder:
             phrase, start = self._after_partner(phrase, start, grammar)
         if grammar.strip_region:
             phrase, start = self._without_region(phrase, start)
-        if grammar.strip_level and (level := LEVEL_LEAD.match(phrase)) and len(phrase) - level.end() > len(head):
+        level = self.grammar.edges["level_lead"].match(phrase) if grammar.strip_level else None
+        if level and len(phrase) - level.end() > len(head):
             phrase, start = phrase[level.end():], start + level.end()  # 县级会议制度 → 会议制度
         if grammar.label == L.Measure:
             start = self._without_place(words, start_word, i, start, end - len(head))
             phrase = text[start:end]
-        if phrase.startswith(("某", "X", "x")):
+        if phrase.startswith(self.grammar.redacted_openers):
             return None  # a redacted body or place (某学校) names nothing
         if not (quoted and grammar.label == L.Policy) and not self._acceptable(phrase, head, grammar) \
                 and not (head in grammar.need_or_governed and self._acceptable(phrase, head, grammar, need=False)
@@ -419,7 +434,7 @@ class CandidateFinder:
     def _kind(self, text: str, word: Word) -> bool:
         """An adjective that names a kind (低效林, 高效, 次级) rather than judging (先进, 长效)."""
         word_text = text[word.start:word.end]
-        return (word.tag == "a" and len(word_text) >= 2 and not LEVEL_WORD.match(word_text)
+        return (word.tag == "a" and len(word_text) >= 2 and not self.grammar.edges["level_word"].match(word_text)
                 and not word_text.startswith(self._judging) and word_text not in self.grammar.evaluative_words
                 and word_text not in self.grammar.generic_words)
 
@@ -437,7 +452,8 @@ class CandidateFinder:
 
     def _joined_bureau(self, text: str, words: list[Word], j: int, i: int, grammar: TypeGrammar) -> bool:
         """A 和 inside a bureau's name: one short noun before it, the bureau's head word after it."""
-        if grammar.label != L.Actor or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] != "和":
+        if grammar.label != L.Actor or j < 2 or i - j > 1 or text[words[j - 1].start:words[j - 1].end] \
+                != self.grammar.bureau_conjunction:
             return False
         before = words[j - 2]
         return (before.tag in self.grammar.nominal_tags and before.end - before.start <= 4
@@ -459,7 +475,7 @@ class CandidateFinder:
         start = words[j].start
         if start < head_start < words[j].end and lead(j):
             start = head_start  # a lead word the analyser joined to the head's first character (修蓄/水池)
-        if CLASSIFIER.match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
+        if g.edges["classifier"].match(text, start) and NUMBER_BEFORE.search(text, max(start - 4, 0), start) \
                 and start + 1 < head_start:
             start += 1  # 2335 名林长: LAC keeps the classifier with the noun
         if text.startswith(g.leading_words, start):  # one test of all first: most names open with none
@@ -482,8 +498,10 @@ class CandidateFinder:
         """Words that open a phrase without belonging to a name: governing verbs (with the
         aspect particle they take, 建立了), lead words, and prepositions that LAC joins to the
         name after them (自林长制…以来)."""
-        verbs = [v + "了" for v in self.grammar.governing_verbs] + list(self.grammar.governing_verbs)
-        return tuple(sorted(set(verbs) | set(self.grammar.leading_words) | {"了", "自", "从"}, key=len, reverse=True))
+        g = self.grammar
+        verbs = [v + g.aspect_particle for v in g.governing_verbs] + list(g.governing_verbs)
+        others = {g.aspect_particle, *g.opening_prepositions}
+        return tuple(sorted(set(verbs) | set(g.leading_words) | others, key=len, reverse=True))
 
     @staticmethod
     def _without_place(words: list[Word], j: int, i: int, start: int, head_start: int) -> int:
@@ -506,11 +524,12 @@ class CandidateFinder:
         head = grammar.head_of(bare) if grammar and bare != name else None
         return (bare, at) if head and self._acceptable(bare, head, grammar) else (name, start)
 
-    @staticmethod
-    def _without_region(phrase: str, start: int) -> tuple[str, int]:
+    def _without_region(self, phrase: str, start: int) -> tuple[str, int]:
         """An actor without the region before it (县河长办 → 河长办, 商城县林业局 → 林业局)."""
-        match = REGION_PREFIX.match(phrase)
-        if match and len(phrase) - match.end() >= 2 and not (len(match.group()) == 1 and LEVEL_BODY.match(phrase, 1)):
+        edges = self.grammar.edges
+        match = edges["region_prefix"].match(phrase)
+        if match and len(phrase) - match.end() >= 2 \
+                and not (len(match.group()) == 1 and edges["level_body"].match(phrase, 1)):
             return phrase[match.end():], start + match.end()
         return phrase, start
 
