@@ -24,16 +24,12 @@ from etl.graph.records import Mention, Quantity, Sentence
 NUMBER_REACH = 24
 
 NO_QUOTES = str.maketrans("", "", "“”‘’")
-LIST_JOINER = re.compile(r"\s*[和及与、]\s*")
 CHINESE_TAIL = re.compile(r"[\u4e00-\u9fff“”‘’]*$")
-HEAD_AFTER = re.compile(r"[的等](?=[\u4e00-\u9fff]{2})")
-SCOPE_BREAK = re.compile(r"[的等]|(?<=[\u4e00-\u9fff])中(?=[\u4e00-\u9fff]{2})")
 ENDS_IN_NUMBER = re.compile(r"[0-9X×]$")
 ENDS_IN_LATIN = re.compile(r"[A-Za-z]$")
 CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]{2,20}")
-# A level or region that issues an instrument (自治区, 省级, 梧州市).
-ISSUER = re.compile(r"[\u4e00-\u9fff]{0,6}?(?:省|市|县|区|州|盟|旗)|[省市县区乡镇村]级|自治区|中央|国家")
-NOUN_BREAK = re.compile(r"[的和及与等，。；]")
+# The bounds of the CJK block: is a character Chinese.
+_HAN_FIRST, _HAN_LAST = chr(0x4E00), chr(0x9FFF)
 ALL_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -173,7 +169,13 @@ class QuantityAttributor:
         self.reached = re.compile(rules["reached"])
         self.share = re.compile(rules["share"])
         self.water_class = re.compile(rules["water_class"])
-        self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"]) + "|[省市州盟县区旗乡镇]级")
+        self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"])
+                                      + "|" + rules["fund_source_level"])
+        self.list_joiner = re.compile(rules["list_joiner"])
+        self.head_after = re.compile(rules["head_after"])
+        self.scope_break = re.compile(rules["scope_break"])
+        self.issuer = re.compile(rules["issuer"])
+        self.noun_break = re.compile(rules["noun_break"])
         self.respectively = re.compile(rules["respectively"])
         self.honorary = re.compile(rules["honorary_title"])
         self.ratio = re.compile(rules["ratio_subject"])
@@ -314,7 +316,7 @@ class QuantityAttributor:
     def _head_count(self, q: QuantitySpan, name: str) -> bool:
         """People counted (执法人员531人次, 惠及群众1000余人次) are participants, not work (convention 7);
         people trained or received (培训人员, 接待学生) are the work's own count."""
-        return q.unit.endswith(("人", "人次", "名")) and name.endswith(tuple(self.rules["person_nouns"])) \
+        return q.unit.endswith(tuple(self.rules["person_units"])) and name.endswith(tuple(self.rules["person_nouns"])) \
             and not any(verb in name for verb in self.rules["served_verbs"])
 
     def _target(self, text: str, q: QuantitySpan, sentence: Sentence, doc_year: int | None, cues_at: dict):
@@ -357,7 +359,7 @@ class QuantityAttributor:
         marks = [m.start() for m in self.involve_mark.finditer(text, floor, q.start)]
         start = (marks[-1] if marks else -1) + 1
         match = self.respectively.search(text, max(start, floor), q.start)
-        if not match or not LIST_JOINER.fullmatch(text, q.end, following.start):
+        if not match or not self.list_joiner.fullmatch(text, q.end, following.start):
             return None
         first = match["a"][self._last_verb(match["a"])[1]:]  # 全县马尾松 → 马尾松
         subjects = []
@@ -397,7 +399,7 @@ class QuantityAttributor:
         if not match:
             return []
         # The noun is the last of the phrase (五个断面中劣五类断面 → 劣五类断面, 全县的森林覆盖率 → 森林覆盖率).
-        last = SCOPE_BREAK.split(match["a"])[-1]
+        last = self.scope_break.split(match["a"])[-1]
         start = match.end("a") - len(last)
         noun = self.linking_tail.sub("", last)  # 森林覆盖率达到并稳定在66% → 森林覆盖率
         if not self.noun_phrase(noun) or mentions.words.cuts_word(start):
@@ -461,10 +463,11 @@ class QuantityAttributor:
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
         run = CHINESE_TAIL.search(phrase, verb_end).group(0)
         # Modifiers end with 的 and lists with 等: the head noun follows (有价值的调研文章, …等科技成果).
-        run = HEAD_AFTER.split(run)[-1]
+        run = self.head_after.split(run)[-1]
         noun = self.noun_lead.sub("", run.translate(NO_QUOTES))
         # 共有绿色农产品基地: 有 is the verb unless the analyser reads a word that begins with it (有机).
-        if noun.startswith("有") and len(noun) > 3 and mentions.words.length_at(clause + len(phrase) - len(noun)) < 2:
+        if noun.startswith(self.rules["having_verb"]) and len(noun) > 3 \
+                and mentions.words.length_at(clause + len(phrase) - len(noun)) < 2:
             noun = noun[1:]
         start = clause + len(phrase) - len(noun)
         verb = phrase[verb_start:verb_end]
@@ -477,7 +480,9 @@ class QuantityAttributor:
                 return self._noun_after(text, q.end, mentions) or self._named(worked, at, mentions)
         if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
-        listed = phrase[verb_end:].endswith("等") or text[clause:q.start].rstrip("约近达超过逾共计了").endswith("等")
+        closer = self.rules["list_closer"]
+        listed = phrase[verb_end:].endswith(closer) \
+            or text[clause:q.start].rstrip(self.rules["approximation_characters"]).endswith(closer)
         if ENDS_IN_LATIN.search(phrase, 0, len(phrase) - len(run)):
             noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
         # A number right after an enumeration of names (黄河多沙粗沙区、太行山区2个…治理区; A、B、C三项
@@ -499,7 +504,7 @@ class QuantityAttributor:
                 while (prior := self.verb_at_end.search(phrase, 0, chain)) and prior.group() not in self.light_verbs:
                     chain = prior.start()  # the leftmost start: the longest verb ending there
                 # …and the modifiers before them, back to the clause's own verb (播放生态创建新闻).
-                while chain > 0 and "\u4e00" <= phrase[chain - 1] <= "\u9fff" \
+                while chain > 0 and _HAN_FIRST <= phrase[chain - 1] <= _HAN_LAST \
                         and phrase[chain - 1] not in self.rules["phrase_boundaries"] \
                         and not phrase[:chain].endswith(self.verb_endings):
                     chain -= 1
@@ -521,7 +526,8 @@ class QuantityAttributor:
         a rate is not (市县污水处理率)."""
         if m.type == L.Indicator and m.name.endswith(tuple(self.rules["fund_heads"])):
             source = next((w for w in self.rules["fund_sources"] if text.endswith(w, 0, m.start)), None)
-            if source and text[m.start - len(source) - 1:m.start - len(source)] not in ("、", "和", "及", "与"):
+            joiners = ("、", *self.rules["list_conjunctions"])
+            if source and text[m.start - len(source) - 1:m.start - len(source)] not in joiners:
                 return L.Indicator, source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
         if m.type == L.Indicator and m.name == m.text:
             noun, start = self._without_scope(m.name, m.start, mentions.words)
@@ -555,7 +561,7 @@ class QuantityAttributor:
 
     def _event_count(self, text: str, q: QuantitySpan, clause: int):
         """巡河27.5万人次, 巡查不少于一次: a patrol or check counted in 次 is measured by its number."""
-        if not q.unit or not q.unit.endswith("次"):
+        if not q.unit or not q.unit.endswith(self.rules["event_unit"]):
             return None
         phrase = self.noun_lead.sub("", self.linking_tail.sub("", text[clause:q.start]))
         events = sorted(self.event_verbs, key=len, reverse=True)
@@ -565,7 +571,7 @@ class QuantityAttributor:
         # Two patrols counted together (巡河巡湖19466人次) are one count of both.
         before = next((v for v in events if phrase.endswith(v + verb) and v != verb), "")
         verb = before + verb
-        return L.Indicator, verb + "次数", q.start - len(verb), q.start
+        return L.Indicator, verb + self.rules["event_count_suffix"], q.start - len(verb), q.start
 
     def _verb_only(self, text: str, clause: int, q: QuantitySpan) -> bool:
         """The clause before a number is a verb and nothing it counts (实际完成, 其中新增)."""
@@ -600,11 +606,12 @@ class QuantityAttributor:
         after = CHINESE_RUN.match(text, position)
         if not after:
             return None
-        noun = NOUN_BREAK.split(after.group(0))[0]
+        noun = self.noun_break.split(after.group(0))[0]
         if mentions.words.cuts_word(position + len(noun)):
             return None  # a break character inside a word (事实以及): the phrase is misread, not a noun
         following = text[position + len(noun):position + len(noun) + 4]
-        if following.startswith("的") and following[1:].startswith(tuple(self.rules["person_nouns"])):
+        if following.startswith(self.rules["person_link"]) \
+                and following[1:].startswith(tuple(self.rules["person_nouns"])):
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
         tail = self.noun_tail_verbs.search(noun, 2)
         noun = noun[:tail.start()] if tail else noun  # …水库全部落实管护责任 → …水库
@@ -647,7 +654,7 @@ class QuantityAttributor:
         # other words before it say what it is of (生产建设项目水土保持方案 counts 水土保持方案).
         heads = [m for m in mentions.starting_in(start, end)
                  if m.end == end and m.type in (L.Indicator, L.Measure, L.Mechanism)
-                 and not (m.type == L.Mechanism and ISSUER.fullmatch(noun[:m.start - start]))]
+                 and not (m.type == L.Mechanism and self.issuer.fullmatch(noun[:m.start - start]))]
         if heads:
             m = min(heads, key=lambda m: m.start)
             return m.type, m.name, m.start, m.end
