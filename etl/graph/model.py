@@ -80,7 +80,7 @@ def _read_ontology(path: Path) -> dict[str, Any]:
     quantities = data.get("quantities") or {}
     need(quantities.get("relationships") or {}, entities, "quantities")
     need((quantities.get("relationships") or {}).values(), rels, "quantities")
-    for key in ("categories", "lexicon_groups", "region_relations"):
+    for key in ("categories", "lexicon_groups", "region_relations", "compared_without_tails"):
         need(data.get(key) or {}, entities, key)
     need((data.get("region_relations") or {}).values(), rels, "region_relations")
     for key in ("candidate_order", "qda_codes"):
@@ -227,6 +227,9 @@ LEXICON_GROUPS: dict[str, str] = dict(ONTOLOGY["lexicon_groups"])
 CANDIDATE_ORDER: tuple[str, ...] = tuple(ONTOLOGY["candidate_order"])
 # Which relation the reporting region has to each kind of entity the document mentions.
 REGION_RELATIONS: dict[str, str] = dict(ONTOLOGY["region_relations"])
+# The generic tails a label's names are compared without (the scorer's rule), in the order tried.
+COMPARED_WITHOUT_TAILS: dict[str, tuple[str, ...]] = {
+    label: tuple(tails) for label, tails in (ONTOLOGY.get("compared_without_tails") or {}).items()}
 # The REFI-QDA code of each label's entities ("机制 Mechanism"), in the codebook's order.
 QDA_CODES: dict[str, str] = {label: f"{ONTOLOGY['labels'][label]['zh']} {label}" for label in ONTOLOGY["qda_codes"]}
 

@@ -24,10 +24,8 @@ import ahocorasick
 
 from etl.errors import DataFileError
 from etl.extract import learned
-from etl.graph.model import L
+from etl.graph import model
 
-# Generic tails a Mechanism's name is compared without (the scorer's and ONTOLOGY's rule).
-MECHANISM_TAILS = ("工作机制", "协作机制", "联动机制", "协作模式", "机制", "模式")
 DEFAULT_THRESHOLD = 0.35
 DEFAULT_C = 0.5
 # A name the lexicon knows is kept at a lower probability: the lexicon was curated, and
@@ -48,10 +46,10 @@ def key_of(name: str, label: str) -> str:
     """A name as the scorer compares it: NFKC, no spaces or outer quotes, a Mechanism without
     its generic tail."""
     s = unicodedata.normalize("NFKC", name).replace(" ", "").strip("“”\"'《》")
-    if label == L.Mechanism:
-        for tail in MECHANISM_TAILS:
-            if s.endswith(tail) and len(s) > len(tail) + 1:
-                return s[:-len(tail)]
+    # The generic tails a name is compared without (the scorer's and ONTOLOGY's rule).
+    for tail in model.COMPARED_WITHOUT_TAILS.get(label, ()):
+        if s.endswith(tail) and len(s) > len(tail) + 1:
+            return s[:-len(tail)]
     return s
 
 
