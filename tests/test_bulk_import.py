@@ -8,7 +8,7 @@ import pytest
 
 from etl import config
 from etl.graph import db, migrations
-from etl.graph.load import load_records
+from etl.graph.load import DEFAULT_BATCH, load_records
 from etl.neo4j import server
 from etl.outputs.export.neo4j_import import ImportFiles, write_import
 from tests.conftest import free_port, wipe
@@ -83,7 +83,7 @@ def test_import_refuses_a_running_server(neo4j_conn, tmp_path):
             os.environ["NEO4J_PASSWORD"] = old
 
 
-def test_load_bulk_gives_the_batched_loaders_graph_on_2000_generated_records(neo4j_driver, tmp_path, monkeypatch):
+def test_load_bulk_gives_the_batched_loaders_graph_on_generated_records(neo4j_driver, tmp_path, monkeypatch):
     """`govgraph load --bulk` into an empty embedded database: one command (files, stop, import,
     start, migrations) whose graph's canonical dump is the batched loader's; a later batched load
     adds nothing, and a second --bulk into the now full graph is refused."""
@@ -92,10 +92,13 @@ def test_load_bulk_gives_the_batched_loaders_graph_on_2000_generated_records(neo
     from benchmarks.corpus import generated_records
     from etl.cli import app
 
-    records = generated_records(tmp_path / "build" / "records.jsonl", 2000)
+    # More documents than one batch of the batched loader (etl.graph.load.DEFAULT_BATCH), so
+    # that shared nodes are met again across its transactions.
+    count = DEFAULT_BATCH + 100
+    records = generated_records(tmp_path / "build" / "records.jsonl", count)
     wipe(neo4j_driver)
     batched = load_records(neo4j_driver, records)
-    assert batched.documents == 2000 and not batched.failures
+    assert batched.documents == count and not batched.failures
     expected = dump(neo4j_driver)
 
     home = tmp_path / "home"
@@ -106,7 +109,7 @@ def test_load_bulk_gives_the_batched_loaders_graph_on_2000_generated_records(neo
     try:
         result = CliRunner().invoke(app, ["load", str(records), "--bulk"])
         assert result.exit_code == 0, result.output
-        assert "loaded 2000 documents" in result.output
+        assert f"loaded {count} documents" in result.output
         assert (tmp_path / "build" / "import" / "nodes_Document.csv").exists()
         running = server.status(home)
         assert running and running.bolt_port == info.bolt_port, "started again on its ports"
