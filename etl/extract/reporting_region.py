@@ -48,11 +48,7 @@ def _first_person_region(chosen: RegionInfo | None, title: str, opening: str,
     levels = rules.first_person_levels[own]
     if chosen is not None and chosen.level in levels:
         return chosen
-    counted: dict[RegionInfo, int] = {}
-    first: dict[RegionInfo, int] = {}
-    for mention in mentions:
-        counted[mention.region] = counted.get(mention.region, 0) + 1
-        first.setdefault(mention.region, mention.start)
+    counted, first = _tally(mentions)
     candidate = next((named[0] for part in (title, opening)
                       if (named := [m.region for m in find_region_mentions(part) if m.region.level in levels])),
                      None)
@@ -69,6 +65,16 @@ def _first_person_region(chosen: RegionInfo | None, title: str, opening: str,
     if chosen is not None and own.startswith(rules.anaphor) and counted.get(candidate, 0) < counted.get(chosen, 0):
         return chosen  # 该镇 after a county's town is named (仁寿县宝飞镇…该镇还…) points at the town only
     return candidate
+
+
+def _tally(mentions: list[RegionMention]) -> tuple[dict[RegionInfo, int], dict[RegionInfo, int]]:
+    """How often each region is mentioned, and where it is first, in text order."""
+    counted: dict[RegionInfo, int] = {}
+    first: dict[RegionInfo, int] = {}
+    for mention in mentions:
+        counted[mention.region] = counted.get(mention.region, 0) + 1
+        first.setdefault(mention.region, mention.start)
+    return counted, first
 
 
 def _named_region(title: str, opening: str, mentions: list[RegionMention],
@@ -92,11 +98,7 @@ def _named_region(title: str, opening: str, mentions: list[RegionMention],
     short = short_name_region(text) if text else None
     if short:
         return short
-    counted: dict[RegionInfo, int] = {}
-    first: dict[RegionInfo, int] = {}
-    for mention in mentions:
-        counted[mention.region] = counted.get(mention.region, 0) + 1
-        first.setdefault(mention.region, mention.start)
+    counted, first = _tally(mentions)
     divisions = {r: n for r, n in counted.items() if r.level in DIVISION_LEVELS}
     counted = divisions or counted
     ranks = load_region_rules().level_ranks
