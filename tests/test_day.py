@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 import time
 
 from typer.testing import CliRunner
 
 from etl import config
 from etl.cli import app
-from etl.extract import extract_corpus
+from etl.extract import extract_corpus, reuse
 
 runner = CliRunner()
 SAMPLE = sorted(config.sample_corpus_dir().glob("*.txt"))
@@ -174,3 +176,20 @@ def test_setup_without_root_says_what_it_needs():
     assert (done.returncode, done.stdout) == (0, "went-on\n")
     assert done.stderr == ("bin/setup: fonts-wqy-microhei is not installed (Chinese labels in the report's charts); "
                            "as root run: apt-get install -y fonts-wqy-microhei\n")
+
+
+def test_the_extractor_version_covers_every_module_an_extraction_runs(tmp_path):
+    """A record is reused only while the code that made it is unchanged: every module of the
+    package that extracting a document loads must be among the files the version hashes."""
+    probe = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from etl import config\n"
+        "from etl.extract import extract_text_document\n"
+        "extract_text_document(sorted(config.sample_corpus_dir().glob('*.txt'))[0])\n"
+        "print(json.dumps(sorted(str(Path(m.__file__).resolve()) for n, m in list(sys.modules.items())\n"
+        "    if n.startswith('etl') and getattr(m, '__file__', None))))\n")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                       check=True).stdout)
+    hashed = {str(p.resolve()) for p in reuse.extraction_files()}
+    assert loaded and set(loaded) <= hashed, sorted(set(loaded) - hashed)

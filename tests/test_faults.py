@@ -241,14 +241,21 @@ def _compare_answers(driver) -> dict[str, list]:
             if q.pack == "compare" and not any(p.required for p in q.params)}
 
 
-def test_a_load_under_concurrent_reports_and_queries_loses_nothing(empty_db, tmp_path):
+def test_a_load_under_concurrent_reports_and_queries_loses_nothing(empty_db, tmp_path, monkeypatch):
     """A load while the report and the query packs run against the same server: all finish
-    without an error, the graph and the answers after it are a clean load's."""
+    without an error, the graph and the answers after it are a clean load's.
+
+    The queries run with the longest timeout a pack may set, not the default 30 s: on a loaded
+    machine a compare query beside the load once took longer and was ended by its timeout (the
+    error a user is told to answer with --timeout), which is not what this test is about."""
+    import functools
     import threading
 
     from benchmarks.corpus import generated_records
+    from etl.outputs import queries
     from etl.outputs.report import build_report
 
+    monkeypatch.setattr(queries, "run_query", functools.partial(queries.run_query, timeout=queries.MAX_TIMEOUT))
     records = generated_records(tmp_path / "records.jsonl", 120)
     loading = threading.Event()
     runs: dict[str, int] = {"report": 0, "queries": 0}
@@ -331,8 +338,9 @@ def test_a_lone_surrogate_in_a_path_is_one_failed_record_and_the_rest_loads(empt
                               "half of a surrogate pair, not a character"]
 
 
-@pytest.mark.parametrize("fmt", ["graphml", "json", "qdpx"])
+@pytest.mark.parametrize("fmt", ["graphml", "json", "qdpx", "neo4j-import"])
 def test_a_lone_surrogate_in_a_path_does_not_stop_an_export(tmp_path, fmt):
+    """The rest is exported, the skipped record named, and the exit status says one was skipped."""
     from typer.testing import CliRunner
 
     from etl.cli import app
@@ -340,10 +348,11 @@ def test_a_lone_surrogate_in_a_path_does_not_stop_an_export(tmp_path, fmt):
     records = _write(tmp_path / "records.jsonl", [_surrogate_path_line(), *_lines()[1:]])
     out = tmp_path / f"out.{fmt}"
     result = CliRunner().invoke(app, ["export", "--format", fmt, "--records", str(records), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert result.exception is None
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert f"skipped: {records}:1: document 'bad\\udcb0name.txt'" in result.output
-    assert out.stat().st_size > 0
+    written = list(out.glob("nodes_*.csv")) if fmt == "neo4j-import" else [out]
+    assert written and all(path.stat().st_size > 0 for path in written)
 
 
 @pytest.mark.parametrize(("text", "reason"), [

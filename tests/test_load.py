@@ -55,6 +55,8 @@ def test_migrations_apply_once(empty_db):
     names = {row["name"] for row in db.read(empty_db, "SHOW CONSTRAINTS YIELD name RETURN name")}
     assert {"document_path", "document_doc_key", "region_key", "mechanism_name"} <= names
     assert "document_doc_id" not in names, "identical content under two paths is two documents"
+    indexes = {row["name"] for row in db.read(empty_db, "SHOW INDEXES YIELD name RETURN name")}
+    assert "document_doc_id" in indexes, "0004 makes 0001's constraint an index of the same name"
 
 
 def test_sample_corpus_loads_with_its_evidence(empty_db, sample_records):
@@ -422,3 +424,13 @@ def test_batches_are_cut_by_documents_and_by_items(sample_records):
     assert all(sum(record_items(r) for _, r, _ in b) <= cap or len(b) == 1 for b in cut)
     assert [w for b in cut for w, _, _ in b] == [w for w, _, _ in items], "every record, in order"
     assert [len(b) for b in batches(items, 100, max_items=1)] == [1] * 5, "one document at least"
+
+
+def test_statement_rows_are_shown_by_their_number_not_formatted():
+    """The driver formats each RUN's parameters for a debug line even when nothing logs: the
+    loader's rows must not be formatted row by row (seconds a batch), yet stay a list."""
+    from etl.graph.load import Rows
+
+    rows = Rows([{"id": f"d:{i}", "text": "河长" * 50} for i in range(1000)])
+    assert isinstance(rows, list) and rows == [{"id": f"d:{i}", "text": "河长" * 50} for i in range(1000)]
+    assert repr(rows) == "<1000 rows>" and repr({"rows": rows}) == "{'rows': <1000 rows>}"

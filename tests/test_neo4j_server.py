@@ -62,68 +62,22 @@ def cli_home(tmp_path, monkeypatch):
     server.stop(home)
 
 
-def test_a_password_beginning_with_a_dash_is_set_on_a_new_store(cli_home, monkeypatch):
+def test_a_new_store_takes_a_password_beginning_with_a_dash_and_the_heap_starts_at_its_full_size(
+        cli_home, monkeypatch):
+    """One start for two properties of a start (each start costs seconds)."""
     # secrets.token_urlsafe begins one password in 64 with "-", which neo4j-admin once took
     # for an option: the first start of such a store failed with a usage message.
+    # A heap that grew from 256 MB kept G1's young generation small during loads, and marking
+    # the old generation took a third of the server's processor time (README, Figures).
     home, bolt, http = cli_home
     monkeypatch.setenv("NEO4J_PASSWORD", "-dash-first-password")
+    monkeypatch.setenv("GOVGRAPH_NEO4J_HEAP", "1536m")
     info = server.start(home, bolt, http)
     conn = config.Connection(info.bolt_uri, "neo4j", "-dash-first-password", "neo4j")
     with db.connect(conn) as driver:
         assert db.read(driver, "RETURN 1 + 1 AS two") == [{"two": 2}]
-
-
-def test_the_heap_starts_at_its_full_size(cli_home, monkeypatch):
-    # A heap that grew from 256 MB kept G1's young generation small during loads, and marking
-    # the old generation took a third of the server's processor time (README, Figures).
-    home, bolt, http = cli_home
-    monkeypatch.setenv("GOVGRAPH_NEO4J_HEAP", "1536m")
-    info = server.start(home, bolt, http)
     flags = [arg for arg in psutil.Process(info.pid).cmdline() if arg.startswith(("-Xms", "-Xmx"))]
     assert sorted(flags) == ["-Xms1536m", "-Xmx1536m"]
-
-
-def test_start_twice_then_stop_then_status(cli_home):
-    home, bolt, http = cli_home
-    args = ["neo4j", "start", "--home", str(home), "--bolt-port", str(bolt), "--http-port", str(http)]
-    first = runner.invoke(app, args)
-    assert first.exit_code == 0, first.output
-    assert first.output.splitlines()[1:] == [
-        f"Bolt:    bolt://127.0.0.1:{bolt}",
-        f"Browser: http://127.0.0.1:{http}/browser/",
-    ]
-    assert first.output.startswith("Neo4j started (pid ")
-
-    password_file = config.password_file(home)
-    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
-    conn = config.Connection(f"bolt://127.0.0.1:{bolt}", "neo4j", config.read_password_file(password_file), "neo4j")
-    with db.connect(conn) as driver:
-        assert db.read(driver, "RETURN 1 + 1 AS two") == [{"two": 2}]
-
-    with urllib.request.urlopen(f"http://127.0.0.1:{http}/browser/", timeout=30) as response:
-        assert response.status == 200
-        assert "<title>Neo4j Browser</title>" in response.read().decode("utf-8")
-
-    second = runner.invoke(app, args)
-    assert second.exit_code == 0
-    assert second.output.startswith("Neo4j already running (pid ")
-
-    running = runner.invoke(app, ["neo4j", "status", "--home", str(home)])
-    assert running.exit_code == 0
-    assert f"Bolt:    bolt://127.0.0.1:{bolt}" in running.output
-
-    stopped = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
-    assert stopped.exit_code == 0
-    assert stopped.output.startswith("Neo4j stopped (pid ")
-    with pytest.raises(ServerError):
-        db.connect(conn)
-
-    after = runner.invoke(app, ["neo4j", "status", "--home", str(home)])
-    assert after.exit_code == 3
-    assert after.output == f"Neo4j is not running (working folder {home})\n"
-
-    again = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
-    assert (again.exit_code, again.output) == (0, "Neo4j is not running\n")
 
 
 def test_port_taken_is_a_clear_error(cli_home):
@@ -163,14 +117,27 @@ def launched_for(home) -> list[int]:
     return pids
 
 
-def test_server_safety_on_one_real_server(cli_home):
-    """First start, a second start on other ports, a wrong password, a store deleted while running."""
+def test_start_twice_then_stop_then_status_and_server_safety_on_one_real_server(cli_home):
+    """neo4j start, start again, status, stop, status, stop again on one real server, and its
+    safety: first start, a second start on other ports, a wrong password, a store deleted while
+    running (one server started three times, not two servers: each start costs seconds)."""
     home, bolt, http = cli_home
     args = ["neo4j", "start", "--home", str(home), "--bolt-port", str(bolt), "--http-port", str(http)]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
-    password = config.read_password_file(config.password_file(home))
+    assert first.output.splitlines()[1:] == [
+        f"Bolt:    bolt://127.0.0.1:{bolt}",
+        f"Browser: http://127.0.0.1:{http}/browser/",
+    ]
+    assert first.output.startswith("Neo4j started (pid ")
+
+    password_file = config.password_file(home)
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    password = config.read_password_file(password_file)
     uri = f"bolt://127.0.0.1:{bolt}"
+    conn = config.Connection(uri, "neo4j", password, "neo4j")
+    with db.connect(conn) as driver:
+        assert db.read(driver, "RETURN 1 + 1 AS two") == [{"two": 2}]
 
     # The password was set before the server listened: the default one never works.
     with neo4j.GraphDatabase.driver(uri, auth=("neo4j", "neo4j")) as driver:
@@ -180,6 +147,14 @@ def test_server_safety_on_one_real_server(cli_home):
         assert driver.execute_query("RETURN 1 AS one").records[0]["one"] == 1
     pid = server.status(home).pid
 
+    with urllib.request.urlopen(f"http://127.0.0.1:{http}/browser/", timeout=30) as response:
+        assert response.status == 200
+        assert "<title>Neo4j Browser</title>" in response.read().decode("utf-8")
+
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0
+    assert second.output.startswith("Neo4j already running (pid ")
+
     other = free_port()
     moved = runner.invoke(app, ["neo4j", "start", "--home", str(home), "--bolt-port", str(other)])
     assert (moved.exit_code, moved.output) == (
@@ -187,8 +162,24 @@ def test_server_safety_on_one_real_server(cli_home):
            "to change ports stop it first: govgraph neo4j stop\n")
     same = runner.invoke(app, ["neo4j", "start", "--home", str(home)])
     assert same.exit_code == 0 and same.output.startswith(f"Neo4j already running (pid {pid}")
-    assert runner.invoke(app, ["neo4j", "stop", "--home", str(home)]).exit_code == 0
+
+    running = runner.invoke(app, ["neo4j", "status", "--home", str(home)])
+    assert running.exit_code == 0
+    assert f"Bolt:    bolt://127.0.0.1:{bolt}" in running.output
+
+    stopped = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
+    assert stopped.exit_code == 0
+    assert stopped.output.startswith("Neo4j stopped (pid ")
     assert launched_for(home) == []
+    with pytest.raises(ServerError):
+        db.connect(conn)
+
+    after = runner.invoke(app, ["neo4j", "status", "--home", str(home)])
+    assert after.exit_code == 3
+    assert after.output == f"Neo4j is not running (working folder {home})\n"
+
+    again = runner.invoke(app, ["neo4j", "stop", "--home", str(home)])
+    assert (again.exit_code, again.output) == (0, "Neo4j is not running\n")
 
     # A store made with another password: the start fails and leaves no java behind.
     wrong = runner.invoke(app, args, env={"NEO4J_PASSWORD": "not-the-password-1"})
@@ -277,11 +268,18 @@ def test_the_written_configuration_carries_the_sizes(tmp_path, monkeypatch):
     conf = (server._write_conf(tmp_path, free_port(), free_port()) / "neo4j.conf").read_text(encoding="utf-8")
     assert "server.memory.pagecache.size=3072m\n" in conf
     assert "dbms.memory.transaction.total.max=1024m\n" in conf, "half the heap for open transactions"
+    assert "internal.dbms.bolt.netty_server_shutdown_quiet_period=0\n" in conf, "a stop without Bolt's 10 s wait"
 
 
 def test_the_transaction_logs_stay_bounded(cli_home, monkeypatch, tmp_path):
-    """Loading and replacing generated documents writes more log than the bound; the logs kept
-    stay under it (the settings scaled down a hundredfold, so that a few hundred documents pass it)."""
+    """Loading and replacing generated documents writes more log than the bound; a checkpoint by
+    volume comes without being asked and deletes old logs, and the logs kept at a checkpoint stay
+    under the bound (the settings scaled down a hundredfold, so that a few hundred documents pass it).
+
+    What is kept between two checkpoints depends on how far the load ran past the last one when
+    the server's checker (every few seconds) came, and each file passes its rotation size by up to
+    a transaction: so the first file's deletion is waited for (a condition, not a time), and the
+    size is read after the checkpoint a clean stop makes, which writes no log of its own."""
     from benchmarks.corpus import generated_records
     from etl.graph.load import load_records
 
@@ -295,18 +293,21 @@ def test_the_transaction_logs_stay_bounded(cli_home, monkeypatch, tmp_path):
     info = server.start(home, bolt, http)
     conn = config.Connection(info.bolt_uri, "neo4j", config.read_password_file(config.password_file(home)), "neo4j")
     logs = lambda: [p for p in home.rglob("neostore.transaction.db.*") if p.parent.name == "neo4j"]  # noqa: E731
+    first = lambda: any(p.name == "neostore.transaction.db.0" for p in logs())  # noqa: E731
     with db.connect(conn) as driver:
         for seed in (7, 8):
             records = generated_records(tmp_path / f"{seed}.jsonl", 100, seed=seed)
             # Ten documents a transaction: a log file rotates only after the transaction that fills it.
             assert load_records(driver, records, batch_size=10).failures == []
-        deadline = time.monotonic() + 90
-        while sum(p.stat().st_size for p in logs()) > bound and time.monotonic() < deadline:
-            time.sleep(2)  # a checkpoint by volume is checked every few seconds
-        kept = sum(p.stat().st_size for p in logs())
         newest = max(int(p.name.rsplit(".", 1)[1]) for p in logs())
         assert newest * 512 * 2**10 > bound, "the loads wrote more log files than the bound holds"
-        assert kept <= bound, f"{kept:,} bytes of transaction logs kept, more than {bound:,}"
-        assert not any(p.name == "neostore.transaction.db.0" for p in logs()), "the first log file was deleted"
-        store = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and "data" in p.parts)
-        assert store < 64 * 2**20, f"the store of 200 generated documents took {store:,} bytes"
+        # Only a checkpoint deletes logs, and by time the first would come after 15 minutes.
+        deadline = time.monotonic() + 180
+        while first() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not first(), "no checkpoint by volume deleted the first log file"
+    server.stop(home)  # a clean stop ends with a checkpoint (Community has no procedure to ask for one)
+    sizes = sorted(p.stat().st_size for p in logs())
+    assert sum(sizes) <= bound, f"{sum(sizes):,} bytes of transaction logs kept ({sizes}), more than {bound:,}"
+    store = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and "data" in p.parts)
+    assert store < 64 * 2**20, f"the store of 200 generated documents took {store:,} bytes"

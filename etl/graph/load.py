@@ -40,6 +40,7 @@ from etl.graph.rows import (
     iter_items,
     mention_rows,
     records_path,
+    relation_properties,
     relation_rows,
     reports_on_rows,
     sentence_rows,
@@ -161,9 +162,7 @@ def _relation_map(rtype: str) -> str:
     planner buffer every row of the statement first (an Eager), in case it changed what the
     MATCHes read. A property a row lacks is null, and CREATE stores no null.
     """
-    names = sorted(graph.OWNER_PROPERTIES | graph.RELATION_PROPERTIES[rtype]
-                   | (set(graph.QUANTITY_PROPERTIES) if rtype in graph.QUANTITY_TYPES else set()))
-    return "{" + ", ".join(f"{name}: row.props.{name}" for name in names) + "}"
+    return "{" + ", ".join(f"{name}: row.props.{name}" for name in relation_properties(rtype)) + "}"
 
 
 def _removals() -> Iterator[str]:
@@ -219,6 +218,19 @@ def _remove(tx: neo4j.ManagedTransaction, old: list[dict]) -> list[neo4j.ResultS
     if touched:
         summaries.append(tx.run(_ORPHANS, ids=sorted(touched)).consume())
     return summaries
+
+
+class Rows(list):
+    """A statement's rows as the driver sends them, shown by their number only.
+
+    The driver formats every RUN's parameters for a debug line whether or not anything logs
+    (neo4j 5.28, Bolt5x5.run: ``" ".join(map(repr, fields))``): the repr of a batch's 150,000
+    rows took seconds of the client's time while Neo4j waited for the statement. A list
+    subclass packs to the same bytes.
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
 
 
 @dataclass
@@ -286,7 +298,7 @@ def _write_batch(tx: neo4j.ManagedTransaction, batch: Batch) -> _Outcome:
         [r for _, r, _ in fresh], batch.hashes)
     for cypher, rows, merges in statements:
         if rows:
-            summaries.append((tx.run(cypher, rows=rows).consume(), len(rows) if merges else 0))
+            summaries.append((tx.run(cypher, rows=Rows(rows)).consume(), len(rows) if merges else 0))
     return _Outcome(summaries, fresh, len(old), len(batch.items) - len(fresh))
 
 

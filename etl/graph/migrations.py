@@ -78,11 +78,33 @@ def applied(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE) -> li
     )
 
 
-def apply(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
-          folder: Path | None = None) -> list[Migration]:
-    """Apply the pending migrations in order; return those applied now."""
+_SCHEMA_OBJECT = re.compile(r"^(?P<verb>CREATE|DROP)\s+(?P<kind>CONSTRAINT|(?:\w+\s+)?INDEX)\s+(?P<name>\w+)",
+                            re.I)
+
+
+def _undone_later(statements: list[str]) -> set[int]:
+    """The positions of statements creating a constraint or index that a later one of ``statements``
+    drops. Pending migrations are applied together, so such a pair leaves the schema as it found
+    it; run, the creation can fail on data a bulk import put there first (two documents of one
+    content hash against 0001's document_doc_id, which 0004 drops)."""
+    undone, dropped = set(), set()
+    for position in reversed(range(len(statements))):
+        match = _SCHEMA_OBJECT.match(statements[position])
+        if not match:
+            continue
+        kind = match["kind"].split()[-1].upper()
+        if match["verb"].upper() == "DROP":
+            dropped.add((kind, match["name"]))
+        elif (kind, match["name"]) in dropped:
+            undone.add(position)
+    return undone
+
+
+def pending(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
+            folder: Path | None = None) -> list[Migration]:
+    """The migrations not yet applied (or, for the model's, applied in another version), in order."""
     done = {row["id"]: row for row in applied(driver, database)}
-    now = []
+    waiting = []
     for migration in read_migrations(folder):
         recorded = done.get(migration.id)
         if recorded and not (migration.derived and recorded["checksum"] != migration.checksum):
@@ -92,9 +114,24 @@ def apply(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
                     "(checksum differs); put the change in a new migration file"
                 )
             continue
+        waiting.append(migration)
+    return waiting
+
+
+def apply(driver: neo4j.Driver, database: str = config.DEFAULT_DATABASE,
+          folder: Path | None = None) -> list[Migration]:
+    """Apply the pending migrations in order; return those applied now."""
+    now = []
+    waiting = pending(driver, database, folder)
+    statements = [statement for migration in waiting for statement in migration.statements]
+    skipped = _undone_later(statements)
+    position = 0
+    for migration in waiting:
         for statement in migration.statements:
-            # Schema commands cannot share a transaction with data writes, so each runs alone.
-            db.write(driver, statement, database=database)
+            if position not in skipped:
+                # Schema commands cannot share a transaction with data writes, so each runs alone.
+                db.write(driver, statement, database=database)
+            position += 1
         db.write(
             driver,
             "MERGE (m:Migration {id: $id}) SET m.name = $name, m.checksum = $checksum, m.applied_at = datetime()",

@@ -329,6 +329,21 @@ def mention_rows(records: Iterable[DocumentRecord]) -> dict[str, list[dict]]:
     return {label: list(by_key.values()) for label, by_key in rows.items()}
 
 
+# What a MENTIONS relationship holds: where in its sentence the entity is named (mention_rows).
+MENTION_PROPERTIES = ("end", "start")
+
+
+def relation_properties(rtype: str) -> list[str]:
+    """The properties a relationship of the type may hold, sorted: what the loader writes on it
+    (an owned relationship's owner, key and evidence, what a relation or quantity may carry)."""
+    if rtype == R.MENTIONS:
+        return list(MENTION_PROPERTIES)
+    if rtype not in graph.RELATION_ENDS:
+        return []
+    quantity = set(graph.QUANTITY_PROPERTIES) if rtype in graph.QUANTITY_TYPES else set()
+    return sorted(graph.OWNER_PROPERTIES | graph.RELATION_PROPERTIES[rtype] | quantity)
+
+
 def reports_on_rows(records: Iterable[DocumentRecord]) -> list[dict]:
     return [{"doc_key": _owner(r), "key": entity_key(r, L.Region, r.region.name)} for r in records if r.region]
 

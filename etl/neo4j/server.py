@@ -45,8 +45,12 @@ STOP_TIMEOUT = 60.0
 # Servers started with exit_with_parent keep their stdin pipe open only while the Popen
 # object lives, so this process holds on to them.
 _CHILDREN: dict[int, subprocess.Popen] = {}
+# The parallel collector rather than G1: a load's transaction state (up to 150,000 items)
+# survives young collections, which G1 copied again at each, and G1's write barriers slow
+# the writing thread too. 10,000 generated records: server 134-136 CPU s against 155-169,
+# GC threads 19 against 28-37 (benchmarks/README.md, Loading).
 JVM_FLAGS = [
-    "-XX:+UseG1GC",
+    "-XX:+UseParallelGC",
     "-XX:+ExitOnOutOfMemoryError",
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -261,7 +265,7 @@ def _megabytes(size: int) -> str:
 def _heap_flags(heap: int) -> list[str]:
     """The heap's initial and largest size, the same.
 
-    A heap that starts small makes G1 keep a small young generation while it grows: a load's
+    A heap that starts small makes the collector keep a small young generation while it grows: a load's
     transaction state then outlives young collections, and GC threads and old-generation
     marking took about a third of the server's processor time loading 3,000 generated reports
     (README, Figures).
@@ -315,6 +319,11 @@ def _write_conf(home: Path, bolt_port: int, http_port: int) -> Path:
         "server.memory.pagecache.size": _megabytes(pagecache),
         "dbms.memory.transaction.total.max": _megabytes(heap // 2),
         "dbms.usage_report.enabled": "false",
+        # Bolt's event loops wait out a quiet period of 5 s each (two of them) before a stop
+        # returns, after the databases have closed: every stop took 10 s more for nothing.
+        # An internal setting of the Neo4j version pom.xml pins (strict validation refuses an
+        # unknown one, so a version that dropped it fails at start, not silently).
+        "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
         **TX_LOG_SETTINGS,
         "server.directories.data": str(base / "data"),
         "server.directories.logs": str(base / "logs"),

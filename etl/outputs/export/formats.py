@@ -20,10 +20,12 @@ PROJECTIONS = ("full", "region-mechanism", "actors", "regions")
 
 @dataclass
 class Exported:
-    """What an export wrote (``summary``, one line) and the notes for stderr (``notes``)."""
+    """What an export wrote (``summary``, one line), the notes for stderr (``notes``) and how many
+    records it skipped as invalid (the command then exits 1, as a load does)."""
 
     summary: str
     notes: list[str] = field(default_factory=list)
+    skipped: int = 0
 
 
 def choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -48,7 +50,8 @@ def export(out: Path, fmt: str = "graphml", projection: str = "full", *, records
                               "pass --records build/records.jsonl and no --projection")
         from etl.outputs.export.neo4j_import import write_import
 
-        return Exported(write_import(records_path(records), out).command)
+        files = write_import(records_path(records), out)
+        return Exported(files.command, [f"skipped: {failure}" for failure in files.failures], len(files.failures))
     if fmt == "qdpx":
         if records is None or projection != "full":
             raise ExportError("--format qdpx writes the documents and their coded evidence from records.jsonl: "
@@ -57,10 +60,12 @@ def export(out: Path, fmt: str = "graphml", projection: str = "full", *, records
     from etl.outputs.export import graph
 
     notes: list[str] = []
+    skipped = 0
     if records is not None:
         failures: list[str] = []
         g = graph.graph_from_records(records_path(records), sentences=sentences, failures=failures)
         notes += [f"skipped: {failure}" for failure in failures]
+        skipped = len(failures)
     else:
         if connect is None:
             raise ExportError("reading the graph from Neo4j needs a connection; or pass --records")
@@ -69,7 +74,7 @@ def export(out: Path, fmt: str = "graphml", projection: str = "full", *, records
             g = graph.graph_from_neo4j(driver, database, sentences=sentences)
     written = graph.export(g, out, fmt, projection)
     return Exported(f"wrote {written.path} ({written.format}, {written.projection}): "
-                    f"{written.nodes} nodes, {written.edges} edges", notes)
+                    f"{written.nodes} nodes, {written.edges} edges", notes, skipped)
 
 
 def _qdpx(records: Path, out: Path, corrections: Path | None) -> Exported:
@@ -81,7 +86,8 @@ def _qdpx(records: Path, out: Path, corrections: Path | None) -> Exported:
     failures: list[str] = []
     source, corrector = corrected_source(records, corrections)
     summary = write_qdpx(iter_records(source, failures) if corrector is None else source, out)
-    notes = [f"skipped: {failure}" for failure in (corrector.failures if corrector else failures)]
+    skipped = corrector.failures if corrector else failures
+    notes = [f"skipped: {failure}" for failure in skipped]
     notes += list(corrector.stale()) if corrector else []
     return Exported(f"wrote {summary.path} (REFI-QDA): {summary.sources} sources, {summary.codes} codes, "
-                    f"{summary.selections} coded selections, {summary.codings} codings", notes)
+                    f"{summary.selections} coded selections, {summary.codings} codings", notes, len(skipped))
