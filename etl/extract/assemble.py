@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 from spacy.tokens import Doc
 
-from etl.extract import candidates, learned, places, regions
+from etl.extract import candidates, learned, places, quantity_model, regions
 from etl.extract import lexicon as lexicon_data
 from etl.extract.attribution import NO_QUOTES, QuantityAttributor
 from etl.extract.pipeline import SPANS_KEY, doc_text
@@ -74,7 +74,7 @@ def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     found = doc._.region_mentions
     region_mentions = regions.resolve_regions(found if found is not None else regions.find_region_mentions(norm.text))
     opening = " ".join(s.text for s in sentences[:3])
-    reporting = reporting_region(norm.title, opening, region_mentions, norm.text)
+    reporting = reporting_region(norm.title, opening, region_mentions, norm.text, norm.source or "")
     if reporting:
         implied = implied_parents(reporting, norm.text)
         region_mentions = region_mentions + [places.RegionMention(0, 0, p.name, p) for p in implied]
@@ -116,6 +116,7 @@ class Draft:
     region_mentions: list
     year: int | None
     words: list = field(default_factory=list)  # the analyser's words (etl.extract.analyser.Word)
+    places: list = field(default_factory=list)  # where each quantity stands (attribution.Place)
 
 
 def _between_entities(relations: list, entities: dict[str, dict]) -> list:
@@ -147,10 +148,12 @@ class Assembler:
     def record(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc,
                model: learned.EntityModel | None | bool = True) -> DocumentRecord:
         """The document's record. ``model``: the learned entity model that accepts candidates
-        (True: the one in the models folder, if any; None or False: the rules alone)."""
+        (True: the one in the models folder, if any, with the quantity model there; None or False:
+        the rules alone)."""
+        quantities = None
         if model is True:
-            model = learned.default_model()
-        return self.finish(self.draft(norm, sentences, doc), model or None)
+            model, quantities = learned.default_model(), quantity_model.default_model()
+        return self.finish(self.draft(norm, sentences, doc), model or None, quantities)
 
     def draft(self, norm: NormalizedDocument, sentences: list[Sentence], doc: Doc) -> Draft:
         """What the rules found in a document, before a learned model accepts its entities: kept
@@ -162,22 +165,28 @@ class Assembler:
             if _same_region(m, reporting):
                 mentions[i] = m.model_copy(update={"name": reporting.name})
         year = dates.document_year(norm.date, norm.title)
-        quantities, extra_mentions = self.attributor.attribute(norm.text, sentences, doc._.quantities or [],
+        quantities, extra_mentions, placed = self.attributor.attribute(norm.text, sentences, doc._.quantities or [],
                                                                mentions, year, doc._.words or [])
         mentions.extend(extra_mentions)
         mentions.extend(self._instruments_in_rates(mentions) + self._actors_in_mechanisms(mentions))
         mentions = [m for m in mentions if not self._superior_body(m, reporting, sentences)]
         mentions.sort(key=lambda m: m.start)
-        return Draft(norm, sentences, mentions, quantities, reporting, region_mentions, year, doc._.words or [])
+        return Draft(norm, sentences, mentions, quantities, reporting, region_mentions, year, doc._.words or [],
+                     placed)
 
-    def finish(self, draft: Draft, model: learned.EntityModel | None) -> DocumentRecord:
+    def finish(self, draft: Draft, model: learned.EntityModel | None,
+               quantities_model: quantity_model.QuantityModel | None = None) -> DocumentRecord:
         """The record from a draft: the model (when there is one) adds the names it learned and
-        keeps the candidates it accepts; then entities, relations and properties."""
+        keeps the candidates it accepts, the quantity model (when there is one) the numbers it
+        does not find spurious; then entities, relations and properties."""
         norm, sentences, reporting = draft.norm, draft.sentences, draft.reporting
         region_mentions = draft.region_mentions
         mentions = draft.mentions
+        quantities = quantities_model.kept(draft) if quantities_model is not None else draft.quantities
         if model is not None:
-            mentions = model.accept(learned.DocumentView.of(draft, self.known_names), mentions)
+            mentions, doubted = model.judge(learned.DocumentView.of(draft, self.known_names), mentions)
+            # A number whose subject the model doubts goes with it (learned.EntityModel.doubts).
+            quantities = [q for q in quantities if not (q.subject_type == L.Indicator and q.subject in doubted)]
         mentions = self._issued_documents(mentions)
         entities: dict[str, dict[str, list[int]]] = defaultdict(dict)
         for m in mentions:
@@ -187,7 +196,7 @@ class Assembler:
             for m in region_mentions:
                 if m.end == 0:
                     entities[L.Region].setdefault(m.region.name, [])
-        for q in draft.quantities:
+        for q in quantities:
             # A quantity's subject is an entity of its type whatever the model kept: its number hangs on it.
             entities[q.subject_type].setdefault(q.subject, list(q.evidence))
         relations = _between_entities(
@@ -209,7 +218,7 @@ class Assembler:
             entities={label: sorted(names) for label, names in sorted(entities.items())},
             properties=properties,
             relations=relations,
-            quantities=draft.quantities,
+            quantities=quantities,
         )
 
     def _issued_documents(self, mentions: list[Mention]) -> list[Mention]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import collections
 import re
+import typing
 
 from etl.extract import places
 from etl.extract.lexicon import Lexicon
@@ -36,6 +37,17 @@ ALL_CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 def text_tail(noun: str, mention: Mention) -> str:
     """What a noun has after the mention that opens it."""
     return noun[len(mention.text):] if noun.startswith(mention.text) else ""
+
+
+class Place(typing.NamedTuple):
+    """Where a quantity stands in its document's text: its number, the words of its subject and the
+    clause they are in (what etl.extract.quantity_model reads to rename the subject)."""
+
+    number_start: int
+    number_end: int
+    subject_start: int
+    subject_end: int
+    clause: int
 
 
 class WordIndex:
@@ -80,6 +92,11 @@ class WordIndex:
                 and self.words[k].tag in ("n", "vn") and self.words[k].end - self.words[k].start >= 2:
             return self.words[k].start
         return position
+
+    def verb_at(self, position: int) -> bool:
+        """The analyser's word that begins at ``position`` is a verb (见园 of 500米见园)."""
+        i = bisect.bisect_left(self.starts, position)
+        return i < len(self.words) and self.words[i].start == position and self.words[i].tag == "v"
 
     def word_end(self, position: int) -> int:
         """Where the word that runs across ``position`` ends (``position`` when none does)."""
@@ -155,6 +172,7 @@ class QuantityAttributor:
         self.rules = rules
         self.units = units
         self.breaking_tags = frozenset(rules["breaking_tags"])
+        self.metric_heads = tuple(rules["metric_heads"])
         self.clause_marks = set(rules["clause_marks"])
         words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
@@ -227,13 +245,15 @@ class QuantityAttributor:
         return i
 
     def attribute(self, text: str, sentences: list[Sentence], spans: list[QuantitySpan], found: list[Mention],
-                  doc_year: int | None, words) -> tuple[list[Quantity], list[Mention]]:
-        """Each number's subject as a Quantity, and the counted things no mention named yet as
-        mentions of their own; ``words`` are the analyser's words of the document."""
+                  doc_year: int | None, words) -> tuple[list[Quantity], list[Mention], list[Place]]:
+        """Each number's subject as a Quantity, the counted things no mention named yet as
+        mentions of their own, and where each quantity stands (one Place a Quantity); ``words`` are
+        the analyser's words of the document."""
         words = WordIndex(words, self.breaking_tags)
         starts = [s.start for s in sentences]
         mentions = MentionIndex(found, words)
         out: list[Quantity] = []
+        placed: list[Place] = []
         new_mentions: list[Mention] = []
         respectively: dict[int, list] = {}
         previous = None  # (sentence index, unit, subject) of the last number with a subject
@@ -272,7 +292,8 @@ class QuantityAttributor:
                         or name.removesuffix(self.rules["share_suffix"]) in self.rules["bare_attributes"]:
                     continue  # 总面积为28.54km2: the size of a whole, which counts no work
                 if label == L.Indicator and name == text[start:end] and name not in self.lexicon.by_surface \
-                        and (not words.nominal(start, end) or words.cuts_name(start, text) and start != q.end):
+                        and (not words.nominal(start, end) and not name.endswith(self.metric_heads)
+                             or words.cuts_name(start, text) and start != q.end):
                     # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing; nor does one
                     # that starts inside a word (土流失… of 水土流失; 个子 of 21个子项目 is the analyser's misreading)
                     continue
@@ -291,7 +312,8 @@ class QuantityAttributor:
                     new_mentions.append(Mention(type=L.Measure, name=name, text=text[start:end],
                                                 sentence=index, start=start, end=end))
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
-        return out, new_mentions
+                placed.append(Place(q.start, q.end, start, end, clause))
+        return out, new_mentions, placed
 
     def _is_change(self, text: str, q: QuantitySpan, clause: int, sentence_start: int) -> bool:
         """A delta, no quantity (conventions 7 and 16): a number after a comparison (较2011年减少277.93
@@ -425,10 +447,13 @@ class QuantityAttributor:
         clause; else the noun between the clause's verb and the number (治理面积X平方公里);
         else, or when that noun is a list (…等X项) or a bare generic head (项目), the noun the
         number and its classifier run into (建成X个生态清洁小流域)."""
-        before = [m for m in mentions.starting_in(clause, q.start) if m.end <= q.start]
+        at = q.start  # spaces before the number (森林蓄积量达到 850立方米) are no part of the phrase
+        while at > clause and text[at - 1] in self.rules["number_spaces"]:
+            at -= 1
+        before = [m for m in mentions.starting_in(clause, at) if m.end <= at]
         if before:
             m = max(before, key=lambda m: m.end)
-            gap = text[m.end:q.start]
+            gap = text[m.end:at]
             if m.type in (L.Indicator, L.Measure) and len(gap) <= 6:
                 # …unless the gap is itself the counted attribute (小水电总装机容量 → 装机容量).
                 attribute = self.noun_lead.sub("", self.linking_tail.sub("", gap))
@@ -453,11 +478,11 @@ class QuantityAttributor:
                     return self._named(m.text + attribute, m.start, mentions)
                 return self._named(attribute, m.end + gap.find(attribute), mentions)
             if m.type in (L.Actor, L.Region) and len(gap) <= 2 and not (
-                    gap in self.rules["event_nouns"] and m.end < q.start):
+                    gap in self.rules["event_nouns"] and m.end < at):
                 return m.type, m.name, m.start, m.end  # 河长13名: a head count, no quantity
         # Linking words before the number (达, 为, 约, 共计) end the phrase; they do not split it;
         # so does a number just before this one (基地3个14.5万亩: both count 基地).
-        phrase = self.linking_tail.sub("", text[clause:q.start])
+        phrase = self.linking_tail.sub("", text[clause:at])
         phrase = self.previous_number.sub("", phrase)
         verb_start, verb_end = self._last_verb(phrase)
         # The counted noun is the run of Chinese characters after the verb (》等专题片 → 专题片).
@@ -482,13 +507,16 @@ class QuantityAttributor:
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
         closer = self.rules["list_closer"]
         listed = phrase[verb_end:].endswith(closer) \
-            or text[clause:q.start].rstrip(self.rules["approximation_characters"]).endswith(closer)
+            or text[clause:at].rstrip(self.rules["approximation_characters"]).endswith(closer)
         if ENDS_IN_LATIN.search(phrase, 0, len(phrase) - len(run)):
             noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
         # A number right after an enumeration of names (黄河多沙粗沙区、太行山区2个…治理区; A、B、C三项
         #重点领域) sums the list up; it counts no work. Pairs (广场X处、道路X公里) are counts.
-        # (…等12项 is no such sum: 等 leaves the list open.)
+        # (…等12项 is no such sum: 等 leaves the list open; nor is a number that opens its item and
+        # runs into a noun: 建成20座污水处理厂、94座农村污水处理站 counts what follows it, 300米见绿、500米见园
+        # is a slogan.)
         if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
+                and (phrase or mentions.words.verb_at(q.end)) \
                 and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
         if noun in self.rules["attribute_nouns"] and verb_end and verb_end == len(phrase) - len(noun):

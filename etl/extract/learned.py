@@ -45,6 +45,13 @@ CONTEXT_MENTIONS = 3
 SPAN_WORDS = 4
 SPAN_LENGTH = 16
 SPAN_CHARACTERS = re.compile(r"[\u4e00-\u9fff]+")
+# A quantity's subject is sure (its number hangs on it) unless it is an Indicator the rules named
+# from the words around a number and the model gives it less than this: annotators take neither
+# the name nor, then, the number (docs/extraction.md, quantities, third pass).
+SUBJECT_THRESHOLD = 0.05
+# Kinds of open span whose verdict a process keeps (SpanProposer._verdict): the 0.5 MB benchmark
+# corpus has about 7,000; the bound keeps a run over a province's reports in a few MB.
+VERDICTS = 100_000
 
 
 def models_dir() -> Path:
@@ -99,19 +106,46 @@ class DocumentView:
         return cls(draft.norm.text, draft.norm.title or "", [s.start for s in draft.sentences],
                    frozenset(q.subject for q in draft.quantities), known, list(getattr(draft, "words", [])))
 
-    @functools.cached_property
-    def word_starts(self) -> list[int]:
-        return [w.start for w in self.words]
-
     def word_at(self, offset: int) -> int | None:
         """The index of the word that starts at the offset, if one does."""
-        i = bisect.bisect_left(self.word_starts, offset)
-        return i if i < len(self.words) and self.words[i].start == offset else None
+        return self._word_at.get(offset)
 
     def word_ending(self, offset: int) -> int | None:
         """The index of the word that ends at the offset, if one does."""
-        i = bisect.bisect_right(self.word_starts, offset - 1) - 1
-        return i if i >= 0 and self.words[i].end == offset else None
+        return self._word_ending.get(offset)
+
+    @functools.cached_property
+    def _word_at(self) -> dict[int, int]:
+        return {w.start: i for i, w in enumerate(self.words)}  # words follow one another: one a start
+
+    @functools.cached_property
+    def _word_ending(self) -> dict[int, int]:
+        return {w.end: i for i, w in enumerate(self.words)}
+
+    def name_keys(self, name: str) -> tuple[list[str], list[str]]:
+        """The features of a name itself in this document (its ends and length; whether the title
+        names it, a quantity counts it, it holds a digit), computed once a name: a document's
+        names are candidates of several labels and sources."""
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = _name_keys(name, self)
+        return found
+
+    def span_keys(self, start: int, end: int) -> tuple[list[str], list[str]]:
+        """The features of a mention at (start, end): the analyser's reading of it and the
+        characters around it, computed once a span (candidates of several labels share spans)."""
+        found = self._spans.get((start, end))
+        if found is None:
+            found = self._spans[start, end] = (_word_keys(self, start, end), _context_keys(self.text, start, end))
+        return found
+
+    @functools.cached_property
+    def _names(self) -> dict[str, tuple[list[str], list[str]]]:
+        return {}
+
+    @functools.cached_property
+    def _spans(self) -> dict[tuple[int, int], tuple[list[str], list[str]]]:
+        return {}
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -122,73 +156,138 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
+class _Buckets:
+    """The keys "family=bucket" of a count grouped by its edges, made once: every candidate of
+    every document takes several, and a made string keeps its hash for the weight lookups."""
+
+    def __init__(self, family: str, edges: tuple[int, ...]) -> None:
+        # n <= 0 falls in the first edge's bucket (no edge is negative); n past the last in ">last".
+        self.keys = tuple(family + "=" + _bucket(n, edges) for n in range(edges[-1] + 2))
+
+    def __call__(self, n: int) -> str:
+        keys = self.keys
+        return keys[n] if 0 <= n < len(keys) else keys[0] if n < 0 else keys[-1]
+
+
+COUNT = _Buckets("count", (1, 2, 3, 5, 9))
+FIRST = _Buckets("first", (0, 2, 5, 10, 20, 40))
+PRIOR_RATE = _Buckets("prior_rate", (0, 1, 3, 5, 7, 9, 10))
+PRIOR_DOCS = _Buckets("prior_docs", (1, 2, 4, 8, 16))
+LENGTH = _Buckets("length", (2, 3, 4, 5, 6, 8, 10, 14))
+WORDS = _Buckets("words", (1, 2, 3, 4))
+_ZEROS = itertools.repeat(0.0)  # the weight of a feature the model has none for (an endless iterator)
+SOURCES = {source: "source=" + source for source in ("rule", "mined", "span")}
+
+
 def features(label: str, name: str, mentions: list[Mention], view: DocumentView, counts: NameCounts,
              source: str, own: tuple[int, int] = (0, 0), inside: float = 0.0) -> dict[str, float]:
-    """A candidate's features: string features with value 1, a few numeric ones, every one
-    prefixed by its label so that each label learns its own weights. (Keys are gathered in a
-    list and prefixed once: this runs for every candidate of every document.)"""
-    text = view.text
-    keys = ["bias", "source=" + source, "lexicon" if (label, name) in view.known else "open",
-            "end1=" + name[-1:], "end2=" + name[-2:], "open1=" + name[:1], "open2=" + name[:2],
-            "length=" + _bucket(len(name), (2, 3, 4, 5, 6, 8, 10, 14)),
-            "count=" + _bucket(len(mentions), (1, 2, 3, 5, 9)),
-            "first=" + _bucket(min((m.sentence for m in mentions), default=0), (0, 2, 5, 10, 20, 40))]
-    numeric: dict[str, float] = {}
-    if name in view.title:
-        keys.append("in_title")
-    if name in view.subjects:
-        keys.append("quantity_subject")
-    if any(c.isdigit() for c in name):
-        keys.append("digit")
+    """A candidate's features as training reads them: string features with value 1, a few numeric
+    ones, every one prefixed by its label so that each label learns its own weights."""
+    keys, numeric = feature_keys(label, name, mentions, view, counts, source, own, inside)
+    prefix = label + "|"
+    f = dict.fromkeys([prefix + key for key in keys], 1.0)
+    f.update({prefix + key: value for key, value in numeric})
+    return f
+
+
+def feature_keys(label: str, name: str, mentions: list[Mention], view: DocumentView, counts: NameCounts,
+                 source: str, own: tuple[int, int] = (0, 0), inside: float = 0.0
+                 ) -> tuple[list[str], list[tuple[str, float]]]:
+    """A candidate's features without its label: the keys of value 1, each once, and the
+    numeric (key, value) pairs after them. The order is the order the model sums its weights in.
+    What depends only on the name or on one mention's span is computed once a document
+    (DocumentView.name_keys, span_keys): this runs for every candidate of every document."""
+    own_keys, flags = view._names.get(name) or view.name_keys(name)
+    first = mentions[0].sentence if len(mentions) == 1 else min((m.sentence for m in mentions), default=0)
+    keys = ["bias", SOURCES.get(source) or "source=" + source, "lexicon" if (label, name) in view.known else "open",
+            *own_keys, COUNT(len(mentions)), FIRST(first), *flags]
+    numeric: list[tuple[str, float]] = []
     if inside:
-        numeric["inside_other"] = inside
-        keys.append("inside=" + ("all" if inside == 1.0 else "some"))
+        numeric.append(("inside_other", inside))
+        keys.append("inside=all" if inside == 1.0 else "inside=some")
     gold, seen = counts.prior(label, name, own)
     if seen <= 0 and gold <= 0:
         keys.append("unseen")
     else:
         rate = (gold + 0.5) / (max(seen, gold) + 1.0)
-        numeric["prior"] = math.log(rate / (1 - rate))
-        keys.append("prior_rate=" + _bucket(round(rate * 10), (0, 1, 3, 5, 7, 9, 10)))
-        keys.append("prior_docs=" + _bucket(seen, (1, 2, 4, 8, 16)))
-    if counts.labels_of(name) - {label}:
+        numeric.append(("prior", math.log(rate / (1 - rate))))
+        keys.append(PRIOR_RATE(round(rate * 10)))
+        keys.append(PRIOR_DOCS(seen))
+    labels = counts.labels_of(name)
+    if labels and (len(labels) > 1 or label not in labels):
         keys.append("gold_as_other")
-    for m in mentions[:2]:
-        _word_features(keys, view, m)
-    for m in mentions[:CONTEXT_MENTIONS]:
-        keys.append("before=" + (text[m.start - 1:m.start] or "^"))
-        keys.append("after=" + (text[m.end:m.end + 1] or "$"))
-        keys.append("before2=" + text[max(m.start - 2, 0):m.start])
-        keys.append("after2=" + text[m.end:m.end + 2])
-    prefix = label + "|"
-    f = dict.fromkeys([prefix + key for key in keys], 1.0)
-    f.update({prefix + key: value for key, value in numeric.items()})
-    return f
+    after = after_all(mentions, view.text)
+    if after:
+        keys.append("after_all=" + after)
+    spans = view._spans
+    if len(mentions) == 1:
+        m = mentions[0]
+        word_keys, context = spans.get((m.start, m.end)) or view.span_keys(m.start, m.end)
+        keys += word_keys
+        keys += context
+        return keys, numeric
+    both = [spans.get((m.start, m.end)) or view.span_keys(m.start, m.end) for m in mentions[:CONTEXT_MENTIONS]]
+    for word_keys, _ in both[:2]:
+        keys += word_keys
+    for _, context in both:
+        keys += context
+    return list(dict.fromkeys(keys)), numeric  # mentions' surroundings repeat; one mention's never do
 
 
-def _word_features(keys: list[str], view: DocumentView, m: Mention) -> None:
+def after_all(mentions: list[Mention], text: str) -> str:
+    """The character after every one of two mentions or more, when it is the same ("$" at the end
+    of the text), else "": 林长 written only as the head of 林长制 says so."""
+    if len(mentions) < 2:
+        return ""
+    after = {text[m.end:m.end + 1] for m in mentions}
+    return (after.pop() or "$") if len(after) == 1 else ""
+
+
+def _name_keys(name: str, view: DocumentView) -> tuple[list[str], list[str]]:
+    """(the name's ends and length; whether the title holds it, a quantity counts it, it has a digit)."""
+    own = ["end1=" + name[-1:], "end2=" + name[-2:], "open1=" + name[:1], "open2=" + name[:2], LENGTH(len(name))]
+    flags = []
+    if name in view.title:
+        flags.append("in_title")
+    if name in view.subjects:
+        flags.append("quantity_subject")
+    if not name.isalpha() and any(c.isdigit() for c in name):  # letters are no digits: most names
+        flags.append("digit")
+    return own, flags
+
+
+def _word_keys(view: DocumentView, start: int, end: int) -> list[str]:
     """The analyser's reading of a mention: the tags of its first and last words and of the words
     around it, its head word, and whether its ends fall on word boundaries."""
-    first, last = view.word_at(m.start), view.word_ending(m.end)
+    first, last = view.word_at(start), view.word_ending(end)
     if first is None or last is None:
-        keys.append("unaligned")
-        return
+        return ["unaligned"]
     words, text = view.words, view.text
     before = words[first - 1] if first > 0 else None
-    keys += ["tags=" + words[first].tag + ">" + words[last].tag,
-             "head=" + text[words[last].start:words[last].end],
-             "opener=" + text[words[first].start:words[first].end],
-             "words=" + _bucket(last - first + 1, (1, 2, 3, 4)),
-             "tag_before=" + (before.tag if before else "^"),
-             "word_before=" + (text[before.start:before.end] if before else "^"),
-             "tag_after=" + (words[last + 1].tag if last + 1 < len(words) else "$")]
+    return ["tags=" + words[first].tag + ">" + words[last].tag,
+            "head=" + text[words[last].start:words[last].end],
+            "opener=" + text[words[first].start:words[first].end],
+            WORDS(last - first + 1),
+            "tag_before=" + (before.tag if before else "^"),
+            "word_before=" + (text[before.start:before.end] if before else "^"),
+            "tag_after=" + (words[last + 1].tag if last + 1 < len(words) else "$")]
 
 
-def score(weights: dict[str, float], feats: dict[str, float]) -> float:
-    """The logistic model's probability that the candidate is an entity of its label."""
+def _context_keys(text: str, start: int, end: int) -> list[str]:
+    """The characters just before and after a mention."""
+    return ["before=" + (text[start - 1:start] or "^"), "after=" + (text[end:end + 1] or "$"),
+            "before2=" + text[max(start - 2, 0):start], "after2=" + text[end:end + 2]]
+
+
+def probability(weights: dict[str, float], keys: list[str], numeric: list[tuple[str, float]]) -> float:
+    """The logistic model's probability that a candidate is an entity of its label, from its
+    features (feature_keys) and the label's weights (EntityModel.by_label): the terms are summed
+    in the features' order, as the artifact's weights were always applied."""
     get = weights.get
-    z = sum(get(k, 0.0) * v for k, v in feats.items())
-    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+    terms = list(map(get, keys, _ZEROS))
+    for key, value in numeric:
+        terms.append(get(key, 0.0) * value)
+    return 1.0 / (1.0 + math.exp(-max(min(sum(terms), 40.0), -40.0)))
 
 
 class Proposed(NamedTuple):
@@ -240,8 +339,8 @@ class Candidates:
             j = bisect.bisect_left(starts, start)
             return (i > 0 and furthest[i - 1] > end) or (j > 0 and furthest[j - 1] >= end)
 
-        return {key: sum(within(m.start, m.end) for m in group) / len(group)
-                for key, group in self.mentions.items()}
+        shares = {span: int(within(*span)) for span in spans}  # candidates of several labels share spans
+        return {key: sum(shares[m.start, m.end] for m in group) / len(group) for key, group in self.mentions.items()}
 
     @classmethod
     def of(cls, view: DocumentView, mentions: Iterable[Mention], finder: NameFinder | None = None,
@@ -290,7 +389,7 @@ class SpanProposer:
     A label's runs are at most as many words as its annotated names mostly are."""
 
     def __init__(self, heads: dict[str, Iterable[str]], ends: dict[str, Iterable[str]] | None = None,
-                 words: dict[str, int] | None = None) -> None:
+                 words: dict[str, int] | None = None, cuts: dict[tuple, bool] | None = None) -> None:
         self.labels: dict[str, list[str]] = defaultdict(list)
         for label in sorted(heads):
             for head in heads[label]:
@@ -302,32 +401,94 @@ class SpanProposer:
                 tag, _, last = ending.partition(" ")
                 self.ends[tag, last].append(label)
         self.max_words = {label: (words or {}).get(label, SPAN_WORDS) for label in LABELS}
+        self._ends = {ending: sorted(set(labels)) for ending, labels in self.ends.items()}
+        self._both: dict[tuple[str, str], list[str]] = {}  # (head word, tag) → its labels and its ending's
+        # Kinds of span (cut_keys) → whether training ever scored one of them near acceptance: a
+        # kind that never came near is not proposed (most spans are of such kinds: judging them
+        # was most of the model's time). A kind training did not see enough of is proposed.
+        self.cuts = cuts or {}
+        self._verdicts: dict[tuple[str, str, str, int, str, str], bool] = {}  # see _verdict
 
     def labels_of(self, word: str, tag: str) -> list[str]:
-        by_head, by_end = self.labels.get(word, ()), self.ends.get((tag, word[-1:]), ())
-        return sorted(set(by_head) | set(by_end)) if by_end else list(by_head)
+        """The labels a word ends spans of: those of the head word it is, and of its (tag, last
+        character). Asked for every word of every document: made once a head word and tag."""
+        by_end = self._ends.get((tag, word[-1:]))
+        by_head = self.labels.get(word)
+        if by_head is None or by_end is None:
+            return by_end or by_head or []
+        both = self._both.get((word, tag))
+        if both is None:
+            both = self._both[word, tag] = sorted(set(by_head) | set(by_end))
+        return both
 
     def propose(self, view: DocumentView) -> list[Mention]:
         found = []
         words, text = view.words, view.text
+        max_words, verdicts = self.max_words, self._verdicts
         for i, word in enumerate(words):
-            if word.tag == "w":
+            tag = word.tag
+            if tag == "w":
                 continue
-            labels = self.labels_of(text[word.start:word.end], word.tag)
+            head = text[word.start:word.end]
+            labels = self.labels_of(head, tag)
             if not labels:
                 continue
-            longest = max(self.max_words[label] for label in labels)
+            longest = max(max_words[label] for label in labels)
             sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
             for j in range(i, max(i - longest, -1), -1):
-                if words[j].tag == "w" or (j < i and words[j].end != words[j + 1].start):
+                first = words[j]
+                if first.tag == "w" or (j < i and first.end != words[j + 1].start):
                     break  # a mark or a gap ends the run
-                span = text[words[j].start:word.end]
+                span = text[first.start:word.end]
                 if not SPAN_CHARACTERS.fullmatch(span):
                     break
                 if 2 <= len(span) <= SPAN_LENGTH:
-                    found.extend(Proposed(label, span, span, sentence, words[j].start, word.end)
-                                 for label in labels if i - j < self.max_words[label])
+                    n, before = i - j + 1, words[j - 1].tag if j > 0 else "^"
+                    for label in labels:
+                        if n > max_words[label]:
+                            continue
+                        kind = (label, head, tag, n, first.tag, before)
+                        worth = verdicts.get(kind)
+                        if worth is None:
+                            worth = self._verdict(kind)
+                        if worth:
+                            found.append(Proposed(label, span, span, sentence, first.start, word.end))
         return found
+
+    def _verdict(self, kind: tuple[str, str, str, int, str, str]) -> bool:
+        """``worth`` of a span of this kind (label, head word, its tag, number of words, the first
+        word's tag, the tag before it: what cut_keys reads), kept for the next span of the kind:
+        documents repeat a few thousand kinds, and most words end spans of several."""
+        if len(self._verdicts) >= VERDICTS:
+            self._verdicts.clear()  # a bound on memory over a long run; a verdict is cheap to make again
+        worth = self._verdicts[kind] = self.worth(_span_kinds(*kind))
+        return worth
+
+    def worth(self, keys: tuple[tuple, ...]) -> bool:
+        """Whether a span of these kinds (cut_keys, the most specific first) is proposed: the
+        verdict of the most specific kind training saw enough of, else yes."""
+        cuts = self.cuts
+        if cuts:
+            for key in keys:
+                verdict = cuts.get(key)
+                if verdict is not None:
+                    return verdict
+        return True
+
+
+def cut_keys(label: str, words: list, text: str, first: int, last: int) -> tuple[tuple, ...]:
+    """The kinds of an open span of a label over words first..last, the most specific first: its
+    head word, number of words, the tags of its first word and of the word before it; the same
+    without the word before; without the first word's tag; its head's tag and last character
+    instead of the head word."""
+    return _span_kinds(label, text[words[last].start:words[last].end], words[last].tag, last - first + 1,
+                       words[first].tag, words[first - 1].tag if first > 0 else "^")
+
+
+def _span_kinds(label: str, head: str, tag: str, n: int, opener: str, before: str) -> tuple[tuple, ...]:
+    """cut_keys of a span given by what they read: its head word and that word's tag, its number
+    of words, its first word's tag and the tag before it ("^" at the text's start)."""
+    return ((label, head, n, opener, before), (label, head, n, opener), (label, head, n), (label, tag, head[-1:], n))
 
 
 class EntityModel:
@@ -338,9 +499,18 @@ class EntityModel:
             raise DataFileError(f"{where}: format {data.get('format')!r}, this version reads {FORMAT}; "
                                 "run govgraph train again")
         self.weights: dict[str, float] = data["weights"]
+        # The weights by label, keyed as feature_keys names them: no key is prefixed to score.
+        self.by_label: dict[str, dict[str, float]] = defaultdict(dict)
+        for key, weight in self.weights.items():
+            label, _, feature = key.partition("|")
+            self.by_label[label][feature] = weight
         self.threshold: float = data["threshold"]
         self.lexicon_threshold: float = data.get("lexicon_threshold", self.threshold)
         self.thresholds: dict[str, float] = data.get("thresholds", {})
+        self.subject_threshold: float = data.get("subject_threshold", SUBJECT_THRESHOLD)
+        # (label, character): a candidate every mention of which runs on into the character is
+        # never kept; training found no annotated name of the label among enough such candidates.
+        self.never_after: frozenset[tuple[str, str]] = frozenset(map(tuple, data.get("never_after", ())))
         self.counts = NameCounts({(label, name): n for label, name, n in data["gold"]}, dict(data["seen"]),
                                  frozenset(tuple(triple) for triple in data.get("aliases", ())))
         names: dict[str, list[str]] = defaultdict(list)
@@ -349,7 +519,8 @@ class EntityModel:
             if n >= least:
                 names[name].append(label)
         self.finder = NameFinder(dict(names))
-        self.proposer = SpanProposer(data.get("heads", {}), data.get("ends", {}), data.get("span_words", {}))
+        self.proposer = SpanProposer(data.get("heads", {}), data.get("ends", {}), data.get("span_words", {}),
+                                     {tuple(key): bool(reached) for *key, reached in data.get("span_cuts", ())})
 
     @classmethod
     def load(cls, path: Path) -> EntityModel:
@@ -358,20 +529,38 @@ class EntityModel:
         except (OSError, ValueError, KeyError) as exc:
             raise DataFileError(f"{path}: not a readable entity model ({exc}); run govgraph train again") from exc
 
-    def scored(self, view: DocumentView, mentions: list[Mention]) -> tuple[Candidates, list[tuple]]:
+    def scored(self, view: DocumentView, mentions: list[Mention]) -> tuple[Candidates, list[tuple], frozenset[str]]:
         """The document's candidates and, for each, (label, name), its source and the model's
-        probability; a quantity's subject the rules found is sure (its quantity hangs on it)."""
+        probability; a quantity's subject the rules found is sure (its quantity hangs on it) unless
+        the model doubts it (``doubts``). Last, the names of the subjects it doubts."""
         found = Candidates.of(view, mentions, self.finder, self.proposer)
         inside = found.inside()
-        out = []
-        for key in sorted(found.mentions):
+        out, doubted = [], set()
+        groups, counts, by_label, subjects = found.mentions, self.counts, self.by_label, view.subjects
+        for key in sorted(groups):
             label, name = key
             source = found.source(key)
-            p = 1.0 if source == "rule" and name in view.subjects else score(
-                self.weights, features(label, name, found.mentions[key], view, self.counts, source,
-                                       inside=inside[key]))
+            subject = source == "rule" and name in subjects
+            if subject and label != L.Indicator:
+                out.append((key, source, 1.0))
+                continue
+            if not subject and self.never_after and (label, after_all(groups[key], view.text)) in self.never_after:
+                out.append((key, source, 0.0))
+                continue
+            p = probability(by_label[label], *feature_keys(label, name, groups[key], view, counts, source,
+                                                           inside=inside[key]))
+            if subject and self.doubts(label, p):
+                doubted.add(name)
+            elif subject:
+                p = 1.0  # an Indicator subject the model does not doubt is sure as the others
             out.append((key, source, p))
-        return found, out
+        return found, out, frozenset(doubted)
+
+    def doubts(self, label: str, p: float) -> bool:
+        """An Indicator named only as what a number counts, at probability below subject_threshold:
+        a phrase around a spurious or misread number, which neither the entities nor the
+        quantities should keep (its candidate is rejected here, its numbers in assembly)."""
+        return label == L.Indicator and p < self.subject_threshold
 
     def threshold_of(self, key: tuple[str, str], view: DocumentView) -> float:
         """The probability a candidate needs: its label's, lower for a name the lexicon knows."""
@@ -381,25 +570,32 @@ class EntityModel:
     def accept(self, view: DocumentView, mentions: list[Mention]) -> list[Mention]:
         """The mentions of the candidates the model accepts, with regions and others untouched,
         in text order."""
-        found, scored = self.scored(view, mentions)
+        return self.judge(view, mentions)[0]
+
+    def judge(self, view: DocumentView, mentions: list[Mention]) -> tuple[list[Mention], frozenset[str]]:
+        """The mentions the model accepts (as ``accept``) and the quantity subjects it doubts
+        (``doubts``): the Indicators whose numbers assembly drops."""
+        found, scored, doubted = self.scored(view, mentions)
         kept = [m for m in mentions if m.type not in LABELS]
+        least = min(self.lexicon_threshold, self.threshold, *self.thresholds.values())  # most candidates fall short
         accepted = [(source != "rule", source == "span", -p, key) for key, source, p in scored
-                    if p >= self.threshold_of(key, view)]
+                    if p >= least and p >= self.threshold_of(key, view)]
         chosen: dict[str, list[str]] = defaultdict(list)
-        taken: list[tuple[int, int]] = []
+        taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for _, span, _, (label, name) in sorted(accepted):
             # Two names annotators gave one entity are one entity here too: the rules' or likelier one.
             if any(self.counts.alias(label, name, other) for other in chosen[label]):
                 continue
             group = found.mentions[label, name]
-            # An open span overlapping a name already kept is another cut of the same words.
-            if span and any(s < m.end and m.start < e for m in group for s, e in taken):
+            # An open span overlapping a name of its label already kept is another cut of the same
+            # words; one of another label is not (三级河长体系 around the Actor 河长).
+            if span and any(s < m.end and m.start < e for m in group for s, e in taken[label]):
                 continue
             chosen[label].append(name)
             kept.extend(m.as_mention() if isinstance(m, Proposed) else m for m in group)
-            taken.extend((m.start, m.end) for m in group)
+            taken[label].extend((m.start, m.end) for m in group)
         kept.sort(key=lambda m: (m.start, m.end, m.type, m.name))
-        return kept
+        return kept, doubted
 
 
 @functools.cache

@@ -62,18 +62,18 @@ class RegionMention:
 _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "version": str, "not_regions": list, "generic_place_stems": list, "generic_place_endings": list,
     "town_suffixes": dict, "name_boundary": str, "function_characters": str, "stem_end_stops": str,
-    "common_word_frequency": int, "placeholders": list, "placeholder_levels": list,
-    "placeholder_not_before": str, "first_person": list, "implied_parent": dict, "name_not_before": str,
-    "word_after_level": dict, "town_levels": dict, "village_levels": dict, "written_endings": dict, "level_ranks": dict,
-    "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str,
-    "level_characters": str, "level_list_followers": str, "assignment_verbs": str, "province_not_before": str,
-    "landform_heads": str,
+    "common_word_frequency": int, "placeholders": list, "placeholder_levels": list, "placeholder_not_before": str,
+    "first_person": list, "implied_parent": dict, "name_not_before": str, "word_after_level": dict,
+    "town_levels": dict, "village_levels": dict, "written_endings": dict, "level_ranks": dict,
+    "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str, "level_characters": str,
+    "level_list_followers": str, "assignment_verbs": str, "province_not_before": str, "landform_heads": str,
+    "river_ends": str, "river_section": str, "river_section_examples": list, "river_section_counterexamples": list,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
-    "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict,
-    "nesting_gap": str, "speech_quotes": dict, "told_of_more": int,
-    "province_level": str, "opener_levels": list, "town_holders": list, "short_division_after": str,
-    "short_division_not_before": str, "common_stem_stop_exempt": str,
-    "organ_after": str, "organ_after_examples": list, "organ_after_counterexamples": list,
+    "anaphor": str, "media_words": list, "table_levels": list, "autonomous": dict, "nesting_gap": str,
+    "speech_quotes": dict, "told_of_more": int, "province_level": str, "opener_levels": list, "town_holders": list,
+    "short_division_after": str, "short_division_not_before": str, "common_stem_stop_exempt": str, "organ_after": str,
+    "organ_after_examples": list, "organ_after_counterexamples": list, "visit_host": str, "visit_host_examples": list,
+    "visit_host_counterexamples": list, "name_field": str, "lake_stem_ends": str,
 }
 # The levels of the kinds of place, derived from schema/regions.yaml (its table_levels, town_levels
 # and village_levels) at their first use: module attributes, for the modules that test levels.
@@ -124,6 +124,8 @@ class RegionRules:
     assignment_verbs: frozenset[str]
     province_not_before: frozenset[str]
     landform_heads: frozenset[str]
+    river_ends: frozenset[str]
+    river_section: re.Pattern[str]
     clause_verb_frequency: int
     dateline: re.Pattern[str]
     locative_before: re.Pattern[str]
@@ -145,6 +147,9 @@ class RegionRules:
     short_division_not_before: str
     common_stem_stop_exempt: str
     organ_after: re.Pattern[str]
+    visit_host: re.Pattern[str]
+    name_field: re.Pattern[str]
+    lake_stem_ends: frozenset[str]
 
 
 class _KeyLines(dict):
@@ -205,7 +210,7 @@ def _check_rules(path: Path, text: str, data) -> None:
                 bad = not isinstance(item, str | int) or item == ""
             if bad:
                 raise DataFileError(f"{path}:{lines[key]}: {key} holds an empty or non-text entry: {item!r}")
-    for key in ("enumeration_count", "dateline", "organ_after"):
+    for key in ("enumeration_count", "dateline", "organ_after", "river_section", "visit_host", "name_field"):
         try:
             re.compile(data[key])
         except re.error as exc:
@@ -234,7 +239,7 @@ def _compile_rules(data: dict) -> RegionRules:
     suffixes = data["town_suffixes"]
     town_suffix = "|".join(f"{re.escape(s)}(?![{re.escape(stops)}])" for s, stops in suffixes.items())
     anonymized = (f"(?:{_alternation(data['placeholders'])})(?P<suffix>{_alternation(data['placeholder_levels'])})"
-                  rf"(?![\u4e00-\u9fff]{{0,1}}[{re.escape(data['placeholder_not_before'])}])")
+                  rf"(?![{re.escape(data['placeholder_not_before'])}])")
     # A tier that is one level takes every name (ending ""), the others a level by ending.
     tiers = tuple(((tier, ("",)),) if isinstance(tier, str)
                   else tuple((level, tuple(ends)) for level, ends in tier.items()) for tier in data["table_levels"])
@@ -273,6 +278,8 @@ def _compile_rules(data: dict) -> RegionRules:
         assignment_verbs=frozenset(data["assignment_verbs"]),
         province_not_before=frozenset(data["province_not_before"]),
         landform_heads=frozenset(data["landform_heads"]),
+        river_ends=frozenset(data["river_ends"]),
+        river_section=re.compile(data["river_section"]),
         clause_verb_frequency=data["clause_verb_frequency"],
         dateline=re.compile(data["dateline"]),
         locative_before=re.compile(f"(?:{_alternation(data['locative_markers'])})$"),
@@ -295,6 +302,9 @@ def _compile_rules(data: dict) -> RegionRules:
         short_division_not_before=data["short_division_not_before"],
         common_stem_stop_exempt=data["common_stem_stop_exempt"],
         organ_after=re.compile(data["organ_after"]),
+        visit_host=re.compile(data["visit_host"]),
+        name_field=re.compile(data["name_field"]),
+        lake_stem_ends=frozenset(data["lake_stem_ends"]),
     )
 
 

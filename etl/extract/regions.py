@@ -95,7 +95,35 @@ def find_region_mentions(text: str) -> list[RegionMention]:
     _take_held(found, held)
     _by_places(found)
     named = [m for m in found.mentions if not rules.organ_after.match(text, m.end)]
-    return _nest_as_written(sorted(named, key=lambda m: m.start), rules)
+    named = _without_navigation(sorted(named, key=lambda m: m.start))
+    return _nest_as_written(_one_name_per_division(named), rules)
+
+
+def _without_navigation(mentions: list[RegionMention]) -> list[RegionMention]:
+    """Divisions of one level written back to back, neither holding the other (保山市隆阳区施甸县
+    腾冲市龙陵县: a site's list of links), are no places the prose names: prose separates them."""
+    dropped: set[int] = set()
+    for i, (previous, mention) in enumerate(zip(mentions, mentions[1:], strict=False)):
+        outer, inner = previous.region, mention.region
+        if previous.end == mention.start and outer.level == inner.level and outer.adcode and inner.adcode \
+                and outer.name != inner.name and not contains(outer, inner) and not contains(inner, outer):
+            dropped.update((i, i + 1))
+    return [m for i, m in enumerate(mentions) if i not in dropped]
+
+
+def _one_name_per_division(mentions: list[RegionMention]) -> list[RegionMention]:
+    """A division the text writes two ways (海北藏族自治州 and 海北州, 长阳土家族自治县 and 长阳县) is
+    one region of one name: where the text also writes the gazetteer's full name, every mention
+    takes it."""
+    table = load_gazetteer()
+    written: dict[str, set[str]] = {}
+    for mention in mentions:
+        if mention.region.adcode and not mention.region.anonymized:
+            written.setdefault(mention.region.adcode, set()).add(mention.region.name)
+    full = {code: table.by_code[code].name for code, names in written.items()
+            if len(names) > 1 and code in table.by_code and table.by_code[code].name in names}
+    return [RegionMention(m.start, m.end, m.text, replace(m.region, name=full[m.region.adcode]))
+            if m.region.adcode in full and m.region.name != full[m.region.adcode] else m for m in mentions]
 
 
 def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, RegionInfo]]:
@@ -112,14 +140,38 @@ def _full_names(found: _Found, rules: RegionRules) -> list[tuple[int, int, Regio
         # them only where no Chinese character but a function word runs into them from the left,
         # and not as the 县 of 县城.
         if len(name) == 2 and ((before and is_han(before) and before not in rules.short_division_after
-                                and before not in rules.function_characters)
+                                and before not in rules.function_characters
+                                and not _after_its_superior(text, start, names[name][0]))
                                or after == rules.short_division_not_before):
             continue
+        if len(name) > 2 and _word_ends_in(text, start):
+            continue  # 科学城北区: 城 ends the word before it, and 城北区 is no place here
         if after and after in rules.name_not_before:
             held.append((start, end, names[name][0]))
             continue
         found.add(start, end, names[name][0])
     return held
+
+
+def _word_ends_in(text: str, start: int) -> bool:
+    """A three-character noun written before ``start`` ends with the character at it (科学城 of
+    科学城北区); not a place name. (Two-character words end in the first character of too many
+    names: 年金 of 2023年金口河区, 中原 of 其中原州区.)"""
+    if start < 2:
+        return False
+    tag = word_tag(text[start - 2:start + 1]) or ""
+    return tag.startswith("n") and tag != "ns"
+
+
+def _after_its_superior(text: str, start: int, info: RegionInfo) -> bool:
+    """A province's or city's short name holding the division ends at ``start`` (安徽黟县, 甘肃成县):
+    prose writes a two-character county after its superior with nothing between."""
+    table = load_gazetteer()
+    for length in (2, 3):
+        short = text[max(start - length, 0):start]
+        if len(short) == length and any(contains(table.info(d), info) for d in table.by_short.get(short, ())):
+            return True
+    return False
 
 
 def _by_places(found: _Found) -> None:
@@ -348,13 +400,18 @@ def _sentence_openers(hits, accepted: dict, text: str, rules: RegionRules) -> No
 
 def _provinces(hits, accepted: dict, text: str, rules: RegionRules) -> None:
     """Provinces by short name (广西, 浙江): few, and seldom anything else, except where a river,
-    lake or mountain runs into them (汾河北岸, 泰山东麓, 青海湖)."""
+    lake or mountain runs into them (汾河北岸, 泰山东麓, 青海湖) and not where a river's name before
+    them and a section word after them say whose stretch of the river it is (长江江西段)."""
     table = load_gazetteer()
     for start, end, short in hits:
         divisions = table.by_short[short]
         if (start, end) in accepted or len(divisions) != 1 or divisions[0].level != rules.province_level:
             continue
         before, after = text[start - 1:start] if start else "", text[end:end + 1]
+        if before in rules.river_ends and short[-1] not in rules.river_ends and rules.river_section.match(text, end) \
+                and not _inside_word(text, start, end):
+            accepted[(start, end)] = divisions[0]  # 长江江西段, 黄河青海流域: the province's stretch of the river
+            continue
         if after in rules.province_not_before or _inside_word(text, start, end) or rules.dateline.match(text, end):
             continue  # 黑龙江流域, 海南岛; 新华社北京3月5日电 is where a report was filed
         if short[0] in rules.landform_heads and before and is_han(before) and before not in rules.name_boundary:
@@ -491,18 +548,21 @@ def _clause_verb(word: str, rules: RegionRules) -> bool:
 
 def _nest_as_written(mentions: list[RegionMention], rules: RegionRules) -> list[RegionMention]:
     """A region written right before a lower one contains it (十堰市茅箭区, 榆阳区青云镇), unless the
-    gazetteer places the lower one elsewhere; every mention of a name shares what was found."""
+    gazetteer places the lower one elsewhere; every mention of a name shares what was found, the
+    innermost of its nestings where the text writes several (浙江磐安县, then 浙江金华市磐安县: 金华市)."""
     ranks = rules.level_ranks
     parent_of: dict[str, str] = {}
+    parent_rank: dict[str, int] = {}
     for previous, mention in zip(mentions, mentions[1:], strict=False):
         outer, inner = previous.region, mention.region
-        if previous.end != mention.start or inner.name in parent_of:
+        if previous.end != mention.start or parent_rank.get(inner.name, -1) >= ranks.get(outer.level, 9):
             continue
         if ranks.get(outer.level, 9) >= ranks.get(inner.level, 9) or outer.name == inner.name:
             continue
         if (inner.adcode or inner.within) and not outer.anonymized and not contains(outer, inner):
             continue
         parent_of[inner.name] = outer.name
+        parent_rank[inner.name] = ranks.get(outer.level, 9)
     return [m if m.region.name not in parent_of else
             RegionMention(m.start, m.end, m.text, replace(m.region, nested_in=parent_of[m.region.name]))
             for m in mentions]

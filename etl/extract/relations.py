@@ -52,6 +52,7 @@ class RelationBuilder:
         self.establish = re.compile("|".join(rules["establish_verbs"]))
         self.role_count = re.compile(rules["role_count"])
         self.count_before = re.compile(rules["role_count_before"])
+        self.duty_after = re.compile(rules["duty_after_role"])
         self.tier = re.compile(rules["chief_tiers"])
         self.level_role = re.compile(rules["level_role"])
         self.standing = re.compile(rules["standing_actors"])
@@ -127,8 +128,9 @@ class RelationBuilder:
         return found
 
     def _established(self, mentions, sentences) -> dict[str, tuple[list[int], int | None]]:
-        """Actors a region sets up or appoints: an establishing verb earlier in the clause,
-        or a head count right after the role (区级河长13名)."""
+        """Actors a region sets up or appoints: an establishing verb earlier in the clause (not
+        one whose object is a duty or system the role is named in: 明确各级河长职责), or a head
+        count right after the role (区级河长13名) or before it (4300多名河湖长)."""
         found: dict[str, tuple[list[int], int | None]] = {}
         marks = ClauseMarks(self.involve_mark)
         mechanisms = sorted((m.start, m.end) for m in mentions if m.type == L.Mechanism)
@@ -151,6 +153,8 @@ class RelationBuilder:
                 text, max(local - 12, 0), local)  # 2203名河长、609名河湖警长
             if not verb and not count_match:
                 continue
+            if not count_match and self.duty_after.match(text[m.end - sentence.start:]):
+                continue  # 明确各级河长职责: the verb sets up the duty or system the role is named in
             evidence, count = found.get(m.name, ([], None))
             if count_match:
                 count = (count or 0) + int(count_match["count"])
@@ -214,11 +218,19 @@ class RelationBuilder:
 
     def _clause_involves(self, mentions, sentences):
         """An actor named in the same clause as one mechanism takes part in it
-        (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only."""
+        (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only.
+        Not an actor written as a part of a linkage (创新“河长+检察长”“河长+志愿者”等联防联治模式: the
+        parts take part in their linkage), nor a mechanism named inside a document's title (省委办公厅
+        《关于全面深化落实河长制…》: the bodies issue or approve the document)."""
         by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
         marks = ClauseMarks(self.involve_mark)
+        linkages = [(m.start, m.end) for m in mentions if m.type == L.Mechanism and "+" in m.name]
+        titles = [(m.start, m.end) for m in mentions if m.type == L.Policy]
         for m in mentions:
             if m.type not in (L.Mechanism, L.Actor):
+                continue
+            within = linkages if m.type == L.Actor else titles
+            if any(start <= m.start and m.end <= end and (start, end) != (m.start, m.end) for start, end in within):
                 continue
             sentence = sentences[m.sentence]
             local = m.start - sentence.start

