@@ -1,11 +1,12 @@
 """Leave-one-slice-out quality: train on nine slices of the annotated pool, score the tenth.
 
     .venv/bin/python -m benchmarks.quality --gold ../shared/train/gold.jsonl \
-        --raw ../shared/train/raw --scorer ../shared/eval/score.py [--threshold 0.5] [--json]
+        --raw ../shared/train/raw --scorer ../shared/eval/score.py [--threshold 0.5] [--json] \
+        [--records held_out.jsonl]
 
 Reads every report with the rules once, then for each slice (the file name's two-letter prefix)
 fits the entity model and the quantity filter on the other slices and finishes the slice's
-records with them. Prints, per type, the rules alone and the learned model, both scored by the scorer given (the one the
+records with them; --records writes those held-out records, for score.py --show-errors. Prints, per type, the rules alone and the learned model, both scored by the scorer given (the one the
 gold's owners use), over the pooled held-out records and averaged over slices.
 """
 
@@ -37,6 +38,12 @@ def as_docs(records) -> dict[str, dict]:
     return {r.doc: json.loads(r.to_json()) for r in records}
 
 
+def write_records(path: Path, folds: dict) -> None:
+    """Every slice's held-out records, sorted by document, one JSON line each."""
+    records = sorted((r for held in folds.values() for r in held), key=lambda r: r.doc)
+    path.write_text("".join(r.to_json() + "\n" for r in records), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gold", type=Path, required=True)
@@ -45,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=train.DEFAULT_THRESHOLD)
     ap.add_argument("--c", type=float, default=train.DEFAULT_C)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--records", type=Path, help="write the learned model's held-out records here (jsonl)")
     args = ap.parse_args(argv)
     scorer = load_scorer(args.scorer)
     gold_docs = scorer.read_jsonl(args.gold)
@@ -59,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
               "two slices (file-name prefixes); leave-one-slice-out needs two or more", file=sys.stderr)
         return 1
     folds = train.loso(drafts, gold, args.threshold, args.c, quantities.read_gold([args.gold]))
+    if args.records:
+        write_records(args.records, folds)
     rules = {held: [_assembler().finish(drafts[r.doc], None) for r in records] for held, records in folds.items()}
     result = {"read_seconds": round(read_seconds, 1), "total_seconds": round(time.perf_counter() - started, 1),
               "failures": failures}
