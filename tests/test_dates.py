@@ -88,15 +88,11 @@ def dev_records(tmp_path_factory):
     mechanisms a learned model keeps (fewer on dev, whose names the rules were tuned to) is not."""
     if not DEV.exists():
         pytest.skip("shared/dev is not beside the repo")
-    from etl.extract import extract_text_document, learned
+    from etl.extract import extract_text_document
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GOVGRAPH_MODELS", str(tmp_path_factory.mktemp("no-models")))
-        learned.default_model.cache_clear()
-        try:
-            return {path.name: extract_text_document(path) for path in sorted(DEV.glob("*.txt"))}
-        finally:
-            learned.default_model.cache_clear()
+        return {path.name: extract_text_document(path) for path in sorted(DEV.glob("*.txt"))}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from etl import config
 from etl.cli import app
-from etl.extract import extract_corpus, extract_text_document, learned, lexicon, places, regions, reporting_region
+from etl.extract import extract_corpus, extract_text_document, lexicon, places, regions, reporting_region
 from etl.extract.lexicon import load_units
 from etl.extract.pipeline import SPANS_KEY, build_nlp
 from etl.extract.quantities import QuantityFinder, parse_number, standardize
@@ -27,9 +27,7 @@ def rules_alone(request, monkeypatch, tmp_path_factory):
     ``learned`` run the extractor as shipped, with models/entities.json."""
     if request.node.get_closest_marker("learned") is None:
         monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path_factory.mktemp("no-models")))
-    learned.default_model.cache_clear()
     yield
-    learned.default_model.cache_clear()
 
 
 def mentions(text: str) -> set[tuple[str, str]]:

@@ -267,10 +267,8 @@ def test_a_long_text_is_extracted_and_one_over_the_limit_is_one_line(tmp_path, m
     """Just over a million characters passes spaCy's default max_length of a million. The rules
     alone read it: the limits are the pipeline's, and the learned model's judging of a million
     characters of one paragraph repeated is most of the time, not what is tested."""
-    from etl.extract import learned
 
     monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path / "no-models"))
-    learned.default_model.cache_clear()
     paragraph = (DEV / "d101.txt").read_text(encoding="utf-8").strip() + "\n"
     root = tmp_path / "in"
     root.mkdir()
@@ -280,10 +278,7 @@ def test_a_long_text_is_extracted_and_one_over_the_limit_is_one_line(tmp_path, m
     too_long.write_text("河长制。" * (read.MAX_CHARACTERS // 4 + 1), encoding="utf-8")
     assert len(normalize.normalize(read.read_document(long)).text) > 1_000_000  # what spaCy is given
     # Generous: this checks the length limits, not speed (a loaded machine is slow on a million characters).
-    try:
-        summary = extract_corpus([root], tmp_path / "out", seconds=3600)
-    finally:
-        learned.default_model.cache_clear()  # the next test reads the models folder again
+    summary = extract_corpus([root], tmp_path / "out", seconds=3600)
     assert summary.failures == [
         f"{too_long}: read: ReadError: {read.MAX_CHARACTERS + 4:,} characters, over the limit of "
         f"{read.MAX_CHARACTERS:,} per document; split the file"]

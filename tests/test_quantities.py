@@ -18,9 +18,7 @@ from etl.extract.lexicon import load_numbers
 def rules_alone(monkeypatch, tmp_path_factory):
     """Quantities come from the rules alone; the learned entity model plays no part in them."""
     monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path_factory.mktemp("no-models")))
-    learned.default_model.cache_clear()
     yield
-    learned.default_model.cache_clear()
 
 
 def counted(tmp_path: Path, body: str) -> set[tuple[str, float | None, str]]:
@@ -179,7 +177,6 @@ def test_a_number_goes_with_the_subject_the_model_doubts(tmp_path, monkeypatch, 
     from etl.graph import rows
 
     monkeypatch.setenv("GOVGRAPH_MODELS", str(_model_with(tmp_path, {"Indicator|bias": indicator_bias})))
-    learned.default_model.cache_clear()
     path = tmp_path / "report.txt"
     path.write_text("某县2023年工作总结\n全年建成淤地坝12座，治理水土流失面积30平方公里。\n", encoding="utf-8")
     record = extract_text_document(path)

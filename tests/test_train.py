@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,13 +21,6 @@ SHARED = config.PROJECT_ROOT.parent / "shared"
 SAMPLE = config.sample_corpus_dir()
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_cache():
-    learned.default_model.cache_clear()
-    yield
-    learned.default_model.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def rule_records(tmp_path_factory) -> dict[str, dict]:
     """The sample reports as the rules alone read them."""
@@ -35,7 +29,6 @@ def rule_records(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("rules")
     old = os.environ.get("GOVGRAPH_MODELS")
     os.environ["GOVGRAPH_MODELS"] = str(tmp_path_factory.mktemp("none"))
-    learned.default_model.cache_clear()
     try:
         summary = extract_corpus([SAMPLE], out)
     finally:
@@ -43,7 +36,6 @@ def rule_records(tmp_path_factory) -> dict[str, dict]:
             del os.environ["GOVGRAPH_MODELS"]
         else:
             os.environ["GOVGRAPH_MODELS"] = old
-        learned.default_model.cache_clear()
     return {r["doc"]: r for r in map(json.loads, summary.out.read_text(encoding="utf-8").splitlines())}
 
 
@@ -78,7 +70,6 @@ def test_train_is_deterministic_and_its_model_is_loaded(tmp_path, rule_records, 
     assert annotated == {(label, name) for label, name, _ in content["gold"]}
 
     monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path / "a"))
-    learned.default_model.cache_clear()
     summary = extract_corpus([SAMPLE], tmp_path / "records")
     assert summary.failures == [] and summary.documents == 5
     records = {r["doc"]: r for r in map(json.loads, summary.out.read_text(encoding="utf-8").splitlines())}
@@ -102,6 +93,21 @@ def test_an_unreadable_artifact_is_one_error_naming_it(tmp_path, monkeypatch):
     (tmp_path / learned.MODEL_FILE).write_text("{not json", encoding="utf-8")
     monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path))
     with pytest.raises(DataFileError, match=r"entities\.json: not a readable entity model"):
+        learned.default_model()
+
+
+def test_a_retrained_artifact_is_read_again_and_another_format_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVGRAPH_MODELS", str(tmp_path))
+    path = tmp_path / learned.MODEL_FILE
+    content = {"format": learned.FORMAT, "threshold": 0.5, "gold": [], "seen": [], "weights": {"Actor|bias": 1.0}}
+    path.write_text(json.dumps(content), encoding="utf-8")
+    first = learned.default_model()
+    assert learned.default_model() is first, "read once while the file stays as it is"
+    path.write_text(json.dumps({**content, "threshold": 0.75}), encoding="utf-8")
+    assert learned.default_model().threshold == 0.75, "govgraph train wrote it again: the new one is read"
+    path.write_text(json.dumps({**content, "format": learned.FORMAT + 1, "threshold": 0.625}), encoding="utf-8")
+    with pytest.raises(DataFileError, match=rf"{re.escape(str(path))}: format {learned.FORMAT + 1}, this version "
+                                            rf"reads {learned.FORMAT}; run govgraph train again"):
         learned.default_model()
 
 

@@ -23,10 +23,10 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import ahocorasick
 
@@ -52,12 +52,42 @@ SUBJECT_THRESHOLD = 0.05
 # Kinds of open span whose verdict a process keeps (SpanProposer._verdict): the 0.5 MB benchmark
 # corpus has about 7,000; the bound keeps a run over a province's reports in a few MB.
 VERDICTS = 100_000
+Artifact = TypeVar("Artifact")
 
 
 def models_dir() -> Path:
     """The folder of learned artifacts: GOVGRAPH_MODELS, else <project>/models."""
     value = os.environ.get("GOVGRAPH_MODELS")
     return Path(value).expanduser().resolve() if value else config.PROJECT_ROOT / "models"
+
+
+def read_artifact(filename: str, kind: str, make: Callable[[dict, str], Artifact]) -> Artifact | None:
+    """The artifact ``filename`` of the models folder, built by ``make`` from its JSON and where it
+    is, or None when there is none. Read once a process, and again when GOVGRAPH_MODELS names
+    another folder or the file changes, as retraining and tests do."""
+    path = models_dir() / filename
+    try:
+        stamp = path.stat()
+    except OSError:
+        return None
+    return _read_artifact(path, stamp.st_mtime_ns, stamp.st_size, kind, make)
+
+
+@functools.cache
+def _read_artifact(path: Path, mtime_ns: int, size: int, kind: str, make: Callable[[dict, str], Artifact]) -> Artifact:
+    try:
+        return make(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except DataFileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataFileError(f"{path}: not a readable {kind} ({exc}); run govgraph train again") from exc
+
+
+def check_format(data: dict, expected: int, where: str) -> None:
+    """Refuse an artifact another version of govgraph wrote, naming it and what to do."""
+    if data.get("format") != expected:
+        raise DataFileError(f"{where}: format {data.get('format')!r}, this version reads {expected}; "
+                            "run govgraph train again")
 
 
 @dataclass(frozen=True)
@@ -495,9 +525,7 @@ class EntityModel:
     """The artifact: weights, the acceptance threshold, and the names mined from annotations."""
 
     def __init__(self, data: dict, where: str = MODEL_FILE) -> None:
-        if data.get("format") != FORMAT:
-            raise DataFileError(f"{where}: format {data.get('format')!r}, this version reads {FORMAT}; "
-                                "run govgraph train again")
+        check_format(data, FORMAT, where)
         self.weights: dict[str, float] = data["weights"]
         # The weights by label, keyed as feature_keys names them: no key is prefixed to score.
         self.by_label: dict[str, dict[str, float]] = defaultdict(dict)
@@ -521,13 +549,6 @@ class EntityModel:
         self.finder = NameFinder(dict(names))
         self.proposer = SpanProposer(data.get("heads", {}), data.get("ends", {}), data.get("span_words", {}),
                                      {tuple(key): bool(reached) for *key, reached in data.get("span_cuts", ())})
-
-    @classmethod
-    def load(cls, path: Path) -> EntityModel:
-        try:
-            return cls(json.loads(path.read_text(encoding="utf-8")), str(path))
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataFileError(f"{path}: not a readable entity model ({exc}); run govgraph train again") from exc
 
     def scored(self, view: DocumentView, mentions: list[Mention]) -> tuple[Candidates, list[tuple], frozenset[str]]:
         """The document's candidates and, for each, (label, name), its source and the model's
@@ -598,8 +619,6 @@ class EntityModel:
         return kept, doubted
 
 
-@functools.cache
 def default_model() -> EntityModel | None:
-    """The model in the models folder, or None (the rules alone) when there is none."""
-    path = models_dir() / MODEL_FILE
-    return EntityModel.load(path) if path.exists() else None
+    """The entity model in the models folder, or None (the rules alone) when there is none."""
+    return read_artifact(MODEL_FILE, "entity model", EntityModel)

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import bisect
 import functools
-import json
 import math
 import unicodedata
-from pathlib import Path
 
-from etl.errors import DataFileError
 from etl.extract import learned
 from etl.extract import lexicon as lexicon_data
 from etl.extract.attribution import ALL_CHINESE
@@ -122,18 +119,9 @@ class QuantityModel:
     """The artifact: weights and the probability under which a quantity is dropped."""
 
     def __init__(self, data: dict, where: str = MODEL_FILE) -> None:
-        if data.get("format") != FORMAT:
-            raise DataFileError(f"{where}: format {data.get('format')!r}, this version reads {FORMAT}; "
-                                "run govgraph train again")
+        learned.check_format(data, FORMAT, where)
         self.weights: dict[str, float] = data["weights"]
         self.threshold: float = data["threshold"]
-
-    @classmethod
-    def load(cls, path: Path) -> QuantityModel:
-        try:
-            return cls(json.loads(path.read_text(encoding="utf-8")), str(path))
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataFileError(f"{path}: not a readable quantity model ({exc}); run govgraph train again") from exc
 
     def probability(self, keys: list[str]) -> float:
         z = sum(self.weights.get(k, 0.0) for k in keys)
@@ -148,16 +136,6 @@ class QuantityModel:
 
 
 def default_model() -> QuantityModel | None:
-    """The model in the models folder, or None (every quantity of the rules kept) when there is none.
-    Read again when GOVGRAPH_MODELS or the file changes, as tests and retraining do."""
-    path = learned.models_dir() / MODEL_FILE
-    try:
-        stamp = path.stat()
-    except OSError:
-        return None
-    return _load(path, stamp.st_mtime_ns, stamp.st_size)
-
-
-@functools.cache
-def _load(path: Path, mtime_ns: int, size: int) -> QuantityModel:
-    return QuantityModel.load(path)
+    """The quantity model in the models folder, or None (every quantity of the rules kept) when
+    there is none."""
+    return learned.read_artifact(MODEL_FILE, "quantity model", QuantityModel)
