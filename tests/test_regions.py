@@ -143,6 +143,19 @@ def test_short_names_count_where_the_prose_marks_them_as_places():
     assert set(found("全省现场会在株洲召开，代表赴郴州考察")) == {"株洲市", "郴州市"}, "after a word of place"
 
 
+def test_a_list_of_short_names_of_one_province_or_closed_by_a_count_is_places():
+    across = found("重点推进古浪、民勤、玛曲、金塔等重点地区沙化地治理")
+    assert set(across) == {"古浪县", "民勤县", "玛曲县", "金塔县"}, "counties of three cities of one province"
+    assert set(found("在湘阴、益阳、沅江交界水域开展联合执法")) == {"湘阴县", "益阳市", "沅江市"}
+    assert {"达川区", "通川区", "开江县"} <= set(found("项目布局在达州市的达川、通川和开江3县(区)")), "the last joined by 和"
+    assert set(found("在若尔盖、阿坝、红原、松潘4县实施草原保护修复")) == {"若尔盖县", "阿坝县", "红原县", "松潘县"}, \
+        "4县 reads 阿坝 as the county, not the prefecture the short name alone means"
+    assert set(found("包头、呼伦贝尔等盟市制定了保护条例")) == {"包头市", "呼伦贝尔市"}
+    assert set(found("重点在桂林、梧州等城市实施")) == {"桂林市", "梧州市"}
+    assert found("包头、呼伦贝尔的经验值得学习") == {}, "two names with no count of places"
+    assert found("推广古浪、通川等县的做法") == {}, "counted, but counties of two provinces: no list of one"
+
+
 def test_short_names_without_a_marker_are_words():
     assert found("县水利局会同生态环境局开展联合执法") == {}, "会同 is 'together with' here"
     assert found("在会同各方努力下，于大同小异的方案中选优") == {}, "county shorts need more than 在"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from etl.extract.lexicon import load_rules
 from etl.extract.places import (
     DIVISION_LEVELS,
     TOWN_LEVELS,
@@ -348,38 +349,55 @@ def _place_follows(division: Division, text: str, at: int) -> bool:
 
 
 def _sibling_lists(hits, accepted: dict, text: str, rules: RegionRules) -> None:
-    """Short names listed together (潞城、屯留、平顺) that the gazetteer puts under one parent: three
-    or more, or two and more followed by a count of places (两县, 等5个县(市)); a list continuing
-    a name already taken (山南市贡嘎、扎囊) takes siblings of it."""
+    """Short names listed together (潞城、屯留、平顺; 达川、通川和开江) that the gazetteer puts under
+    one parent, or else under one province (古浪、民勤、玛曲、金塔: counties of three cities): three
+    or more, or two and more followed by a count of places (两县, 等5个县(市), 等盟市); a count
+    naming the level adds its full name to a short one's readings (若尔盖、阿坝、红原、松潘4县: 阿坝县,
+    not the prefecture). A list continuing a name already taken (山南市贡嘎、扎囊) takes siblings of it."""
     table = load_gazetteer()
-    by_start = {}
-    for hit in hits:
-        by_start.setdefault(hit[0], []).append(hit)
+    for run in _short_runs(hits, text, rules):
+        counted = rules.enumeration_count.match(text, run[-1][1])
+        known = {d.parent for (s, e), d in accepted.items() if (s, e) in {(h[0], h[1]) for h in run}}
+        if not known and len(run) < 3 and not counted:
+            continue
+        levels = [c for c in counted.group(0) if c in rules.level_characters] if counted else []
+        readings = [table.by_short[short] + [d for c in levels for d in table.by_name.get(short + c, ())]
+                    for _, _, short in run]
+        chosen = _under_one(readings, lambda d: d.parent, known)
+        if chosen is None and not known:
+            chosen = _under_one(readings, lambda d: parent_adcodes(d.adcode)[-1] if d.parent else None, set())
+        for (start, end, _), division in zip(run, chosen or (), strict=False):
+            accepted[(start, end)] = division
+
+
+def _short_runs(hits, text: str, rules: RegionRules) -> list[list[tuple[int, int, str]]]:
+    """Runs of two or more short names written as a list: joined by an enumeration mark, the last
+    also by a conjunction (甲、乙和丙)."""
+    conjunctions = frozenset(load_rules()["list_conjunctions"])
     runs: list[list[tuple[int, int, str]]] = []
     for hit in sorted(hits):
-        if runs and runs[-1][-1][1] + 1 == hit[0] and text[runs[-1][-1][1]] in rules.enumeration_separators:
+        joined = runs and runs[-1][-1][1] + 1 == hit[0]
+        between = text[runs[-1][-1][1]] if joined else ""
+        if joined and (between in rules.enumeration_separators or (between in conjunctions and len(runs[-1]) > 1)):
             runs[-1].append(hit)
         elif not runs or hit[0] >= runs[-1][-1][1]:
             runs.append([hit])
-    for run in runs:
-        if len(run) < 2:
-            continue
-        parents: dict[str, int] = {}
-        for _, _, short in run:
-            for code in {d.parent for d in table.by_short[short] if d.parent}:
-                parents[code] = parents.get(code, 0) + 1
-        shared = [code for code, n in parents.items() if n == len(run)]
-        known = [d.parent for (s, e), d in accepted.items() if (s, e) in {(h[0], h[1]) for h in run}]
-        counted = rules.enumeration_count.match(text, run[-1][1])
-        if known:
-            shared = [code for code in shared if code in known]
-        elif len(run) < 3 and not counted:
-            continue
-        if len(shared) != 1:
-            continue
-        for start, end, short in run:
-            division = next(d for d in table.by_short[short] if d.parent == shared[0])
-            accepted[(start, end)] = division
+    return [run for run in runs if len(run) > 1]
+
+
+def _under_one(readings: list[list[Division]], holder, known: set) -> list[Division] | None:
+    """One reading of each listed name, all held by one division (``holder`` of a reading: its
+    parent, or its province), which must be among ``known`` when that is given; None when no
+    holder or more than one fits, or a name reads two ways under it."""
+    shared = set.intersection(*({holder(d) for d in options} - {None} for options in readings))
+    if known:
+        shared &= known
+    if len(shared) != 1:
+        return None
+    code = shared.pop()
+    chosen = [[d for d in options if holder(d) == code] for options in readings]
+    return [options[0] for options in chosen] if all(len({d.adcode for d in options}) == 1 for options in chosen) \
+        else None
 
 
 def _sentence_openers(hits, accepted: dict, text: str, rules: RegionRules) -> None:
