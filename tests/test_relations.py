@@ -101,3 +101,45 @@ def test_a_system_named_in_a_documents_title_takes_no_part_from_its_issuers():
 def test_carrying_out_sets_up_no_role_but_a_head_count_does():
     assert established(["甲县落实河长巡河。"], {"Actor": ["河长"]}) == {}
     assert established(["甲县落实各级林长4885人。"], {"Actor": ["各级林长"]}) == {"各级林长": 4885}
+
+
+def test_a_head_count_before_the_tiers_of_a_role_sets_it_up():
+    assert established(["全县586名县乡村三级林长坚持巡山。"], {"Actor": ["林长"]}) == {"林长": 586}
+    assert established(["共落实4885名各级林长。"], {"Actor": ["林长"]}) == {"林长": 4885}
+    assert established(["构建县乡村三级林长体系。"], {"Actor": ["林长"]}) == {}, "tiers with no count set up no role"
+
+
+def test_a_system_built_in_tiers_involves_the_chiefs_of_its_tiers():
+    pairs = involves(["构建市、乡、村三级林长体系。", "市级林长、村级林长带头巡林，护林员日常巡护，县级河长同步巡河。"],
+                     {"Mechanism": ["三级林长体系"], "Actor": ["市级林长", "村级林长", "护林员", "县级河长"]})
+    assert {("三级林长体系", "市级林长"), ("三级林长体系", "村级林长")} <= pairs
+    assert ("三级林长体系", "护林员") not in pairs and ("三级林长体系", "县级河长") not in pairs
+
+
+def test_a_chief_system_involves_its_member_units_but_not_another_systems():
+    pairs = involves(["甲县全面推行河湖长制和林长制。", "各成员单位、林长制办公室成员单位按照分工抓好落实。"],
+                     {"Mechanism": ["河湖长制", "林长制"], "Actor": ["成员单位", "林长制办公室成员单位"]})
+    assert {("河湖长制", "成员单位"), ("林长制", "成员单位"), ("林长制", "林长制办公室成员单位")} <= pairs
+    assert ("河湖长制", "林长制办公室成员单位") not in pairs
+
+
+def test_hiring_cleaners_for_a_river_governs_it():
+    governed = {r.tail for r in built(["甲县为罗干河、新寨河聘请了专职保洁员。", "甲县地处沅江上游。"],
+                                      {"WaterBody": ["罗干河", "新寨河", "沅江"]}) if r.type == "GOVERNS"}
+    assert governed == {"罗干河", "新寨河"}
+
+
+def test_a_chief_system_off_the_list_involves_the_chief_it_is_named_after():
+    pairs = involves(["甲县全面实行“库长制”。", "各库长每月巡库，护林员巡山。"],
+                     {"Mechanism": ["库长制"], "Actor": ["库长", "护林员"]})
+    assert ("库长制", "库长") in pairs and ("库长制", "护林员") not in pairs
+
+
+def test_the_bodies_a_procedure_is_run_by_take_part_in_it():
+    names = {"Mechanism": ["河长制工作考核"], "Actor": ["河长制办公室", "水务局", "财政局", "街道办事处"]}
+    pairs = involves(["甲县开展河长制工作考核。",
+                      "考核工作由县河长制办公室会同县水务局、县财政局等有关部门，按照方案对各街道办事处进行。"], names)
+    assert {("河长制工作考核", "河长制办公室"), ("河长制工作考核", "水务局"), ("河长制工作考核", "财政局")} <= pairs
+    assert ("河长制工作考核", "街道办事处") not in pairs, "the bodies it is done to take no part in running it"
+    pairs = involves(["甲县开展河长制工作考核。", "由县河长制办公室会同县水务局等有关单位进行考核。"], names)
+    assert ("河长制工作考核", "水务局") in pairs

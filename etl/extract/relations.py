@@ -58,6 +58,10 @@ class RelationBuilder:
         self.standing = re.compile(rules["standing_actors"])
         self.governance = re.compile(rules["governance_words"])
         self.standing_partner = re.compile(rules["not_linkage_partners"])
+        self.members = re.compile(rules["chief_system_members"])
+        self.chief_system = re.compile(rules["chief_system_name"])
+        self.run_by = re.compile(rules["run_by"])
+        self.run_by_end = re.compile(rules["run_by_end"])
         self.owned = [(re.compile(rules[procedure]), re.compile(rules[body]))
                       for procedure, body in rules["owned_procedures"]]
         # Marks that close a clause for who-does-what (、 only joins a list).
@@ -163,7 +167,8 @@ class RelationBuilder:
 
     def _involves(self, entities, mentions, sentences):
         """Linkages involve each part that is an actor (and the bodies behind linked roles);
-        a chief system involves the chiefs and offices the document names."""
+        a chief system involves the chiefs, offices and member units the document names, a system
+        built in tiers the chiefs of its tiers, a procedure the bodies a sentence says run it."""
         actors = entities.get(L.Actor, {})
         pairs = []
         parts = {mechanism: self._linked_actors(mechanism, actors) for mechanism in entities.get(L.Mechanism, {})
@@ -195,16 +200,70 @@ class RelationBuilder:
                     if common and not self.standing_partner.search(actor) and not (
                             actor in linked and actor not in own):
                         pairs.append((mechanism, actor, common))
-            system = self.rules["chief_systems"].get(mechanism)
+            system = self._chief_system(mechanism)
             if system:
                 for actor, actor_evidence in actors.items():
-                    if any(chief in actor for chief in system["chief"]) or actor in system["also"]:
+                    if any(chief in actor for chief in system["chief"]) or actor in system["also"] or (
+                            self._member_of(actor, mechanism)):
                         pairs.append((mechanism, actor, evidence + actor_evidence))
+            tier = self.tier.search(mechanism)
+            if tier:  # 三级林长体系 is made of the 林长 of its tiers (市级林长, 村级林长)
+                pairs.extend((mechanism, actor, evidence + actor_evidence)
+                             for actor, actor_evidence in actors.items() if self._chief_of(actor) == tier["chief"])
             for procedure, body in self.owned:
                 if procedure.search(mechanism):
                     pairs.extend((mechanism, actor, evidence + actor_evidence)
                                  for actor, actor_evidence in actors.items() if body.search(actor))
-        return pairs + self._clause_involves(mentions, sentences)
+        return pairs + self._clause_involves(mentions, sentences) + self._run_by(entities, mentions, sentences)
+
+    def _run_by(self, entities, mentions, sentences):
+        """The bodies a sentence says run a procedure, named by its head word with 由 (考核工作由县河长制
+        办公室会同县水务局…负责: 河长制工作考核 involves both), when the document names the procedure
+        elsewhere and the head stands outside every name of the sentence."""
+        heads: dict[str, list[str]] = defaultdict(list)
+        for mechanism in entities.get(L.Mechanism, {}):
+            if "+" not in mechanism and len(mechanism) > 2:
+                heads[mechanism[-2:]].append(mechanism)
+        by_sentence: dict[int, list[Mention]] = defaultdict(list)
+        for m in mentions:
+            by_sentence[m.sentence].append(m)
+        pairs = []
+        for sentence in sentences:
+            if "由" not in sentence.text:
+                continue
+            named = by_sentence.get(sentence.index, [])
+            for match in self.run_by.finditer(sentence.text):
+                head = match["before"] or match["after"]
+                at = sentence.start + match.start("before" if match["before"] else "after")
+                if head not in heads or any(m.start <= at < m.end for m in named):
+                    continue
+                begin = sentence.start + sentence.text.index("由", match.start())
+                end = self.run_by_end.search(sentence.text, begin - sentence.start)
+                end = sentence.start + end.start() if end else sentence.end
+                for mechanism in heads[head]:
+                    if any(m.name == mechanism for m in named):
+                        continue  # the clause rule pairs a mechanism its sentence names
+                    pairs.extend((mechanism, m.name, entities[L.Mechanism][mechanism] + [sentence.index])
+                                 for m in named if m.type == L.Actor and begin < m.start < end)
+        return pairs
+
+    def _chief_of(self, actor: str) -> str:
+        """The chief an actor is, without its level (县级林长 → 林长, 各级河长 → 河长, 林长 → 林长)."""
+        role = self.level_role.search(actor)
+        return role["role"] if role and role.end() == len(actor) else actor.removeprefix("各级")
+
+    def _chief_system(self, mechanism: str) -> dict | None:
+        """Who a chief system is made of: the list's entry (河长制: 河长, 河湖长, 领导小组 …), else the
+        chief it is named after (库长制: 库长), else None for a mechanism that is no chief system."""
+        system = self.rules["chief_systems"].get(mechanism)
+        named = None if system else self.chief_system.search(mechanism)
+        return {"chief": [named["chief"]], "also": []} if named else system
+
+    def _member_of(self, actor: str, system: str) -> bool:
+        """A member unit (各成员单位) takes part in the chief system, unless its name holds another
+        chief system (林长制办公室成员单位 is no member of 河湖长制)."""
+        return bool(self.members.search(actor)) and not any(
+            other in actor for other in self.rules["chief_systems"] if other != system)
 
     def _linked_actors(self, linkage: str, actors) -> set[str]:
         """The actors a linkage joins (河长+警长 → 河长, 警长), by the lexicon or as the document names them."""
