@@ -107,6 +107,7 @@ def test_a_head_count_before_the_tiers_of_a_role_sets_it_up():
     assert established(["全县586名县乡村三级林长坚持巡山。"], {"Actor": ["林长"]}) == {"林长": 586}
     assert established(["共落实4885名各级林长。"], {"Actor": ["林长"]}) == {"林长": 4885}
     assert established(["构建县乡村三级林长体系。"], {"Actor": ["林长"]}) == {}, "tiers with no count set up no role"
+    assert established(["推动河长与12家河长制成员单位联动。"], {"Actor": ["河长制成员单位"]}) == {"河长制成员单位": 12}
 
 
 def test_a_system_built_in_tiers_involves_the_chiefs_of_its_tiers():
