@@ -61,6 +61,15 @@ def test_a_linked_role_brings_the_body_behind_it():
     pairs = involves(["推行“河长+警长”机制。", "县公安局配合开展巡河。"],
                      {"Mechanism": ["河长+警长"], "Actor": ["河长", "警长", "公安局"]})
     assert ("河长+警长", "公安局") in pairs
+    # 法院 is written inside 法院院长 but named as a body only in the second sentence.
+    sentences = [Sentence(index=0, text="推行河湖长+法院院长机制。", start=0, end=13),
+                 Sentence(index=1, text="各级法院提供司法保障。", start=14, end=25)]
+    mentions = [Mention(type="Mechanism", name="河湖长+法院院长", text="河湖长+法院院长", sentence=0, start=2, end=10),
+                Mention(type="Actor", name="法院", text="法院", sentence=1, start=16, end=18)]
+    entities = {"Mechanism": {"河湖长+法院院长": [0]}, "Actor": {"法院": [1]}}
+    builder = RelationBuilder(lexicon.load_lexicon(), lexicon.load_rules())
+    pairs = {(r.head, r.tail) for r in builder.build(entities, mentions, sentences, REPORTING, []) if r.type == "INVOLVES"}
+    assert ("河湖长+法院院长", "法院") in pairs, "a body whose name the linked role's holds is still behind it"
 
 
 def test_a_part_of_another_linkage_in_the_sentence_is_no_partner():

@@ -190,7 +190,7 @@ class RelationBuilder:
                     of_actors = True
                     pairs.append((mechanism, actor, evidence + actors.get(actor, [])))
                     for body in self.rules["role_bodies"].get(actor, []):
-                        if body in actors and body not in mechanism:
+                        if body in actors and body not in mechanism.split("+"):
                             pairs.append((mechanism, body, evidence + actors[body]))
                 # The partners named in the sentences that set a linkage of actors up take part in it
                 # too (推行“林长+检察长”机制，县林业局与县检察院…); a linkage of works (条田+路渠) has none.
