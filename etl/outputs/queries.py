@@ -385,7 +385,9 @@ def run_query(
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         try:
             if query.cypher not in _checked:
-                _checked[query.cypher] = plan_refusal(session.execute_read(_explain, query.cypher, bound))
+                # Planning waits on the schema like a run does: the timeout holds for both.
+                explain = neo4j.unit_of_work(timeout=timeout)(_explain)
+                _checked[query.cypher] = plan_refusal(session.execute_read(explain, query.cypher, bound))
             if refusal := _checked[query.cypher]:
                 raise QueryError(f"query {query.qualified} ({query.path}) {refusal}; query packs are read-only")
             work = neo4j.unit_of_work(timeout=timeout)(_read_rows)
