@@ -104,9 +104,18 @@ class NameCounts:  # not hashable: a cached_property stores into __dict__
         (a training document's own contribution, so its features are as a new report's)."""
         return self.gold.get((label, name), 0) - own[0], self.seen.get(name, 0) - own[1]
 
-    def alias(self, label: str, a: str, b: str) -> bool:
-        """Annotators listed both names as one entity of the label."""
-        return (label, min(a, b), max(a, b)) in self.aliases
+    def partners(self, label: str, name: str) -> frozenset[str]:
+        """The names annotators listed as one entity of the label with this one: asked of a
+        candidate once, rather than of each pair of it and a name already kept."""
+        return self._partners.get((label, name), frozenset())
+
+    @functools.cached_property
+    def _partners(self) -> dict[tuple[str, str], frozenset[str]]:
+        partners: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for label, a, b in self.aliases:
+            partners[label, a].add(b)
+            partners[label, b].add(a)
+        return {key: frozenset(names) for key, names in partners.items()}
 
     @functools.cached_property
     def _labels(self) -> dict[str, frozenset[str]]:
@@ -314,10 +323,12 @@ def probability(weights: dict[str, float], keys: list[str], numeric: list[tuple[
     features (feature_keys) and the label's weights (EntityModel.by_label): the terms are summed
     in the features' order, as the artifact's weights were always applied."""
     get = weights.get
-    terms = list(map(get, keys, _ZEROS))
+    # One running sum, as sum() of the terms in a list makes it (the same additions in the same
+    # order, so the same bits), without the list.
+    z = sum(map(get, keys, _ZEROS))
     for key, value in numeric:
-        terms.append(get(key, 0.0) * value)
-    return 1.0 / (1.0 + math.exp(-max(min(sum(terms), 40.0), -40.0)))
+        z += get(key, 0.0) * value
+    return 1.0 / (1.0 + math.exp(-(40.0 if z > 40.0 else -40.0 if z < -40.0 else z)))
 
 
 class Proposed(NamedTuple):
@@ -433,6 +444,8 @@ class SpanProposer:
         self.max_words = {label: (words or {}).get(label, SPAN_WORDS) for label in LABELS}
         self._ends = {ending: sorted(set(labels)) for ending, labels in self.ends.items()}
         self._both: dict[tuple[str, str], list[str]] = {}  # (head word, tag) → its labels and its ending's
+        # The last characters of the heads and endings: a word ending otherwise ends no span.
+        self.lasts = frozenset(head[-1:] for head in self.labels) | frozenset(last for _, last in self.ends)
         # Kinds of span (cut_keys) → whether training ever scored one of them near acceptance: a
         # kind that never came near is not proposed (most spans are of such kinds: judging them
         # was most of the model's time). A kind training did not see enough of is proposed.
@@ -452,28 +465,33 @@ class SpanProposer:
         return both
 
     def propose(self, view: DocumentView) -> list[Mention]:
+        """The open spans of the document worth judging (``worth``), by head word in text order
+        and from the shortest. Runs every word of every document: a run's characters are checked
+        a word at a time as it grows, and a span is cut from the text only when proposed."""
         found = []
         words, text = view.words, view.text
-        max_words, verdicts = self.max_words, self._verdicts
+        max_words, verdicts, labels_of, lasts = self.max_words, self._verdicts, self.labels_of, self.lasts
+        chinese = SPAN_CHARACTERS.fullmatch
         for i, word in enumerate(words):
             tag = word.tag
-            if tag == "w":
+            if tag == "w" or text[word.end - 1] not in lasts:
                 continue
             head = text[word.start:word.end]
-            labels = self.labels_of(head, tag)
-            if not labels:
+            labels = labels_of(head, tag)
+            if not labels or not chinese(head):
                 continue
             longest = max(max_words[label] for label in labels)
-            sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
+            sentence = None
+            end = word.end
             for j in range(i, max(i - longest, -1), -1):
                 first = words[j]
-                if first.tag == "w" or (j < i and first.end != words[j + 1].start):
-                    break  # a mark or a gap ends the run
-                span = text[first.start:word.end]
-                if not SPAN_CHARACTERS.fullmatch(span):
-                    break
-                if 2 <= len(span) <= SPAN_LENGTH:
-                    n, before = i - j + 1, words[j - 1].tag if j > 0 else "^"
+                if j < i and (first.tag == "w" or first.end != words[j + 1].start
+                              or not chinese(text, first.start, first.end)):
+                    break  # a mark, a gap or a character other than a Chinese one ends the run
+                if end - first.start > SPAN_LENGTH:
+                    break  # and so would every longer run
+                if end - first.start >= 2:
+                    n, before, span = i - j + 1, words[j - 1].tag if j > 0 else "^", None
                     for label in labels:
                         if n > max_words[label]:
                             continue
@@ -482,7 +500,11 @@ class SpanProposer:
                         if worth is None:
                             worth = self._verdict(kind)
                         if worth:
-                            found.append(Proposed(label, span, span, sentence, first.start, word.end))
+                            if span is None:
+                                span = text[first.start:end]
+                                if sentence is None:
+                                    sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
+                            found.append(Proposed(label, span, span, sentence, first.start, end))
         return found
 
     def _verdict(self, kind: tuple[str, str, str, int, str, str]) -> bool:
@@ -605,7 +627,8 @@ class EntityModel:
         taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for _, span, _, (label, name) in sorted(accepted):
             # Two names annotators gave one entity are one entity here too: the rules' or likelier one.
-            if any(self.counts.alias(label, name, other) for other in chosen[label]):
+            partners = self.counts.partners(label, name)
+            if partners and not partners.isdisjoint(chosen[label]):
                 continue
             group = found.mentions[label, name]
             # An open span overlapping a name of its label already kept is another cut of the same
