@@ -309,3 +309,24 @@ def test_leave_one_slice_out_scores_do_not_fall():
     assert result["entities_all"]["f1"] >= 0.66
     assert result["relations"]["f1"] >= 0.53
     assert result["quantities"]["f1"] >= 0.57
+
+
+def test_the_other_items_of_a_list_the_rules_named_one_of_are_candidates_of_its_label():
+    """开展清理河道、拆除违建、恢复植被等工作 with the rules naming 拆除违建: the items between
+    marks are taken whole, the first at each word boundary (its verb 开展 may open it), the last up
+    to 等; the model judges them (source "list"). A mention no mark touches lists nothing."""
+    from etl.extract.analyser import Word
+    from etl.graph.records import Mention
+
+    text = "开展清理河道、拆除违建、恢复植被等工作。建立巡查制度"
+    words = [Word(0, 2, "v"), Word(2, 4, "v"), Word(4, 6, "n"), Word(6, 7, "w"), Word(7, 9, "v"), Word(9, 11, "vn"),
+             Word(11, 12, "w"), Word(12, 14, "v"), Word(14, 16, "n"), Word(16, 17, "u"), Word(17, 19, "vn"),
+             Word(19, 20, "w"), Word(20, 22, "v"), Word(22, 24, "v"), Word(24, 26, "n")]
+    view = learned.DocumentView(text, "", [0, 20], frozenset(), frozenset(), words)
+    named = Mention(type="Measure", name="拆除违建", text="拆除违建", sentence=0, start=7, end=11)
+    alone = Mention(type="Mechanism", name="巡查制度", text="巡查制度", sentence=1, start=22, end=26)
+    items = {(p.type, p.name, p.start) for p in learned.list_items(view, [named, alone])}
+    assert items == {("Measure", "开展清理河道", 0), ("Measure", "清理河道", 2), ("Measure", "河道", 4),
+                     ("Measure", "拆除违建", 7), ("Measure", "恢复植被", 12)}
+    found = learned.Candidates.of(view, [named, alone], proposer=learned.SpanProposer({}))
+    assert found.source(("Measure", "恢复植被")) == "list" and found.source(("Measure", "拆除违建")) == "rule"

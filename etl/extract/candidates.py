@@ -107,6 +107,9 @@ class Grammar:
     name_link: str = ""
     redacted_openers: tuple[str, ...] = ()
     bureau_conjunction: str = ""
+    list_mark: str = ""
+    clause_marks: str = ""
+    list_closers: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -165,7 +168,8 @@ def load_grammar(path: Path | None = None) -> Grammar:
         frozenset(generic), frozenset(data.get("evaluative_words") or ()), frozenset(data.get("joining_verbs") or ()),
         tuple(data.get("not_openers") or ()), enumeration_closing, edges, edge_examples,
         tuple(data["list_conjunctions"]), str(data["aspect_particle"]), tuple(data["opening_prepositions"]),
-        str(data["name_link"]), tuple(data["redacted_openers"]), str(data["bureau_conjunction"]))
+        str(data["name_link"]), tuple(data["redacted_openers"]), str(data["bureau_conjunction"]),
+        str(data["list_mark"]), str(data["clause_marks"]), tuple(data["list_closers"]))
 
 
 def _edges(path: Path, text: str, data: dict) -> tuple[dict, dict]:

@@ -20,6 +20,7 @@ import functools
 import itertools
 import json
 import math
+import operator
 import os
 import re
 from collections import defaultdict
@@ -32,6 +33,7 @@ import ahocorasick
 
 from etl import config
 from etl.errors import DataFileError
+from etl.extract import candidates
 from etl.graph.model import ENTITY_LABELS, L
 from etl.graph.records import Mention
 
@@ -214,8 +216,9 @@ PRIOR_RATE = _Buckets("prior_rate", (0, 1, 3, 5, 7, 9, 10))
 PRIOR_DOCS = _Buckets("prior_docs", (1, 2, 4, 8, 16))
 LENGTH = _Buckets("length", (2, 3, 4, 5, 6, 8, 10, 14))
 WORDS = _Buckets("words", (1, 2, 3, 4))
+_START = operator.attrgetter("start")
 _ZEROS = itertools.repeat(0.0)  # the weight of a feature the model has none for (an endless iterator)
-SOURCES = {source: "source=" + source for source in ("rule", "mined", "span")}
+SOURCES = {source: "source=" + source for source in ("rule", "mined", "span", "list")}
 
 
 def features(label: str, name: str, mentions: list[Mention], view: DocumentView, counts: NameCounts,
@@ -353,11 +356,14 @@ class Candidates:
         self.mentions: dict[tuple[str, str], list[Mention]] = defaultdict(list)
         self.ruled: set[tuple[str, str]] = set()
         self.mined: set[tuple[str, str]] = set()
+        self.listed: set[tuple[str, str]] = set()
 
     def source(self, key: tuple[str, str]) -> str:
-        return "rule" if key in self.ruled else "mined" if key in self.mined else "span"
+        if key in self.ruled:
+            return "rule"
+        return "mined" if key in self.mined else "list" if key in self.listed else "span"
 
-    def add(self, mentions: Iterable[Mention], mined: bool) -> None:
+    def add(self, mentions: Iterable[Mention], mined: bool, listed: bool = False) -> None:
         """Mentions a finder proposes, for candidates the rules did not give."""
         for m in mentions:
             key = (m.type, m.name)
@@ -365,6 +371,8 @@ class Candidates:
                 self.mentions[key].append(m)
                 if mined:
                     self.mined.add(key)
+                elif listed and key not in self.mined:
+                    self.listed.add(key)
 
     def inside(self) -> dict[tuple[str, str], float]:
         """Per candidate, the share of its mentions that lie within a longer mention of another
@@ -394,8 +402,96 @@ class Candidates:
         if finder is not None:
             found.add(finder.find(view), mined=True)
         if proposer is not None:
+            found.add(list_items(view, found.ruled_mentions()), mined=False, listed=True)
             found.add(proposer.propose(view), mined=False)
         return found
+
+    def ruled_mentions(self) -> list[Mention]:
+        """The rules' mentions, in text order."""
+        return sorted((m for key in self.ruled for m in self.mentions[key]), key=lambda m: (m.start, m.end, m.type))
+
+
+# A list's items run at most this many words where the list does not mark where they begin or end.
+LIST_ITEM_WORDS = 5
+# An Indicator is what a number counts (attribution.py), not a name a list gives; bodies are listed
+# with their regions and levels (县水利局、市林业局), which the Actor grammar already cuts off.
+LIST_LABELS = tuple(label for label in LABELS if label not in (L.Indicator, L.Actor))
+
+
+class ListMarks(NamedTuple):
+    """What marks a list in grammar.yaml: its items' mark, what ends its clause, and the one-character
+    words that close its last item (等 and the list conjunctions)."""
+
+    mark: str
+    clause: re.Pattern[str]
+    closers: frozenset[str]
+
+
+@functools.cache
+def list_marks() -> ListMarks:
+    grammar = candidates.load_grammar()
+    return ListMarks(grammar.list_mark, re.compile("[" + re.escape(grammar.clause_marks) + r"\s]"),
+                     frozenset(grammar.list_closers) | frozenset(grammar.list_conjunctions))
+
+
+def list_items(view: DocumentView, ruled: Iterable[Mention]) -> list[Proposed]:
+    """The other items of a list (A、B、C) one of whose items the rules named: each a candidate of
+    the named item's label. An item between two marks is taken whole; the first and the last, whose
+    outer edge the list does not mark, are taken at every word boundary up to LIST_ITEM_WORDS words
+    (开展A、B、C等工作: A without its verb, C without what follows), for the model to judge."""
+    text, found, seen = view.text, [], set()
+    marks = list_marks()
+    for m in ruled:
+        if m.type not in LIST_LABELS or marks.mark not in (text[m.start - 1:m.start], text[m.end:m.end + 1]):
+            continue
+        begin, end = _clause(marks.clause, text, m.start, m.end)
+        if (begin, end, m.type) in seen:
+            continue
+        seen.add((begin, end, m.type))
+        parts, at = [], begin
+        for piece in text[begin:end].split(marks.mark):
+            parts.append((at, at + len(piece)))
+            at += len(piece) + 1
+        sentence = max(bisect.bisect_right(view.sentence_starts, m.start) - 1, 0)
+        for k, (start, stop) in enumerate(parts):
+            closed = False
+            if k == len(parts) - 1:
+                cut = next((w.start for w in _words_in(view, start, stop)
+                            if w.end - w.start == 1 and text[w.start] in marks.closers), None)
+                stop, closed = (cut, True) if cut is not None else (stop, False)
+            for s, e in _item_cuts(view, start, stop, first=k == 0, last=k == len(parts) - 1 and not closed):
+                name = text[s:e]
+                if 2 <= len(name) <= SPAN_LENGTH and SPAN_CHARACTERS.fullmatch(name):
+                    found.append(Proposed(m.type, name, name, sentence, s, e))
+    return found
+
+
+def _clause(marks: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch around a mention up to the nearest clause marks on either side."""
+    before = marks.search(text[max(start - 120, 0):start][::-1])
+    after = marks.search(text, end, end + 120)
+    begin = start - before.start() if before else max(start - 120, 0)
+    return begin, after.start() if after else min(end + 120, len(text))
+
+
+def _item_cuts(view: DocumentView, start: int, stop: int, first: bool, last: bool) -> list[tuple[int, int]]:
+    """An item whole, or for the list's first item its word-boundary suffixes and for its last its
+    prefixes, of at most LIST_ITEM_WORDS words."""
+    if not (first or last):
+        return [(start, stop)]  # marked on both sides (a last item closed by 等 or 和 is too)
+    bounds = sorted({start, stop} | {w.start for w in _words_in(view, start, stop)})
+    words = len(bounds) - 1
+    if first and not last:
+        return [(b, stop) for i, b in enumerate(bounds[:-1]) if words - i <= LIST_ITEM_WORDS]
+    if last and not first:
+        return [(start, b) for j, b in enumerate(bounds[1:], 1) if j <= LIST_ITEM_WORDS]
+    return []
+
+
+def _words_in(view: DocumentView, start: int, stop: int) -> list:
+    """The analyser's words starting within [start, stop)."""
+    words = view.words
+    return words[bisect.bisect_left(words, start, key=_START):bisect.bisect_left(words, stop, key=_START)]
 
 
 class NameFinder:
@@ -621,7 +717,7 @@ class EntityModel:
         found, scored, doubted = self.scored(view, mentions)
         kept = [m for m in mentions if m.type not in LABELS]
         least = min(self.lexicon_threshold, self.threshold, *self.thresholds.values())  # most candidates fall short
-        accepted = [(source != "rule", source == "span", -p, key) for key, source, p in scored
+        accepted = [(source != "rule", source in ("span", "list"), -p, key) for key, source, p in scored
                     if p >= least and p >= self.threshold_of(key, view)]
         chosen: dict[str, list[str]] = defaultdict(list)
         taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
