@@ -400,7 +400,8 @@ CorrectionsOption = Annotated[
 def load(
     source: Annotated[Path, typer.Argument(help="records.jsonl, or the folder that holds it.")],
     batch_size: Annotated[int, typer.Option(
-        "--batch-size", min=1, help="Documents per transaction (fewer when they are long).")] = 500,
+        "--batch-size", min=1,
+        help="Documents per transaction (fewer when they are long).")] = config.DEFAULT_LOAD_BATCH,
     fresh: FreshOption = False, append: AppendOption = False, yes: YesOption = False,
     corrections: CorrectionsOption = None,
     uri: UriOption = None, user: UserOption = None, password: PasswordOption = None,

@@ -36,6 +36,8 @@ DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
 DEFAULT_USER = "neo4j"
 DEFAULT_DATABASE = "neo4j"
+# Documents per load transaction (why so few: etl.graph.load, DEFAULT_BATCH).
+DEFAULT_LOAD_BATCH = 100
 
 
 def _path_from_env(name: str, default: Path) -> Path:

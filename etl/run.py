@@ -291,7 +291,7 @@ def load_corpus(
     mode: str = "check",
     confirm: Callable[[GraphCheck], bool] = lambda check: True,
     corrections: Path | None = None,
-    batch_size: int = 500,
+    batch_size: int = config.DEFAULT_LOAD_BATCH,
     progress: Callable[[int], None] | None = None,
     say: Callable[[str], None] = lambda line: None,
     bulk: bool = False,

@@ -46,15 +46,18 @@ from etl.graph.rows import (
     sentence_rows,
 )
 
-# Documents per transaction. Each write transaction also refreshes the full-text index (a
-# Lucene segment that is merged again later), so larger ones are cheaper: 500 loaded
-# generated reports about a fifth faster than 200 (README, Figures).
-DEFAULT_BATCH = 500
+# Documents per transaction. Until it commits, a transaction's state lives in the server's heap:
+# this small, it fits a survivor space of the young generation (etl.neo4j.server) and dies there.
+# At 500 documents (about 250 MiB) it was promoted at each young collection and the old
+# generation compacted every other batch: the 10,000-report load spent 13-15 CPU s in GC threads
+# and 11 full collections, against 3 s and none at 100 (benchmarks/README.md, Loading). More
+# transactions cost the writing thread a little (each commit refreshes the full-text index).
+DEFAULT_BATCH = config.DEFAULT_LOAD_BATCH
 # At most this many items (sentences, mentions, relations, quantities, entity names) per
 # transaction, whatever the number of documents: a generated report has about 300, and its
-# transaction state takes about 0.5 MiB of the server's heap, so a batch stays near 250 MiB,
-# under the embedded server's transaction memory limit (etl.neo4j.server, at least 512 MiB).
-MAX_BATCH_ITEMS = 150_000
+# transaction state takes about 0.5 MiB of the server's heap, so a batch of long reports stays
+# near 50 MiB, within a survivor space of the embedded server (64 MiB at the smallest heap).
+MAX_BATCH_ITEMS = 30_000
 
 @dataclass
 class LoadStats:

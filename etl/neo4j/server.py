@@ -45,12 +45,22 @@ STOP_TIMEOUT = 60.0
 # Servers started with exit_with_parent keep their stdin pipe open only while the Popen
 # object lives, so this process holds on to them.
 _CHILDREN: dict[int, subprocess.Popen] = {}
-# The parallel collector rather than G1: a load's transaction state (up to 150,000 items)
-# survives young collections, which G1 copied again at each, and G1's write barriers slow
-# the writing thread too. 10,000 generated records: server 134-136 CPU s against 155-169,
-# GC threads 19 against 28-37 (benchmarks/README.md, Loading).
+# The parallel collector rather than G1: G1 copied a load's transaction state again at every
+# young collection it survived, and its write barriers slow the writing thread. 10,000 generated
+# records: server 134-136 CPU s against 155-169, GC threads 19 against 28-37.
+# Its young generation fixed at half the heap, a survivor space an eighth of that (64 MiB of the
+# smallest heap, 128 MiB of 2 GiB): a load transaction's state (etl.graph.load.DEFAULT_BATCH,
+# about 50 MiB) is still alive at the young collections during it, and fits a survivor space
+# rather than being promoted; left adaptive, the collector shrank the survivor spaces, promoted
+# every batch's state and compacted the old generation every other batch. A metaspace high-water
+# mark above what Neo4j's classes need spares the four full collections its growth set off at
+# start (benchmarks/README.md, Loading).
 JVM_FLAGS = [
     "-XX:+UseParallelGC",
+    "-XX:NewRatio=1",
+    "-XX:SurvivorRatio=6",
+    "-XX:-UseAdaptiveSizePolicy",
+    "-XX:MetaspaceSize=256m",
     "-XX:+ExitOnOutOfMemoryError",
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -219,7 +229,7 @@ def store_dir(home: Path) -> Path:
 # 2.5 GB, and with the former fixed 256 MB page cache and 1 GB heap a load of it slowed to a
 # crawl past 6,000 reports (README, Figures). The heap is reserved whole at start (_heap_flags);
 # both become resident only as they are used. Half the heap may hold open transactions' state
-# (a 500-document load batch takes about 250 MiB).
+# (a load batch of 100 documents takes about 50 MiB).
 PAGECACHE_SHARE, PAGECACHE_CAP, PAGECACHE_FLOOR = 1 / 8, 4 * 2**30, 512 * 2**20
 HEAP_SHARE, HEAP_CAP, HEAP_FLOOR = 1 / 8, 2 * 2**30, 2**30
 _SIZE = re.compile(r"^([1-9][0-9]*)([kmg]?)$", re.I)
