@@ -54,14 +54,47 @@ from etl.graph.load import DEFAULT_BATCH, LoadStats, load_records  # noqa: E402
 from tests.conftest import wipe  # noqa: E402
 
 
+def cpu_seconds() -> tuple[float, float, float]:
+    """(this process's CPU s, its child processes' (the embedded server's) CPU s, the machine's steal s).
+
+    Printed beside each load's wall time: CPU seconds tell a loader that did more work from a
+    machine that ran slower (another process, or the host taking the virtual CPUs: steal).
+    """
+    import psutil
+
+    me = psutil.Process()
+    own = sum(me.cpu_times()[:2])
+    children = 0.0
+    for child in me.children(recursive=True):
+        try:
+            children += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            continue
+    steal = getattr(psutil.cpu_times(), "steal", 0.0)
+    return own, children, steal
+
+
+def cpu_line(before: tuple[float, float, float]) -> str:
+    """The CPU seconds since ``before`` (cpu_seconds) as one line."""
+    client, server, steal = (b - a for a, b in zip(before, cpu_seconds(), strict=True))
+    return (f"CPU s: client {client:.1f}, server {server:.1f}; steal {steal:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f}")
+
+
 def timed_load(driver, records: Path, batch_size: int) -> LoadStats:
     """Load into an emptied database (schema applied first, outside the time)."""
+    return measured_load(driver, records, batch_size)[0]
+
+
+def measured_load(driver, records: Path, batch_size: int) -> tuple[LoadStats, str]:
+    """timed_load, and the CPU seconds of the load alone (cpu_line)."""
     wipe(driver)
     migrations.apply(driver)
+    began = cpu_seconds()
     stats = load_records(driver, records, batch_size=batch_size)
     if stats.failures:
         raise SystemExit(f"the generated records failed: {stats.failures[:3]}")
-    return stats
+    return stats, cpu_line(began)
 
 
 def timed_cli_load(records: Path, bulk: bool, inspect: Callable[[Any], Any] | None = None) -> tuple[float, str, Any]:
@@ -204,18 +237,20 @@ def main() -> None:
     print(f"batch size {args.batch_size}")
     print(f"{'documents':>10} {'relationships':>14} {'seconds':>9} {'rels/s':>10}", flush=True)
     with scratch_driver() as driver:
-        first = timed_load(driver, small, args.batch_size)
-        print(f"{first.documents:>10,} {first.relationships_created:>14,} {first.seconds:9.1f} {rate(first):10,.0f}",
-              flush=True)
-        second = timed_load(driver, large, args.batch_size)
+        first, cpu = measured_load(driver, small, args.batch_size)
+        print(f"{first.documents:>10,} {first.relationships_created:>14,} {first.seconds:9.1f} {rate(first):10,.0f}   "
+              + cpu, flush=True)
+        second, cpu = measured_load(driver, large, args.batch_size)
         print(f"{second.documents:>10,} {second.relationships_created:>14,} {second.seconds:9.1f} "
-              f"{rate(second):10,.0f}", flush=True)
+              f"{rate(second):10,.0f}   " + cpu, flush=True)
+        began = cpu_seconds()
         again = load_records(driver, large, batch_size=args.batch_size)
+        again_cpu = cpu_line(began)
     ratio = rate(second) / rate(first)
     print(f"rate at {args.large:,} / rate at {args.small:,}: {ratio:.2f} (bar: at least 0.80)")
     print(f"{args.large:,} documents in {second.seconds:.1f} s (bar: under {args.budget:.0f} s)")
     print(f"second load of {args.large:,}: {again.unchanged:,} unchanged, {again.relationships_created} created, "
-          f"{again.seconds:.1f} s")
+          f"{again.seconds:.1f} s   {again_cpu}")
     if ratio < 0.8 or second.seconds >= args.budget or again.relationships_created:
         raise SystemExit(1)
 
