@@ -3,6 +3,7 @@ library, and absent unless govgraph train wrote it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -77,6 +78,14 @@ def test_the_filter_drops_only_what_it_scores_under_the_threshold(drafts):
     assert all(q in draft.quantities and q.evidence for q in kept), "a kept quantity is the rules', evidence and all"
     redacted = [q for q in model.kept(drafts["qa01.txt"]) if q.redacted]
     assert redacted and all(q.value is None for q in redacted), "a redaction is never given a value"
+
+
+def test_a_draft_whose_quantities_lack_their_places_is_refused(drafts):
+    # Judging numbers without where they stand would keep or drop them blindly: a bug, said at once.
+    model = quantity_model.QuantityModel({"format": quantity_model.FORMAT, "weights": {}, "threshold": 0.1})
+    draft = dataclasses.replace(drafts["qa02.txt"], places=[])
+    with pytest.raises(ValueError, match=r"quantities and 0 places"):
+        model.kept(draft)
 
 
 def test_without_an_artifact_every_quantity_stays(tmp_path, monkeypatch, drafts):

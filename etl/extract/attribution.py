@@ -53,17 +53,25 @@ class Place(typing.NamedTuple):
 class WordIndex:
     """The analyser's words of a document, for "is this phrase a noun" asked of counted things."""
 
-    def __init__(self, words, breaking_tags: frozenset[str]) -> None:
+    def __init__(self, words, breaking_tags: frozenset[str] = frozenset()) -> None:
         self.words = words
         self.starts = [w.start for w in words]
         self.breaking_tags = breaking_tags
 
+    def at(self, position: int):
+        """The word that begins at ``position``, or None (a word runs across it, or none is there)."""
+        i = bisect.bisect_left(self.starts, position)
+        return self.words[i] if i < len(self.words) and self.starts[i] == position else None
+
+    def ending(self, position: int):
+        """The word that ends at ``position``, or None."""
+        k = bisect.bisect_left(self.starts, position) - 1
+        return self.words[k] if k >= 0 and self.words[k].end == position else None
+
     def length_at(self, start: int) -> int:
         """The length of the word that begins at ``start`` (0 when a word runs across it)."""
-        i = bisect.bisect_left(self.starts, start)
-        if i < len(self.words) and self.words[i].start == start:
-            return self.words[i].end - start
-        return 0
+        word = self.at(start)
+        return word.end - start if word else 0
 
     def nominal(self, start: int, end: int) -> bool:
         """The phrase holds no preposition, particle, adverb or pronoun, nor a conjunction at its
@@ -87,16 +95,15 @@ class WordIndex:
     def noun_before(self, position: int, floor: int) -> int:
         """Where a noun of two characters or more that ends at ``position`` begins (林草 of 林草生态修复);
         ``position`` when the word there is no such noun or starts before ``floor``."""
-        k = bisect.bisect_left(self.starts, position) - 1
-        if 0 <= k < len(self.words) and self.words[k].end == position and self.words[k].start >= floor \
-                and self.words[k].tag in ("n", "vn") and self.words[k].end - self.words[k].start >= 2:
-            return self.words[k].start
+        word = self.ending(position)
+        if word and word.start >= floor and word.tag in ("n", "vn") and word.end - word.start >= 2:
+            return word.start
         return position
 
     def verb_at(self, position: int) -> bool:
         """The analyser's word that begins at ``position`` is a verb (见园 of 500米见园)."""
-        i = bisect.bisect_left(self.starts, position)
-        return i < len(self.words) and self.words[i].start == position and self.words[i].tag == "v"
+        word = self.at(position)
+        return word is not None and word.tag == "v"
 
     def word_end(self, position: int) -> int:
         """Where the word that runs across ``position`` ends (``position`` when none does)."""
@@ -144,9 +151,8 @@ class WordIndex:
     def ends_in_verb(self, start: int, end: int) -> bool:
         """The phrase ends in a word the analyser reads as a verb (守护 of 守护24个责任区, 会上通报了
         3家…): it names no thing; what the number counts follows it."""
-        k = bisect.bisect_left(self.starts, end) - 1
-        return start < end and 0 <= k < len(self.words) and self.words[k].end == end and self.words[k].start >= start \
-            and self.words[k].tag == "v"
+        word = self.ending(end)
+        return start < end and word is not None and word.start >= start and word.tag == "v"
 
 
 class MentionIndex:

@@ -17,14 +17,13 @@ them needs no learning library. With no artifact every quantity of the rules sta
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 import unicodedata
 
 from etl.extract import learned
 from etl.extract import lexicon as lexicon_data
-from etl.extract.attribution import ALL_CHINESE
+from etl.extract.attribution import ALL_CHINESE, WordIndex
 from etl.graph.records import Quantity
 
 MODEL_FILE = "quantities.json"
@@ -62,21 +61,24 @@ class QuantityFeatures:
         self.surfaces = lexicon_data.load_lexicon().by_surface
 
     def of_draft(self, draft) -> list[list[str]]:
-        """Every quantity's feature keys, in the draft's order (one Place a quantity)."""
-        text, words = draft.norm.text, draft.words
-        starts = [w.start for w in words]
-        return [self.keys(text, words, starts, q, place) for q, place in zip(draft.quantities, draft.places,
-                                                                             strict=True)]
+        """Every quantity's feature keys, in the draft's order. Each quantity needs the place attribution
+        gave it (attribution.Place): a draft without them is a bug of the code that made it, and
+        judging its quantities without their places would keep or drop them blindly."""
+        if len(draft.places) != len(draft.quantities):
+            raise ValueError(f"a draft with {len(draft.quantities)} quantities and {len(draft.places)} places; "
+                             "etl.extract.assemble.Assembler.draft gives each quantity its place")
+        text, words = draft.norm.text, WordIndex(draft.words)
+        return [self.keys(text, words, q, place) for q, place in zip(draft.quantities, draft.places, strict=True)]
 
-    def keys(self, text: str, words: list, starts: list[int], q: Quantity, place) -> list[str]:
+    def keys(self, text: str, words: WordIndex, q: Quantity, place) -> list[str]:
         """One quantity's features, each a string of value 1; "bias" first."""
         dimension = self.units.get(q.unit, {}).get("dimension", "none")
         s, e = place.subject_start, place.subject_end
         after = s >= place.number_end
         gap = s - place.number_end if after else place.number_start - e
-        first = _word_at(words, starts, s)
-        before = _word_ending(words, starts, place.number_start)
-        following = _word_at(words, starts, place.number_end)
+        first = words.at(s)
+        before = words.ending(place.number_start)
+        following = words.at(place.number_end)
         keys = [
             "bias", f"unit={q.unit}", f"dimension={dimension}",
             f"type={q.subject_type}", f"after={int(after)}", f"gap={_bucket(gap, GAP_EDGES)}",
@@ -95,18 +97,6 @@ class QuantityFeatures:
         if before and text[before.start:before.end] in self.verbs:
             keys.append("verb_before")
         return keys
-
-
-def _word_at(words: list, starts: list[int], position: int):
-    """The analyser's word that begins at ``position``, or None."""
-    k = bisect.bisect_left(starts, position)
-    return words[k] if k < len(starts) and starts[k] == position else None
-
-
-def _word_ending(words: list, starts: list[int], position: int):
-    """The analyser's word that ends at ``position``, or None."""
-    k = bisect.bisect_left(starts, position) - 1
-    return words[k] if k >= 0 and words[k].end == position else None
 
 
 @functools.cache
@@ -128,9 +118,7 @@ class QuantityModel:
         return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
     def kept(self, draft) -> list[Quantity]:
-        """The draft's quantities the model keeps (all of them when the draft has no places)."""
-        if len(draft.places) != len(draft.quantities):
-            return list(draft.quantities)
+        """The draft's quantities the model keeps (a draft whose quantities lack places raises ValueError)."""
         return [q for q, keys in zip(draft.quantities, features().of_draft(draft), strict=True)
                 if self.probability(keys) >= self.threshold]
 

@@ -67,8 +67,6 @@ def examples(drafts: dict[str, object], gold: dict[str, set[QuantityKey]]) -> tu
     rows, labels = [], []
     for name in sorted(set(drafts) & set(gold)):
         draft = drafts[name]
-        if len(draft.places) != len(draft.quantities):
-            continue
         for q, keys in zip(draft.quantities, make.of_draft(draft), strict=True):
             rows.append(keys)
             labels.append(int(bool(keys_of(q.subject, q.value, q.unit) & gold[name])))
