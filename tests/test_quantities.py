@@ -160,6 +160,28 @@ def test_a_measured_amount_the_analyser_misreads_is_still_a_noun(tmp_path):
     assert ("湿地保有量", 12.0, "万亩") in found
 
 
+def test_a_noun_after_its_number_ends_where_its_predicate_begins(tmp_path):
+    found = counted(tmp_path, "对全县18条骨干渠道分段设立河长，对沿江40艘采砂船采取集中停靠管理，"
+                              "建成9座污水处理厂、2100公里污水收集管网，印发13项河长制工作制度。")
+    assert {("骨干渠道", 18.0, "条"), ("采砂船", 40.0, "艘")} <= found, "分段 and 采取 open what is said of the noun"
+    assert ("污水收集管网", 2100.0, "公里") in found, "a verb before the noun's last word is part of the noun"
+    assert ("河长制工作制度", 13.0, "项") in found, "制 of 河长制, a one-character verb of the analyser's, cuts nothing"
+
+
+def test_two_numbers_of_one_thing_share_their_noun(tmp_path):
+    found = counted(tmp_path, "全年清理侵占河道堤埝45条、120公里；全域85条、160公里黑臭河道完成整治。")
+    subjects = {value: subject for subject, value, _ in found}
+    assert subjects[45.0] == subjects[120.0], "the second number of a pair has the first's noun"
+    assert {("黑臭河道", 85.0, "条"), ("黑臭河道", 160.0, "公里")} <= found, "the noun after the pair is both's"
+
+
+def test_a_bare_fund_keeps_the_verb_that_raised_it_and_a_scale_alone_is_one_of_it(tmp_path):
+    found = counted(tmp_path, "全年累计投入资金2.3亿元，累计投入治理资金4000万元。环湖湿地总投资近千万元，数千亩林地得到管护。")
+    assert {("投入资金", 2.3, "亿元"), ("治理资金", 4000.0, "万元")} <= found, "the one verb, not the chain"
+    assert ("总投资", 1000.0, "万元") in found or any(value == 1000.0 and unit == "万元" for _, value, unit in found)
+    assert not any(unit == "亩" for _, _, unit in found), "数千 is a vague amount, no number"
+
+
 def _model_with(tmp_path: Path, weights: dict[str, float]) -> Path:
     """A models folder holding an entity model of the given weights and nothing learned besides."""
     folder = tmp_path / "models"

@@ -15,7 +15,7 @@ import collections
 import re
 import typing
 
-from etl.extract import places
+from etl.extract import candidates, places
 from etl.extract.lexicon import Lexicon
 from etl.extract.quantities import QuantitySpan, standardize
 from etl.graph.model import L
@@ -53,10 +53,12 @@ class Place(typing.NamedTuple):
 class WordIndex:
     """The analyser's words of a document, for "is this phrase a noun" asked of counted things."""
 
-    def __init__(self, words, breaking_tags: frozenset[str] = frozenset()) -> None:
+    def __init__(self, words, breaking_tags: frozenset[str] = frozenset(),
+                 predicate_tags: frozenset[str] = frozenset()) -> None:
         self.words = words
         self.starts = [w.start for w in words]
         self.breaking_tags = breaking_tags
+        self.predicate_tags = predicate_tags
 
     def at(self, position: int):
         """The word that begins at ``position``, or None (a word runs across it, or none is there)."""
@@ -86,6 +88,31 @@ class WordIndex:
                 return False  # 和 joins two names inside a subject (新闻稿件和水土保持论文), not at its edge
         return True
 
+
+    def predicate_start(self, start: int, end: int, text: str, verbs: frozenset[str]) -> int:
+        """Where a predicate begins inside the phrase (分段 of 骨干渠道分段设立河长, 采取 of 采砂船采取…管理):
+        the first word after the phrase's first that the analyser reads as an adverb, or as a verb
+        that is one of ``verbs`` (verbs that govern an object) or has two characters; ``end`` when there
+        is none. A verb before one noun of two characters that ends the phrase is part of a compound
+        noun (污水|收集|管网; 重点河湖|明确|市 is not), and a verb of one character that governs
+        nothing another word's part (制 of 河长|制|工作制度)."""
+        first = bisect.bisect_right(self.starts, start)
+        last = bisect.bisect_left(self.starts, end)
+        for k in range(first, last):
+            w = self.words[k]
+            if w.end > end:
+                break
+            if w.tag not in self.predicate_tags:
+                continue
+            if w.tag != "v":
+                return w.start
+            governing = text[w.start:w.end] in verbs
+            head = self.words[k + 1] if k + 2 == last and self.words[k + 1].end == end else None
+            if head and head.tag[0] == "n" and (head.end - head.start >= 2 or not governing):
+                continue  # 污水|收集|管网: a compound noun
+            if governing or w.end - w.start >= 2:
+                return w.start
+        return end
 
     def cuts_word(self, position: int) -> bool:
         """A word of the analyser runs across ``position`` (以 of 以及): a phrase ending there is cut."""
@@ -178,6 +205,7 @@ class QuantityAttributor:
         self.rules = rules
         self.units = units
         self.breaking_tags = frozenset(rules["breaking_tags"])
+        self.predicate_tags = frozenset(rules["predicate_tags"])
         self.metric_heads = tuple(rules["metric_heads"])
         self.clause_marks = set(rules["clause_marks"])
         words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
@@ -186,6 +214,8 @@ class QuantityAttributor:
                                                                            reverse=True)))
         self.quantity_verbs = sorted(rules["quantity_verbs"], key=len, reverse=True)
         self.verb_endings = tuple(self.quantity_verbs)
+        # Verbs that govern an object: one of them after a noun written after its number opens a predicate.
+        self.governing_verbs = frozenset(self.quantity_verbs) | candidates.load_grammar().governing_verbs
         units_pattern = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units_pattern})$")
         self.coordinated = re.compile(rules["coordinated_subjects"])
@@ -255,7 +285,7 @@ class QuantityAttributor:
         """Each number's subject as a Quantity, the counted things no mention named yet as
         mentions of their own, and where each quantity stands (one Place a Quantity); ``words`` are
         the analyser's words of the document."""
-        words = WordIndex(words, self.breaking_tags)
+        words = WordIndex(words, self.breaking_tags, self.predicate_tags)
         starts = [s.start for s in sentences]
         mentions = MentionIndex(found, words)
         out: list[Quantity] = []
@@ -273,6 +303,10 @@ class QuantityAttributor:
             if self._is_change(text, q, clause, sentence.start) or self._inside_word(text, q, words) \
                     or self._names_a_class(text, q):
                 continue
+            if i + 1 < len(spans) and self._paired(text, q, spans[i + 1]) and q.start not in respectively:
+                after = self._noun_after(text, spans[i + 1].end, mentions)
+                if after:  # 149条、197公里黑臭河道: the noun after the pair is what both measure
+                    respectively[q.start] = respectively[spans[i + 1].start] = [after]
             subjects = (respectively.pop(q.start, None) or self._share(text, q, clause, index, previous, mentions)
                         or self._coordinated(text, q, clause, mentions)
                         or self._ratio(text, q, clause, mentions) or self._moved(text, q, clause, mentions))
@@ -291,6 +325,8 @@ class QuantityAttributor:
                     subjects = [previous[2]]  # 计划造林2万亩，实际完成2.4万亩: the same thing, counted again
             if subjects:
                 previous = (index, q.unit, subjects[-1])
+                if i + 1 < len(spans) and self._paired(text, q, spans[i + 1]):
+                    respectively.setdefault(spans[i + 1].start, subjects)  # 清理乱占民堤168条、516公里
             for label, name, start, end in subjects:
                 if label not in (L.Indicator, L.Measure, L.Mechanism) or self.honorary.match(name) \
                         or self._head_count(q, name) or name in self.rules["bare_attributes"] \
@@ -320,6 +356,12 @@ class QuantityAttributor:
                 out.append(self._quantity(text, q, label, name, sentence, doc_year, cues_at))
                 placed.append(Place(q.start, q.end, start, end, clause))
         return out, new_mentions, placed
+
+    def _paired(self, text: str, q: QuantitySpan, following: QuantitySpan) -> bool:
+        """Two numbers of one thing written side by side in units of different dimensions (168条、516公里):
+        only the list mark stands between them."""
+        dimensions = {self.units.get(s.unit, {}).get("dimension") for s in (q, following)}
+        return text[q.end:following.start] == self.rules["pair_mark"] and None not in dimensions and len(dimensions) == 2
 
     def _is_change(self, text: str, q: QuantitySpan, clause: int, sentence_start: int) -> bool:
         """A delta, no quantity (conventions 7 and 16): a number after a comparison (较2011年减少277.93
@@ -649,6 +691,8 @@ class QuantityAttributor:
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
         tail = self.noun_tail_verbs.search(noun, 2)
         noun = noun[:tail.start()] if tail else noun  # …水库全部落实管护责任 → …水库
+        noun = noun[:mentions.words.predicate_start(position, position + len(noun), text,
+                                                            self.governing_verbs) - position]
         noun = noun[:mentions.words.without_adverbs(position, position + len(noun)) - position]  # …项目严格 → …项目
         # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]

@@ -41,6 +41,8 @@ def parse_number(text: str, numbers: dict | None = None) -> float | None:
         return None
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)
+    if re.fullmatch(numbers["scale_alone"], text):
+        text = numbers["scale_alone_reads"] + text  # 近百亿元: about a hundred
     return float(cn2an.cn2an(text.translate(str.maketrans(numbers["numeral_variants"])), "smart"))
 
 
@@ -88,7 +90,8 @@ class QuantityFinder:
         return found
 
     def _is_not_a_quantity(self, text: str, start: int, end: int, num: str, unit: str) -> bool:
-        """第12位, 一是, 十四五: ordinals and plan names; 二十大: a congress; 三同时: a system; 一个 of prose."""
+        """第12位, 一是, 十四五: ordinals and plan names; 二十大: a congress; 三同时: a system; 一个 of prose;
+        数千亩: a vague amount."""
         numbers = self.numbers
         before = text[start - 1] if start else ""
         after = text[end] if end < len(text) else ""
@@ -102,7 +105,7 @@ class QuantityFinder:
             return not after or not "\u4e00" <= after <= "\u9fff"
         if before.isdigit() or before == ".":
             return True
-        return False
+        return bool(before) and before in numbers["scale_alone_vague_after"] and bool(re.match(numbers["scale_alone"], num))
 
 
 def standardize(value: float | None, unit: str, units: dict[str, dict]) -> tuple[float | None, str | None]:
