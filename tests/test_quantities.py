@@ -176,10 +176,25 @@ def test_two_numbers_of_one_thing_share_their_noun(tmp_path):
 
 
 def test_a_bare_fund_keeps_the_verb_that_raised_it_and_a_scale_alone_is_one_of_it(tmp_path):
-    found = counted(tmp_path, "全年累计投入资金2.3亿元，累计投入治理资金4000万元。环湖湿地总投资近千万元，数千亩林地得到管护。")
+    found = counted(tmp_path, "全年累计投入资金2.3亿元，累计投入治理资金4000万元。"
+                              "环湖湿地总投资近千万元，数千亩林地得到管护。")
     assert {("投入资金", 2.3, "亿元"), ("治理资金", 4000.0, "万元")} <= found, "the one verb, not the chain"
     assert ("总投资", 1000.0, "万元") in found or any(value == 1000.0 and unit == "万元" for _, value, unit in found)
     assert not any(unit == "亩" for _, _, unit in found), "数千 is a vague amount, no number"
+
+
+def test_a_work_counted_by_its_extent_is_a_measure_and_a_metric_an_indicator(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text("某县2023年工作总结\n全年修建排水渠12公里，完成河道底泥清理3.5万立方米，补植树木2.1万株。"
+                    "发现破坏植被案件9起，建成水土流失综合治理项目区3个，落实林草生态修复资金800万元。\n",
+                    encoding="utf-8")
+    record = extract_text_document(path)
+    types = {q.subject: q.subject_type for q in record.quantities}
+    assert {types[s] for s in ("排水渠", "河道底泥清理", "补植树木")} == {"Measure"}, "works done on land and water"
+    assert "排水渠" in record.entities["Measure"] and "排水渠" not in record.entities.get("Indicator", {})
+    fund = next(s for s in types if s.endswith("资金"))
+    assert {types["破坏植被案件"], types["水土流失综合治理项目区"], types[fund]} == {"Indicator"}, \
+        "an item counted, a metric or money is an Indicator whatever its words"
 
 
 def _model_with(tmp_path: Path, weights: dict[str, float]) -> Path:

@@ -207,6 +207,11 @@ class QuantityAttributor:
         self.breaking_tags = frozenset(rules["breaking_tags"])
         self.predicate_tags = frozenset(rules["predicate_tags"])
         self.metric_heads = tuple(rules["metric_heads"])
+        # What makes a counted thing a work done (grammar.yaml's Measure categories), and what keeps it a metric.
+        categories = candidates.load_grammar().categories[L.Measure]
+        self.built_words = sorted({word for words in categories.values() for word in words})
+        self.not_built_heads = self.metric_heads + tuple(rules["attribute_nouns"] + rules["fund_heads"]
+                                                         + rules["generic_nouns"] + rules["counted_item_heads"])
         self.clause_marks = set(rules["clause_marks"])
         words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
@@ -339,6 +344,8 @@ class QuantityAttributor:
                     # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing; nor does one
                     # that starts inside a word (土流失… of 水土流失; 个子 of 21个子项目 is the analyser's misreading)
                     continue
+                if label == L.Indicator and start not in mentions.indicator_starts and self._built(name, q.unit):
+                    label = L.Measure  # 排水渠12公里, 森林抚育3万亩: a work done, counted by its extent
                 if label == L.Indicator and self.fund_source.fullmatch(name) \
                         and self.units.get(q.unit, {}).get("dimension") == "money":
                     name += self.rules["fund_default_head"]  # 其中省级70万元、州级10万元: each level's funds
@@ -357,11 +364,22 @@ class QuantityAttributor:
                 placed.append(Place(q.start, q.end, start, end, clause))
         return out, new_mentions, placed
 
+    def _built(self, name: str, unit: str) -> bool:
+        """A counted thing no lexicon entry names is a work done on land and water, a Measure (convention 7:
+        a count of built things), when its words place it in one of the Measure's categories (渠, 林, 治理,
+        监测 …: grammar.yaml's categories), it is measured by its extent or number, not money or a rate,
+        and it does not end in the head of a metric or of a counted item (治理面积, 治理项目, 破坏植被案件)."""
+        dimension = self.units.get(unit, {}).get("dimension")
+        if name in self.lexicon.by_surface or dimension in self.rules["not_built_dimensions"]:
+            return False
+        return not name.endswith(self.not_built_heads) and any(word in name for word in self.built_words)
+
     def _paired(self, text: str, q: QuantitySpan, following: QuantitySpan) -> bool:
         """Two numbers of one thing written side by side in units of different dimensions (168条、516公里):
         only the list mark stands between them."""
         dimensions = {self.units.get(s.unit, {}).get("dimension") for s in (q, following)}
-        return text[q.end:following.start] == self.rules["pair_mark"] and None not in dimensions and len(dimensions) == 2
+        return text[q.end:following.start] == self.rules["pair_mark"] and None not in dimensions \
+            and len(dimensions) == 2
 
     def _is_change(self, text: str, q: QuantitySpan, clause: int, sentence_start: int) -> bool:
         """A delta, no quantity (conventions 7 and 16): a number after a comparison (较2011年减少277.93

@@ -105,7 +105,8 @@ class QuantityFinder:
             return not after or not "\u4e00" <= after <= "\u9fff"
         if before.isdigit() or before == ".":
             return True
-        return bool(before) and before in numbers["scale_alone_vague_after"] and bool(re.match(numbers["scale_alone"], num))
+        vague = bool(before) and before in numbers["scale_alone_vague_after"]
+        return vague and bool(re.match(numbers["scale_alone"], num))
 
 
 def standardize(value: float | None, unit: str, units: dict[str, dict]) -> tuple[float | None, str | None]:
