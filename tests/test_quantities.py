@@ -197,6 +197,13 @@ def test_a_work_counted_by_its_extent_is_a_measure_and_a_metric_an_indicator(tmp
         "an item counted, a metric or money is an Indicator whatever its words"
 
 
+def test_what_stands_before_a_known_metric_says_where(tmp_path):
+    found = counted(tmp_path, "全县重要江河湖泊水功能区水质达标率达到92%，出境水水质达标率为100%，"
+                              "饮用水水源地水质达标率为100%。")
+    assert {("水功能区水质达标率", 92.0, "%"), ("水质达标率", 100.0, "%")} <= found, "the lexicon's metric, as written"
+    assert ("饮用水水源地水质达标率", 100.0, "%") in found, "a metric the lexicon names whole stays whole"
+
+
 def _model_with(tmp_path: Path, weights: dict[str, float]) -> Path:
     """A models folder holding an entity model of the given weights and nothing learned besides."""
     folder = tmp_path / "models"

@@ -207,6 +207,9 @@ class QuantityAttributor:
         self.breaking_tags = frozenset(rules["breaking_tags"])
         self.predicate_tags = frozenset(rules["predicate_tags"])
         self.metric_heads = tuple(rules["metric_heads"])
+        # The metrics the lexicon names (four characters or more), longest first.
+        self.known_metrics = sorted((surface for surface, (label, _) in lexicon.by_surface.items()
+                                     if label == L.Indicator and len(surface) >= 4), key=len, reverse=True)
         # What makes a counted thing a work done (grammar.yaml's Measure categories), and what keeps it a metric.
         categories = candidates.load_grammar().categories[L.Measure]
         self.built_words = sorted({word for words in categories.values() for word in words})
@@ -624,6 +627,10 @@ class QuantityAttributor:
             if source and text[m.start - len(source) - 1:m.start - len(source)] not in joiners:
                 return L.Indicator, source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
         if m.type == L.Indicator and m.name == m.text:
+            known = None if m.text in self.lexicon.by_surface else \
+                next((k for k in self.known_metrics if m.text.endswith(k) and len(k) < len(m.text)), None)
+            if known:  # 江河湖泊水功能区水质达标率, 出境水水质达标率: what stands before a known metric says where
+                return m.type, known, m.end - len(known), m.end
             noun, start = self._without_scope(m.name, m.start, mentions.words)
             return m.type, noun, start, m.end
         return m.type, m.name, m.start, m.end
