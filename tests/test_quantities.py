@@ -166,6 +166,8 @@ def test_a_noun_after_its_number_ends_where_its_predicate_begins(tmp_path):
     assert {("骨干渠道", 18.0, "条"), ("采砂船", 40.0, "艘")} <= found, "分段 and 采取 open what is said of the noun"
     assert ("污水收集管网", 2100.0, "公里") in found, "a verb before the noun's last word is part of the noun"
     assert ("河长制工作制度", 13.0, "项") in found, "制 of 河长制, a one-character verb of the analyser's, cuts nothing"
+    found = counted(tmp_path, "3家企业需分别承担生态环境损害赔偿费用。")
+    assert not any(value == 3.0 for _, value, _ in found), "a modal before the predicate: who acts, not what is counted"
 
 
 def test_two_numbers_of_one_thing_share_their_noun(tmp_path):

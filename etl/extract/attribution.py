@@ -716,8 +716,10 @@ class QuantityAttributor:
             return None  # it modifies who is counted (XX个国家的代表): a head count, not a subject
         tail = self.noun_tail_verbs.search(noun, 2)
         noun = noun[:tail.start()] if tail else noun  # …水库全部落实管护责任 → …水库
-        noun = noun[:mentions.words.predicate_start(position, position + len(noun), text,
-                                                            self.governing_verbs) - position]
+        cut = mentions.words.predicate_start(position, position + len(noun), text, self.governing_verbs)
+        if cut < position + len(noun) and mentions.words.ends_in_verb(position, cut):
+            return None  # 两家企业需分别承担…: a modal before the predicate; the number counts who acts
+        noun = noun[:cut - position]
         noun = noun[:mentions.words.without_adverbs(position, position + len(noun)) - position]  # …项目严格 → …项目
         # A noun phrase ends with its head (大型生产建设项目严格执行 → …项目).
         heads = [noun.rfind(h) + len(h) for h in self.rules["noun_heads"] if noun.rfind(h) > 0]
