@@ -231,3 +231,22 @@ def test_a_number_goes_with_the_subject_the_model_doubts(tmp_path, monkeypatch, 
     assert any(value == 30.0 for _, value in found) is kept
     assert ("水土流失治理面积" in record.entities.get("Indicator", [])) is kept
     rows.validate(record)
+
+
+def test_a_subject_whose_numbers_the_filter_drops_is_judged_as_any_name(tmp_path, monkeypatch):
+    """A subject is sure only while a number hangs on it: once the quantity filter drops its every
+    number, the entity model judges it at its threshold like any candidate (here it scores 0.18:
+    above the doubt of subject_threshold, under the 0.35 that keeps a name)."""
+    from etl.extract import quantity_model
+
+    folder = _model_with(tmp_path, {"Indicator|bias": -1.5})
+    dropping = {"format": quantity_model.FORMAT, "weights": {"unit=万元": -10.0}, "threshold": 0.1}
+    (folder / quantity_model.MODEL_FILE).write_text(json.dumps(dropping), encoding="utf-8")
+    monkeypatch.setenv("GOVGRAPH_MODELS", str(folder))
+    path = tmp_path / "report.txt"
+    path.write_text("某县2023年工作总结\n全年落实补助资金300万元，治理水土流失面积30平方公里。\n", encoding="utf-8")
+    record = extract_text_document(path)
+    assert {(q.subject, q.value) for q in record.quantities} == {("水土流失治理面积", 30.0)}
+    indicators = record.entities.get("Indicator", {})
+    assert "水土流失治理面积" in indicators, "a subject with its number stays sure"
+    assert not any(name.endswith("资金") for name in indicators), "the dropped money's subject went with it"

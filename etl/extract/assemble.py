@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import dataclasses
 import functools
 import re
 from collections import defaultdict
@@ -184,7 +185,10 @@ class Assembler:
         mentions = draft.mentions
         quantities = quantities_model.kept(draft) if quantities_model is not None else draft.quantities
         if model is not None:
-            mentions, doubted = model.judge(learned.DocumentView.of(draft, self.known_names), mentions)
+            # A subject is sure only while a number hangs on it: one whose every number the quantity
+            # model dropped is judged as any name (learned.EntityModel.judge).
+            counted = dataclasses.replace(draft, quantities=quantities)
+            mentions, doubted = model.judge(learned.DocumentView.of(counted, self.known_names), mentions)
             # A number whose subject the model doubts goes with it (learned.EntityModel.doubts).
             quantities = [q for q in quantities if not (q.subject_type == L.Indicator and q.subject in doubted)]
         mentions = self._issued_documents(mentions)
