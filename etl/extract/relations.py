@@ -229,7 +229,7 @@ class RelationBuilder:
             by_sentence[m.sentence].append(m)
         pairs = []
         for sentence in sentences:
-            if "由" not in sentence.text:
+            if self.rules["run_by_marker"] not in sentence.text:
                 continue
             named = by_sentence.get(sentence.index, [])
             for match in self.run_by.finditer(sentence.text):
@@ -237,7 +237,7 @@ class RelationBuilder:
                 at = sentence.start + match.start("before" if match["before"] else "after")
                 if head not in heads or any(m.start <= at < m.end for m in named):
                     continue
-                begin = sentence.start + sentence.text.index("由", match.start())
+                begin = sentence.start + sentence.text.index(self.rules["run_by_marker"], match.start())
                 end = self.run_by_end.search(sentence.text, begin - sentence.start)
                 end = sentence.start + end.start() if end else sentence.end
                 for mechanism in heads[head]:
@@ -250,7 +250,7 @@ class RelationBuilder:
     def _chief_of(self, actor: str) -> str:
         """The chief an actor is, without its level (县级林长 → 林长, 各级河长 → 河长, 林长 → 林长)."""
         role = self.level_role.search(actor)
-        return role["role"] if role and role.end() == len(actor) else actor.removeprefix("各级")
+        return role["role"] if role and role.end() == len(actor) else actor.removeprefix(self.rules["every_level"])
 
     def _chief_system(self, mechanism: str) -> dict | None:
         """Who a chief system is made of: the list's entry (河长制: 河长, 河湖长, 领导小组 …), else the
