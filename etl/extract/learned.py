@@ -79,8 +79,6 @@ def read_artifact(filename: str, kind: str, make: Callable[[dict, str], Artifact
 def _read_artifact(path: Path, mtime_ns: int, size: int, kind: str, make: Callable[[dict, str], Artifact]) -> Artifact:
     try:
         return make(json.loads(path.read_text(encoding="utf-8")), str(path))
-    except DataFileError:
-        raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataFileError(f"{path}: not a readable {kind} ({exc}); run govgraph train again") from exc
 

@@ -357,7 +357,7 @@ def _sibling_lists(hits, accepted: dict, text: str, rules: RegionRules) -> None:
     table = load_gazetteer()
     for run in _short_runs(hits, text, rules):
         counted = rules.enumeration_count.match(text, run[-1][1])
-        known = {d.parent for (s, e), d in accepted.items() if (s, e) in {(h[0], h[1]) for h in run}}
+        known = {accepted[start, end].parent for start, end, _ in run if (start, end) in accepted}
         if not known and len(run) < 3 and not counted:
             continue
         levels = [c for c in counted.group(0) if c in rules.level_characters] if counted else []
@@ -366,8 +366,8 @@ def _sibling_lists(hits, accepted: dict, text: str, rules: RegionRules) -> None:
         chosen = _under_one(readings, lambda d: d.parent, known)
         if chosen is None and not known:
             chosen = _under_one(readings, lambda d: parent_adcodes(d.adcode)[-1] if d.parent else None, set())
-        for (start, end, _), division in zip(run, chosen or (), strict=False):
-            accepted[(start, end)] = division
+        if chosen:
+            accepted.update({(start, end): division for (start, end, _), division in zip(run, chosen, strict=True)})
 
 
 def _short_runs(hits, text: str, rules: RegionRules) -> list[list[tuple[int, int, str]]]:
