@@ -288,8 +288,8 @@ def test_region_word_lists_are_checked_with_their_line(tmp_path):
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'common_word_frequency')}: "
                                             r"common_word_frequency must be a int"):
         places.load_region_rules(path)
-    path = _rules_with(tmp_path, "enumeration_separators: 、", "enumeration_separator: 、")
-    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_separator:')}: unknown key"):
+    path = _rules_with(tmp_path, "sentence_starts:", "sentence_start:")
+    with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'sentence_start:')}: unknown key"):
         places.load_region_rules(path)
     path = _rules_with(tmp_path, 'enumeration_count: "(?:', 'enumeration_count: "((?:')
     with pytest.raises(DataFileError, match=rf"regions.yaml:{_line_of(path, 'enumeration_count')}: .* no regex"):

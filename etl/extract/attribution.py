@@ -215,7 +215,7 @@ class QuantityAttributor:
         self.built_words = sorted({word for words in categories.values() for word in words})
         self.not_built_heads = self.metric_heads + tuple(rules["attribute_nouns"] + rules["fund_heads"]
                                                          + rules["generic_nouns"] + rules["counted_item_heads"])
-        self.clause_marks = set(rules["clause_marks"])
+        self.clause_marks = set(rules["clause_marks"]) | {candidates.load_grammar().list_mark}
         words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.off_topic = re.compile("|".join(re.escape(w) for w in sorted(rules["off_topic_subjects"], key=len,
@@ -233,7 +233,11 @@ class QuantityAttributor:
         self.water_class = re.compile(rules["water_class"])
         self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"])
                                       + "|" + rules["fund_source_level"])
-        self.list_joiner = re.compile(rules["list_joiner"])
+        # What joins two counted things that share a number's sentence (35万亩和36万亩, 马尾松、楠竹).
+        grammar = candidates.load_grammar()
+        self.list_mark, self.list_closer = grammar.list_mark, grammar.list_closers
+        self.list_joiners = (grammar.list_mark, *grammar.list_conjunctions)
+        self.list_joiner = re.compile(r"\s*(?:" + "|".join(map(re.escape, self.list_joiners)) + r")\s*")
         self.head_after = re.compile(rules["head_after"])
         self.scope_break = re.compile(rules["scope_break"])
         self.issuer = re.compile(rules["issuer"])
@@ -259,15 +263,15 @@ class QuantityAttributor:
         self.change = re.compile(rules["change"])
         self.compared_change = re.compile(rules["compared_change"])
         self.ratio_change = re.compile(rules["ratio_change"])
-        self.clause_stop = re.compile("[" + re.escape(rules["clause_marks"]) + "》”]")
+        self.clause_stop = re.compile("[" + re.escape("".join(sorted(self.clause_marks))) + "》”]")
         self.verb_at_end = re.compile("(?:" + "|".join(re.escape(v) for v in self.quantity_verbs) + ")$")
         self.determiner = re.compile(rules["determiner"])
         self.noun_lead = re.compile(rules["noun_lead"])
         self.scope_lead = re.compile(rules["scope_lead"])
         self.linking_tail = re.compile(rules["linking_tail"])
         self.noun_tail_verbs = re.compile(rules["noun_tail_verbs"])
-        # Marks that close a clause for a list shared with 分别 (、 only joins the list).
-        self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"].replace("、", "")) + "]")
+        # Marks that close a clause for a list shared with 分别.
+        self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"]) + "]")
 
     def _clause_start(self, text: str, position: int, floor: int) -> int:
         """Where the clause of a position begins; marks inside 《titles》 and “quotes” do not end it."""
@@ -574,9 +578,8 @@ class QuantityAttributor:
                 return self._noun_after(text, q.end, mentions) or self._named(worked, at, mentions)
         if noun.startswith(tuple(self.units)) and ENDS_IN_NUMBER.search(phrase, 0, len(phrase) - len(noun)):
             noun = ""  # the tail of an earlier number's unit (35万亩和36万亩), not a noun
-        closer = self.rules["list_closer"]
-        listed = phrase[verb_end:].endswith(closer) \
-            or text[clause:at].rstrip(self.rules["approximation_characters"]).endswith(closer)
+        listed = phrase[verb_end:].endswith(self.list_closer) \
+            or text[clause:at].rstrip(self.rules["approximation_characters"]).endswith(self.list_closer)
         if ENDS_IN_LATIN.search(phrase, 0, len(phrase) - len(run)):
             noun = ""  # a name cut by Latin letters (国家AAA级景区) is no counted noun
         # A number right after an enumeration of names (黄河多沙粗沙区、太行山区2个…治理区; A、B、C三项
@@ -584,7 +587,7 @@ class QuantityAttributor:
         # (…等12项 is no such sum: 等 leaves the list open; nor is a number that opens its item and
         # runs into a noun: 建成20座污水处理厂、94座农村污水处理站 counts what follows it, 300米见绿、500米见园
         # is a slogan.)
-        if clause > 0 and text[clause - 1] == "、" and verb_end == 0 and not listed \
+        if clause > 0 and text[clause - 1] == self.list_mark and verb_end == 0 and not listed \
                 and (phrase or mentions.words.verb_at(q.end)) \
                 and not self.previous_number.search(text, max(clause - 1 - NUMBER_REACH, 0), clause - 1):
             return None
@@ -623,8 +626,7 @@ class QuantityAttributor:
         a rate is not (市县污水处理率)."""
         if m.type == L.Indicator and m.name.endswith(tuple(self.rules["fund_heads"])):
             source = next((w for w in self.rules["fund_sources"] if text.endswith(w, 0, m.start)), None)
-            joiners = ("、", *self.rules["list_conjunctions"])
-            if source and text[m.start - len(source) - 1:m.start - len(source)] not in joiners:
+            if source and text[m.start - len(source) - 1:m.start - len(source)] not in self.list_joiners:
                 return L.Indicator, source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
         if m.type == L.Indicator and m.name == m.text:
             known = None if m.text in self.lexicon.by_surface else \

@@ -258,7 +258,7 @@ class CandidateFinder:
             if len(items) < 3:
                 continue  # one item before 等 is a name with a tail (联席会议等制度 reads as one)
             for item in items:
-                if item == "、" or item in g.list_conjunctions:
+                if item == g.list_mark or item in g.list_conjunctions:
                     at += len(item)
                     continue
                 start, name = self._without_verbs(at, item)
@@ -290,7 +290,7 @@ class CandidateFinder:
         conjunctions = self.grammar.list_conjunctions
         items, begin = [], 0
         for k, char in enumerate(phrase):
-            if char == "、" or char in conjunctions and k in joins:
+            if char == self.grammar.list_mark or char in conjunctions and k in joins:
                 items += [phrase[begin:k], char]
                 begin = k + 1
         return items + [phrase[begin:]]

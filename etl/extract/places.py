@@ -65,7 +65,7 @@ _RULE_TYPES: dict[str, type | tuple[type, ...]] = {
     "common_word_frequency": int, "placeholders": list, "placeholder_levels": list, "placeholder_not_before": str,
     "first_person": list, "implied_parent": dict, "name_not_before": str, "word_after_level": dict,
     "town_levels": dict, "village_levels": dict, "written_endings": dict, "level_ranks": dict,
-    "enumeration_separators": str, "enumeration_count": str, "sentence_starts": str, "level_characters": str,
+    "enumeration_count": str, "sentence_starts": str, "level_characters": str,
     "level_list_followers": str, "assignment_verbs": str, "province_not_before": str, "landform_heads": str,
     "river_ends": str, "river_section": str, "river_section_examples": list, "river_section_counterexamples": list,
     "clause_verb_frequency": int, "dateline": str, "locative_markers": list, "first_person_levels": dict,
@@ -115,7 +115,8 @@ class RegionRules:
     village_levels: dict[str, str]
     written_endings: dict[str, dict[str, tuple[str, ...]]]
     level_ranks: dict[str, int]
-    enumeration_separators: frozenset[str]
+    enumeration_separators: frozenset[str]  # grammar.yaml's list_mark
+    list_conjunctions: frozenset[str]  # grammar.yaml's
     enumeration_pattern: re.Pattern[str]
     enumeration_count: re.Pattern[str]
     sentence_starts: frozenset[str]
@@ -181,7 +182,17 @@ def load_region_rules(path: Path | None = None) -> RegionRules:
     path = path or config.schema_dir() / "regions.yaml"
     data, text = datafiles.read_yaml(path)
     _check_rules(path, text, data)
-    return _compile_rules(data)
+    return _compile_rules(data, _list_marks())
+
+
+def _list_marks() -> dict:
+    """How a list is written, declared once in schema/patterns/grammar.yaml for every stage."""
+    path = config.schema_dir() / "patterns" / "grammar.yaml"
+    data, _ = datafiles.read_yaml(path)
+    for key in ("list_mark", "list_conjunctions"):
+        if not data.get(key):
+            raise DataFileError(f"{path}:1: the grammar needs '{key}' (how a list is written; regions read it too)")
+    return {"list_mark": str(data["list_mark"]), "list_conjunctions": list(data["list_conjunctions"])}
 
 
 def _check_rules(path: Path, text: str, data) -> None:
@@ -235,7 +246,7 @@ def _self_levels(data: dict) -> str:
     return "|".join(re.escape(level) + _not_word_after(data, level) for level in levels)
 
 
-def _compile_rules(data: dict) -> RegionRules:
+def _compile_rules(data: dict, lists: dict) -> RegionRules:
     suffixes = data["town_suffixes"]
     town_suffix = "|".join(f"{re.escape(s)}(?![{re.escape(stops)}])" for s, stops in suffixes.items())
     anonymized = (f"(?:{_alternation(data['placeholders'])})(?P<suffix>{_alternation(data['placeholder_levels'])})"
@@ -269,8 +280,9 @@ def _compile_rules(data: dict) -> RegionRules:
         written_endings={province: {ending: tuple(forms) for ending, forms in endings.items()}
                          for province, endings in data["written_endings"].items()},
         level_ranks={str(k): int(v) for k, v in data["level_ranks"].items()},
-        enumeration_separators=frozenset(data["enumeration_separators"]),
-        enumeration_pattern=re.compile(f"[{re.escape(data['enumeration_separators'])}]"),
+        enumeration_separators=frozenset(lists["list_mark"]),
+        list_conjunctions=frozenset(lists["list_conjunctions"]),
+        enumeration_pattern=re.compile(f"[{re.escape(lists['list_mark'])}]"),
         enumeration_count=re.compile(data["enumeration_count"]),
         sentence_starts=frozenset(data["sentence_starts"]),
         level_characters=frozenset(data["level_characters"]),

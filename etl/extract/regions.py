@@ -373,7 +373,7 @@ def _sibling_lists(hits, accepted: dict, text: str, rules: RegionRules) -> None:
 def _short_runs(hits, text: str, rules: RegionRules) -> list[list[tuple[int, int, str]]]:
     """Runs of two or more short names written as a list: joined by an enumeration mark, the last
     also by a conjunction (甲、乙和丙)."""
-    conjunctions = frozenset(load_rules()["list_conjunctions"])
+    conjunctions = rules.list_conjunctions
     runs: list[list[tuple[int, int, str]]] = []
     for hit in sorted(hits):
         joined = runs and runs[-1][-1][1] + 1 == hit[0]

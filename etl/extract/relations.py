@@ -64,8 +64,8 @@ class RelationBuilder:
         self.run_by_end = re.compile(rules["run_by_end"])
         self.owned = [(re.compile(rules[procedure]), re.compile(rules[body]))
                       for procedure, body in rules["owned_procedures"]]
-        # Marks that close a clause for who-does-what (、 only joins a list).
-        self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"].replace("、", "")) + "]")
+        # Marks that close a clause for who-does-what.
+        self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"]) + "]")
 
     def build(self, entities, mentions: list[Mention], sentences: list[Sentence], reporting, region_mentions,
               doc_year: int | None = None) -> list[Relation]:
