@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from etl.extract.lexicon import load_rules
 from etl.extract.places import (
     DIVISION_LEVELS,
     TOWN_LEVELS,
