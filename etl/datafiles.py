@@ -80,10 +80,12 @@ def read_yaml(path: Path) -> tuple[Any, str]:
 
 
 def line_of(text: str, key: str) -> int:
-    """The line where a key stands in a YAML text (1 when it is not found)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(key + ":"):
-            return number
+    """The line where a key stands in a YAML text, a top-level one first (1 when it is not found)."""
+    lines = text.splitlines()
+    for line_matches in (str.startswith, lambda line, prefix: line.strip().startswith(prefix)):
+        for number, line in enumerate(lines, start=1):
+            if line_matches(line, key + ":"):
+                return number
     return 1
 
 

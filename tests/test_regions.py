@@ -4,6 +4,7 @@ checked data file, and reports that speak of 我乡/我镇 (which once stopped a
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -539,3 +540,22 @@ def test_a_town_of_a_county_written_otherwise_than_the_table_nests_in_it_as_writ
     pairs = nesting(text, reporting="沿河自治县")
     assert {("谯家镇", "沿河自治县"), ("中寨镇", "沿河自治县")} <= pairs
     assert ("谯家镇", "贵州省") not in pairs
+
+
+def test_regions_read_how_a_list_is_written_from_the_grammar(tmp_path, monkeypatch):
+    """The list mark is declared once, in grammar.yaml: regions take theirs from it, and a grammar
+    without it is an error naming the grammar file."""
+    source = config.schema_dir()
+
+    def schema_with(name: str, old: str, new: str) -> Path:
+        schema = tmp_path / name
+        shutil.copytree(source, schema)
+        grammar = schema / "patterns" / "grammar.yaml"
+        grammar.write_text(grammar.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        monkeypatch.setenv("GOVGRAPH_SCHEMA", str(schema))
+        return schema / "regions.yaml"
+
+    rules = places.load_region_rules(schema_with("marked", "list_mark: 、", "list_mark: ；"))
+    assert rules.enumeration_separators == {"；"}
+    with pytest.raises(DataFileError, match=r"grammar.yaml:1: the grammar needs 'list_mark'"):
+        places.load_region_rules(schema_with("unmarked", "list_mark: 、\n", ""))

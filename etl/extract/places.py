@@ -26,8 +26,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from etl import config, datafiles
 from etl.errors import ConfigError, DataFileError
 
@@ -153,24 +151,6 @@ class RegionRules:
     lake_stem_ends: frozenset[str]
 
 
-class _KeyLines(dict):
-    """Line (1-based) of each top-level key of a YAML mapping, for path:line messages; composed
-    only when a message needs one (composing costs a fifth of a second)."""
-
-    def __init__(self, text: str, path: Path) -> None:
-        super().__init__()
-        self.text, self.path = text, path
-
-    def __missing__(self, key: str) -> int:
-        node = datafiles.compose(self.text, self.path)
-        lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
-        self.update(lines)
-        return lines.get(key, 1)
-
-    def get(self, key: str, default: int = 1) -> int:  # type: ignore[override]
-        return self[key]
-
-
 def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
@@ -198,18 +178,20 @@ def _list_marks() -> dict:
 def _check_rules(path: Path, text: str, data) -> None:
     """Every key of _RULE_TYPES present with its type and non-empty entries; the count
     pattern a valid regex. Lines are looked up only when something is wrong."""
+    def where(key: str) -> str:
+        return f"{path}:{datafiles.line_of(text, key)}"
+
     if not isinstance(data, dict):
         raise DataFileError(f"{path}:1: the region word lists must be a mapping of the keys {sorted(_RULE_TYPES)}")
-    lines = _KeyLines(text, path)
     for key in data:
         if key not in _RULE_TYPES:
-            raise DataFileError(f"{path}:{lines.get(key, 1)}: unknown key {key!r}")
+            raise DataFileError(f"{where(key)}: unknown key {key!r}")
     for key, kind in _RULE_TYPES.items():
         if key not in data:
             raise DataFileError(f"{path}:1: missing key {key!r}")
         value = data[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise DataFileError(f"{path}:{lines[key]}: {key} must be a {kind.__name__}")
+            raise DataFileError(f"{where(key)}: {key} must be a {kind.__name__}")
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         for _, item in items:
             if isinstance(item, list):
@@ -220,17 +202,17 @@ def _check_rules(path: Path, text: str, data) -> None:
             else:
                 bad = not isinstance(item, str | int) or item == ""
             if bad:
-                raise DataFileError(f"{path}:{lines[key]}: {key} holds an empty or non-text entry: {item!r}")
+                raise DataFileError(f"{where(key)}: {key} holds an empty or non-text entry: {item!r}")
     for key in ("enumeration_count", "dateline", "organ_after", "river_section", "visit_host", "name_field"):
         try:
             re.compile(data[key])
         except re.error as exc:
-            raise DataFileError(f"{path}:{lines[key]}: {key} is no regex ({exc})") from None
+            raise DataFileError(f"{where(key)}: {key} is no regex ({exc})") from None
     if len(data["table_levels"]) != 3 or not isinstance(data["table_levels"][0], str):
-        raise DataFileError(f"{path}:{lines['table_levels']}: table_levels must hold the table's three tiers, "
+        raise DataFileError(f"{where('table_levels')}: table_levels must hold the table's three tiers, "
                             "the first a level, the others mappings of level → endings")
     if set(data["autonomous"]) != {"marker", "level_words"}:
-        raise DataFileError(f"{path}:{lines['autonomous']}: autonomous must hold marker and level_words")
+        raise DataFileError(f"{where('autonomous')}: autonomous must hold marker and level_words")
 
 
 def _not_word_after(data: dict, level: str) -> str:
