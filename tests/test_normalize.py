@@ -165,3 +165,27 @@ def test_a_title_is_not_the_pages_chrome():
     assert choose_title(["欢迎访问“中国水利”网", "全面推行河长制。"], {"title": "中国西藏网 > 生态"}) == ""
     assert choose_title(["全面推行河长制。"], {"title": "遂溪部署2022年全面推行林长制工作"}) == \
         "遂溪部署2022年全面推行林长制工作"
+
+
+SPAM = normalize.spam_rule()
+
+
+@pytest.mark.parametrize(("line", "expected"), SPAM.examples)
+def test_betting_spam_stuffed_into_a_line_is_cut_out(line, expected):
+    assert normalize.strip_spam(line) == expected
+
+
+@pytest.mark.parametrize("line", SPAM.counterexamples)
+def test_words_spam_uses_stay_where_no_betting_word_joins_them(line):
+    assert normalize.strip_spam(line) == line
+
+
+def test_a_spam_title_goes_and_the_sentences_it_was_stuffed_into_stay():
+    """A page whose title spam replaced (ta01 of the training pool) keeps its sentences, the
+    policy's title whole; a line that was only spam is no title."""
+    doc = normalize.normalize(raw("足球直播360,足球现场直播\n全面推行河长制工作情况汇报\n"
+                                  "国务院办公厅印发《足球直播360,足球现场直播全面推行河长制的意见》后,"
+                                  "文安县成立领导小组。\n"))
+    assert doc.title == "全面推行河长制工作情况汇报"
+    assert "《全面推行河长制的意见》后,文安县成立领导小组。" in doc.text
+    assert "足球" not in doc.text and "360" not in doc.text

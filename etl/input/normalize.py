@@ -79,6 +79,54 @@ def junk_patterns(path: Path | None = None) -> tuple[str, tuple[JunkPattern, ...
 
 
 @dataclass(frozen=True)
+class SpamRule:
+    """Betting advertisements stuffed into a page's sentences (junk.yaml's inline_spam)."""
+
+    run: re.Pattern[str]
+    betting: re.Pattern[str]
+    examples: tuple[tuple[str, str], ...]
+    counterexamples: tuple[str, ...]
+
+
+@functools.cache
+def spam_rule(path: Path | None = None) -> SpamRule:
+    """junk.yaml's inline_spam, compiled: a run of its words, Latin letters and digits, with
+    joiners between them; a run is spam when it holds a betting word."""
+    path = path or config.schema_dir() / "normalize" / "junk.yaml"
+    spec = load_yaml(path).get("inline_spam") or {}
+    missing = [key for key in ("betting", "betting_latin", "fillers", "joiners", "brackets") if not spec.get(key)]
+    if missing:
+        raise DataFileError(f"{path}: inline_spam needs {', '.join(missing)}")
+    betting = "|".join(map(re.escape, sorted(spec["betting"], key=len, reverse=True)))
+    betting += "|" + spec["betting_latin"]
+    words = "|".join(map(re.escape, sorted(spec["betting"] + spec["fillers"], key=len, reverse=True)))
+    token = f"(?:{words}|[A-Za-z0-9]+)"
+    joiners = "[" + re.escape(spec["joiners"]) + "]*"
+    opening, closing = (re.escape(mark) + "?" for mark in spec["brackets"][:2])
+    return SpamRule(re.compile(f"{opening}{token}(?:{joiners}{token})*{closing}"), re.compile(betting),
+                    tuple((str(a), str(b)) for a, b in spec.get("examples", ())),
+                    tuple(spec.get("counterexamples", ())))
+
+
+def strip_spam(line: str) -> str:
+    """The line without the betting advertisements stuffed into it; where one stood between two
+    equal marks (门源县、…、海晏县) one mark stays."""
+    rule = spam_rule()
+    if not rule.betting.search(line):
+        return line
+    kept, at = [], 0
+    for match in rule.run.finditer(line):
+        if not rule.betting.search(match[0]):
+            continue
+        kept.append(line[at:match.start()])
+        at = match.end()
+        before = kept[-1][-1:]
+        if before and before == line[at:at + 1] and not before.isalnum():
+            at += 1
+    return "".join(kept) + line[at:]
+
+
+@dataclass(frozen=True)
 class PinyinRule:
     """Which parenthesized syllables after a Han character are pinyin (schema/normalize/pinyin.yaml)."""
 
@@ -284,11 +332,12 @@ def join_cjk(line: str) -> str:
 
 
 def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Drop junk lines; keep the title, date and source that meta lines carry."""
+    """Cut stuffed advertisements out of lines and drop junk lines; keep the title, date and
+    source that meta lines carry."""
     _, patterns = junk_patterns()
     kept: list[str] = []
     meta: dict[str, str] = {}
-    for line in lines:
+    for line in filter(None, map(strip_spam, lines)):
         pattern = next((p for p in patterns if p.regex.match(line)), None)
         if pattern is None:
             kept.append(line)
@@ -320,6 +369,7 @@ def load_tables() -> None:
     """Read the rule files and build the converters now rather than at the first document, so that
     extraction's workers share them instead of each reading them again (50 ms a worker)."""
     junk_patterns()
+    spam_rule()
     pinyin_rule()
     _converters()
     _keep_phrases()
