@@ -6,7 +6,8 @@
 
 Reads every report with the rules once, then for each slice (the file name's two-letter prefix)
 fits the entity model and the quantity filter on the other slices and finishes the slice's
-records with them; --records writes those held-out records, for score.py --show-errors. Prints, per type, the rules alone and the learned model, both scored by the scorer given (the one the
+records with them; --records writes those held-out records, for score.py --show-errors. Prints,
+per type, the rules alone and the learned model, both scored by the scorer given (the one the
 gold's owners use), over the pooled held-out records and averaged over slices.
 """
 

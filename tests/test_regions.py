@@ -148,7 +148,8 @@ def test_a_list_of_short_names_of_one_province_or_closed_by_a_count_is_places():
     across = found("重点推进古浪、民勤、玛曲、金塔等重点地区沙化地治理")
     assert set(across) == {"古浪县", "民勤县", "玛曲县", "金塔县"}, "counties of three cities of one province"
     assert set(found("在湘阴、益阳、沅江交界水域开展联合执法")) == {"湘阴县", "益阳市", "沅江市"}
-    assert {"达川区", "通川区", "开江县"} <= set(found("项目布局在达州市的达川、通川和开江3县(区)")), "the last joined by 和"
+    assert {"达川区", "通川区", "开江县"} <= set(found("项目布局在达州市的达川、通川和开江3县(区)")), \
+        "the last joined by 和"
     assert set(found("在若尔盖、阿坝、红原、松潘4县实施草原保护修复")) == {"若尔盖县", "阿坝县", "红原县", "松潘县"}, \
         "4县 reads 阿坝 as the county, not the prefecture the short name alone means"
     assert set(found("包头、呼伦贝尔等盟市制定了保护条例")) == {"包头市", "呼伦贝尔市"}
