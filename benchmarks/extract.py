@@ -214,6 +214,18 @@ def stages(paths: list[Path], rounds: int) -> None:
           f"the learned entity model: {best['whole'] - model_cpu - best['learned']:.2f} CPU s")
 
 
+def bar_arithmetic(model: float, whole: float, yardstick: float) -> str:
+    """What the two bars allow the work outside the model, in CPU seconds of one worker: with m the
+    model alone (batched), r = whole - m everything else, and u = yardstick - r the unbatched
+    analyser, whole >= 0.7x the model alone needs r <= 3m/7, and whole >= 2x the unbatched
+    yardstick needs (u + r) / (m + r) >= 2, so r <= u - 2m. Both sides of the second share r,
+    so it moves with u / m between runs as much as with the code."""
+    rest = whole - model
+    unbatched = yardstick - rest
+    return (f"outside the model r = {rest:.2f} CPU s (m {model:.2f}, unbatched analyser u {unbatched:.2f}); "
+            f"the 0.7x bar allows r <= {3 * model / 7:.2f}, the 2x bar r <= {unbatched - 2 * model:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=float, default=2)
@@ -279,6 +291,7 @@ def main() -> None:
                   f"{best[other, workers][1] / best['this checkout', workers][1]:.2f}x CPU")
         print(f"records.jsonl identical to the {other}'s: {records['this checkout'] == records[other]}")
     print(f"records.jsonl identical with 1 and 2 workers: {same_workers}")
+    print(bar_arithmetic(model_cpu, best["this checkout", 1][1], best["unbatched analyser", 1][1]))
     print("each round's wall seconds: " + "; ".join(
         f"{key[0]} {key[1]}w " + ", ".join(f"{t[0]:.1f}" for t in timings) for key, timings in runs.items()))
 
