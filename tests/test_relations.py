@@ -14,9 +14,10 @@ from etl.graph.records import Mention, Sentence
 REPORTING = RegionInfo(name="甲县", level="县")
 
 
-def built(sentences: list[str], names: dict[str, list[str]]):
+def built(sentences: list[str], names: dict[str, list[str]], heading: str = ""):
     """The relations of a document whose sentences are given and whose entities are the names
-    given by label, each found wherever its text stands in a sentence."""
+    given by label, each found wherever its text stands in a sentence (first), its title and opening
+    ``heading``."""
     made, mentions, at = [], [], 0
     entities: dict[str, dict[str, list[int]]] = {}
     for index, text in enumerate(sentences):
@@ -31,7 +32,7 @@ def built(sentences: list[str], names: dict[str, list[str]]):
         at += len(text) + 1
     mentions.sort(key=lambda m: m.start)
     builder = RelationBuilder(lexicon.load_lexicon(), lexicon.load_rules())
-    return builder.build(entities, mentions, made, REPORTING, [])
+    return builder.build(entities, mentions, made, REPORTING, [], heading=heading)
 
 
 def involves(sentences: list[str], names: dict[str, list[str]]) -> set[tuple[str, str]]:
@@ -153,3 +154,21 @@ def test_the_bodies_a_procedure_is_run_by_take_part_in_it():
     assert ("河长制工作考核", "街道办事处") not in pairs, "the bodies it is done to take no part in running it"
     pairs = involves(["甲县开展河长制工作考核。", "由县河长制办公室会同县水务局等有关单位进行考核。"], names)
     assert ("河长制工作考核", "水务局") in pairs
+
+
+def test_the_chief_a_mechanism_is_named_after_takes_no_part_by_its_clause():
+    pairs = involves(["甲县组织志愿者宣讲河长令。"], {"Mechanism": ["河长令"], "Actor": ["河长", "志愿者"]})
+    assert ("河长令", "志愿者") in pairs
+    assert ("河长令", "河长") not in pairs, "河长 is written inside the order's name, not as who takes part"
+
+
+def test_the_measures_of_a_plan_or_notice_the_document_issues_are_not_implemented():
+    sentences = ["甲县修建淤地坝12座。"]
+    names = {"Measure": ["淤地坝"]}
+
+    def implemented(heading: str) -> set[str]:
+        return {r.tail for r in built(sentences, names, heading) if r.type == "IMPLEMENTS"}
+
+    assert implemented("甲县水利局关于印发《甲县水土保持规划》的通知\n") == set()
+    assert implemented("甲县2024年水土保持工作总结\n为贯彻落实《国办印发〈关于加强水土保持工作的意见〉的通知》，") == {
+        "淤地坝"}, "a notice cited inside a title is not this document's issuing"

@@ -35,6 +35,9 @@ from etl.input.normalize import NormalizedDocument
 UNSORTED = model.UNSORTED
 
 NAMED_IN_TITLES = (L.Region, L.WaterBody, L.Mechanism)
+# How many sentences open a document (with its title, what the reporting region and the relations read
+# of what a document is and whose work it tells of).
+OPENING_SENTENCES = 3
 
 
 def _mentions(doc: Doc, starts: list[int]) -> list[Mention]:
@@ -71,11 +74,15 @@ def category_by_rule(rules: dict[str, list[str]], name: str) -> str:
     return next((category for category, words in rules.items() if any(w in name for w in words)), UNSORTED)
 
 
+def _opening(sentences: list[Sentence]) -> str:
+    """The sentences that open a document, where it says what it is and whose work it tells of."""
+    return " ".join(s.text for s in sentences[:OPENING_SENTENCES])
+
+
 def _reporting(norm: NormalizedDocument, sentences: list[Sentence], doc: Doc):
     found = doc._.region_mentions
     region_mentions = regions.resolve_regions(found if found is not None else regions.find_region_mentions(norm.text))
-    opening = " ".join(s.text for s in sentences[:3])
-    reporting = reporting_region(norm.title, opening, region_mentions, norm.text, norm.source or "")
+    reporting = reporting_region(norm.title, _opening(sentences), region_mentions, norm.text, norm.source or "")
     if reporting:
         implied = implied_parents(reporting, norm.text)
         region_mentions = region_mentions + [places.RegionMention(0, 0, p.name, p) for p in implied]
@@ -204,7 +211,8 @@ class Assembler:
             # A quantity's subject is an entity of its type whatever the model kept: its number hangs on it.
             entities[q.subject_type].setdefault(q.subject, list(q.evidence))
         relations = _between_entities(
-            self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year),
+            self.relation_builder.build(entities, mentions, sentences, reporting, region_mentions, draft.year,
+                                        heading=norm.title + "\n" + _opening(sentences)),
             entities)
         properties = self._properties(entities, region_mentions, reporting)
         return DocumentRecord(

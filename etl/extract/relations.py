@@ -62,14 +62,16 @@ class RelationBuilder:
         self.chief_system = re.compile(rules["chief_system_name"])
         self.run_by = re.compile(rules["run_by"])
         self.run_by_end = re.compile(rules["run_by_end"])
+        self.issuing = re.compile(rules["issuing_document"])
         self.owned = [(re.compile(rules[procedure]), re.compile(rules[body]))
                       for procedure, body in rules["owned_procedures"]]
         # Marks that close a clause for who-does-what.
         self.involve_mark = re.compile("[" + re.escape(rules["clause_marks"]) + "]")
 
     def build(self, entities, mentions: list[Mention], sentences: list[Sentence], reporting, region_mentions,
-              doc_year: int | None = None) -> list[Relation]:
-        """The document's relations, each once, with the sentences that support it."""
+              doc_year: int | None = None, heading: str = "") -> list[Relation]:
+        """The document's relations, each once, with the sentences that support it. ``heading``: the
+        title and opening sentences, which say whether the document issues a plan or a notice."""
         relations: list[Relation] = []
 
         def add(head: str, rtype: str, tail: str, evidence, **props) -> None:
@@ -79,7 +81,10 @@ class RelationBuilder:
         if reporting:
             # Issue 14: ADOPTS carries the adoption year its sentences state (etl.input.dates), else none.
             adopted = dates.adoption_years(mentions, sentences, doc_year)
+            issued = bool(self.issuing.search(heading))
             for label, rtype in REGION_RELATION.items():
+                if rtype == R.IMPLEMENTS and issued:
+                    continue  # the measures of a plan or notice it issues are tasks, not work done (convention 11)
                 for name, evidence in entities.get(label, {}).items():
                     if rtype == R.GOVERNS and not any(self.governance.search(sentences[i].text) for i in evidence):
                         continue  # a river or mountain named only as background (convention 12)
@@ -278,18 +283,22 @@ class RelationBuilder:
     def _clause_involves(self, mentions, sentences):
         """An actor named in the same clause as one mechanism takes part in it
         (组织志愿者开展义务植树; 与高等院校开展科研合作), when the clause names one mechanism only.
-        Not an actor written as a part of a linkage (创新“河长+检察长”“河长+志愿者”等联防联治模式: the
-        parts take part in their linkage), nor a mechanism named inside a document's title (省委办公厅
-        《关于全面深化落实河长制…》: the bodies issue or approve the document)."""
+        Not an actor written inside a mechanism's name: a part of a linkage (创新“河长+检察长”“河长+志愿者”
+        等联防联治模式: the parts take part in their linkage) or the chief a system, order or assessment
+        is named after (五级河长体系, 总河长令, 河长制工作考核: the name says whose it is, not who takes
+        part); a body before the name, which the name leaves out, still does (行业主管部门协同监管机制 →
+        协同监管). Nor a mechanism named inside a document's title (省委办公厅《关于全面深化落实河长制…》:
+        the bodies issue or approve the document)."""
         by_clause: dict[tuple[int, int], list[Mention]] = defaultdict(list)
         marks = ClauseMarks(self.involve_mark)
-        linkages = [(m.start, m.end) for m in mentions if m.type == L.Mechanism and "+" in m.name]
-        titles = [(m.start, m.end) for m in mentions if m.type == L.Policy]
+        named = [(m.start, m.end, m.name) for m in mentions if m.type == L.Mechanism]
+        titles = [(m.start, m.end, "") for m in mentions if m.type == L.Policy]
         for m in mentions:
             if m.type not in (L.Mechanism, L.Actor):
                 continue
-            within = linkages if m.type == L.Actor else titles
-            if any(start <= m.start and m.end <= end and (start, end) != (m.start, m.end) for start, end in within):
+            within = named if m.type == L.Actor else titles
+            if any(start <= m.start and m.end <= end and (start, end) != (m.start, m.end) and (
+                    m.type != L.Actor or "+" in name or m.text in name) for start, end, name in within):
                 continue
             sentence = sentences[m.sentence]
             local = m.start - sentence.start
