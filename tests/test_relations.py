@@ -172,3 +172,9 @@ def test_the_measures_of_a_plan_or_notice_the_document_issues_are_not_implemente
     assert implemented("甲县水利局关于印发《甲县水土保持规划》的通知\n") == set()
     assert implemented("甲县2024年水土保持工作总结\n为贯彻落实《国办印发〈关于加强水土保持工作的意见〉的通知》，") == {
         "淤地坝"}, "a notice cited inside a title is not this document's issuing"
+
+
+def test_a_national_strategy_named_after_a_river_is_no_governance_of_it():
+    governed = {r.tail for r in built(["甲县共抓长江大保护，落实黄河流域生态保护和高质量发展战略。", "甲县开展汾河流域生态修复。"],
+                                      {"WaterBody": ["长江", "黄河流域", "汾河流域"]}) if r.type == "GOVERNS"}
+    assert governed == {"汾河流域"}

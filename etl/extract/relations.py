@@ -57,6 +57,7 @@ class RelationBuilder:
         self.level_role = re.compile(rules["level_role"])
         self.standing = re.compile(rules["standing_actors"])
         self.governance = re.compile(rules["governance_words"])
+        self.strategy = re.compile(rules["governance_strategies"])
         self.standing_partner = re.compile(rules["not_linkage_partners"])
         self.members = re.compile(rules["chief_system_members"])
         self.chief_system = re.compile(rules["chief_system_name"])
@@ -86,7 +87,7 @@ class RelationBuilder:
                 if rtype == R.IMPLEMENTS and issued:
                     continue  # the measures of a plan or notice it issues are tasks, not work done (convention 11)
                 for name, evidence in entities.get(label, {}).items():
-                    if rtype == R.GOVERNS and not any(self.governance.search(sentences[i].text) for i in evidence):
+                    if rtype == R.GOVERNS and not any(self._governed_in(sentences[i].text) for i in evidence):
                         continue  # a river or mountain named only as background (convention 12)
                     add(reporting.name, rtype, name, evidence,
                         **({"year": adopted.get(name)} if rtype == R.ADOPTS else {}))
@@ -109,6 +110,11 @@ class RelationBuilder:
                 seen.add(key)
                 unique.append(r)
         return unique
+
+    def _governed_in(self, text: str) -> bool:
+        """A sentence says a named area is governed: a governance word stands in it outside the name of a
+        national strategy (黄河流域生态保护和高质量发展, 长江大保护), which names the river as its scope."""
+        return bool(self.governance.search(self.strategy.sub("", text)))
 
     @staticmethod
     def _region_evidence(name: str, entities, sentences) -> list[int]:
