@@ -178,3 +178,9 @@ def test_a_national_strategy_named_after_a_river_is_no_governance_of_it():
     governed = {r.tail for r in built(["甲县共抓长江大保护，落实黄河流域生态保护和高质量发展战略。", "甲县开展汾河流域生态修复。"],
                                       {"WaterBody": ["长江", "黄河流域", "汾河流域"]}) if r.type == "GOVERNS"}
     assert governed == {"汾河流域"}
+
+
+def test_a_name_typed_both_mechanism_and_actor_does_not_involve_itself():
+    pairs = involves(["双方建立联络员、联席会议等制度，县水利局参与。"],
+                     {"Mechanism": ["联络员", "联席会议"], "Actor": ["联络员", "水利局"]})
+    assert ("联络员", "联络员") not in pairs

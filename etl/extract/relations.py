@@ -102,7 +102,8 @@ class RelationBuilder:
                     parent, entities, sentences)
                 add(child, R.PART_OF, parent, evidence)
         for head, tail, evidence in self._involves(entities, mentions, sentences):
-            add(head, R.INVOLVES, tail, evidence)
+            if head != tail:  # one name typed both mechanism and actor is one thing seen twice, no participant
+                add(head, R.INVOLVES, tail, evidence)
         seen, unique = set(), []
         for r in relations:
             key = (r.head, r.type, r.tail)
