@@ -184,3 +184,14 @@ def test_a_name_typed_both_mechanism_and_actor_does_not_involve_itself():
     pairs = involves(["双方建立联络员、联席会议等制度，县水利局参与。"],
                      {"Mechanism": ["联络员", "联席会议"], "Actor": ["联络员", "水利局"]})
     assert ("联络员", "联络员") not in pairs
+
+
+def test_a_role_put_in_charge_of_named_waters_governs_them():
+    def governed(sentence: str, names: dict[str, list[str]]) -> set[tuple[str, str]]:
+        return {(r.head, r.tail) for r in built([sentence], names) if r.type == "GOVERNS" and r.head != "甲县"}
+
+    assert governed("甲镇为罗干河、新寨河河段聘请了专职保洁员。", {"WaterBody": ["罗干河", "新寨河"], "Actor": ["专职保洁员"]}) == {
+        ("专职保洁员", "罗干河"), ("专职保洁员", "新寨河")}
+    assert governed("沙河、清水河分别由市级河长担任湖长。", {"WaterBody": ["沙河", "清水河"], "Actor": ["市级河长", "湖长"]}) == {
+        ("市级河长", "沙河"), ("市级河长", "清水河")}, "the role 由 names is in charge, not the title it takes"
+    assert governed("甲县聘请专职保洁员清理罗干河。", {"WaterBody": ["罗干河"], "Actor": ["专职保洁员"]}) == set()

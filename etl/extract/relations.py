@@ -64,6 +64,7 @@ class RelationBuilder:
         self.run_by = re.compile(rules["run_by"])
         self.run_by_end = re.compile(rules["run_by_end"])
         self.issuing = re.compile(rules["issuing_document"])
+        self.assigned = [re.compile(rules[name]) for name in ("waters_hired_for", "waters_chief_by")]
         self.owned = [(re.compile(rules[procedure]), re.compile(rules[body]))
                       for procedure, body in rules["owned_procedures"]]
         # Marks that close a clause for who-does-what.
@@ -101,6 +102,8 @@ class RelationBuilder:
                 evidence = self._region_evidence(child, entities, sentences) + self._region_evidence(
                     parent, entities, sentences)
                 add(child, R.PART_OF, parent, evidence)
+        for actor, water, evidence in self._assigned_waters(mentions, sentences):
+            add(actor, R.GOVERNS, water, evidence)
         for head, tail, evidence in self._involves(entities, mentions, sentences):
             if head != tail:  # one name typed both mechanism and actor is one thing seen twice, no participant
                 add(head, R.INVOLVES, tail, evidence)
@@ -111,6 +114,28 @@ class RelationBuilder:
                 seen.add(key)
                 unique.append(r)
         return unique
+
+    def _assigned_waters(self, mentions: list[Mention], sentences: list[Sentence]):
+        """A role put in charge of named waters governs them (convention 12): hired or assigned for them
+        (为罗干河、新寨河聘请了专职保洁员) or made their chief (山美水库、文溪水库分别由市级河长担任湖长): the
+        actors named where the pattern puts the role, the water bodies named where it puts the waters."""
+        by_sentence: dict[int, list[Mention]] = defaultdict(list)
+        for m in mentions:
+            if m.type in (L.Actor, L.WaterBody):
+                by_sentence[m.sentence].append(m)
+        pairs = []
+        for index, named in sorted(by_sentence.items()):
+            sentence = sentences[index]
+            if not any(m.type == L.Actor for m in named) or not any(m.type == L.WaterBody for m in named):
+                continue
+            for pattern in self.assigned:
+                for match in pattern.finditer(sentence.text):
+                    def within(group: str, label: str) -> list[str]:
+                        start, end = (sentence.start + at for at in match.span(group))
+                        return [m.name for m in named if m.type == label and start <= m.start and m.end <= end]
+                    pairs.extend((actor, water, [index])
+                                 for actor in within("role", L.Actor) for water in within("waters", L.WaterBody))
+        return pairs
 
     def _governed_in(self, text: str) -> bool:
         """A sentence says a named area is governed: a governance word stands in it outside the name of a
