@@ -307,7 +307,7 @@ def test_leave_one_slice_out_scores_do_not_fall():
     result, _, missing = score.score(score.read_jsonl(gold_path), records)
     assert missing == []
     assert result["entities_all"]["f1"] >= 0.67
-    assert result["relations"]["f1"] >= 0.54
+    assert result["relations"]["f1"] >= 0.55
     assert result["quantities"]["f1"] >= 0.59
 
 
