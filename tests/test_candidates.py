@@ -57,6 +57,27 @@ def test_construction_counterexamples(label, pattern, text):
     assert pattern.search(text) is None
 
 
+@pytest.mark.parametrize(("text", "name"), sorted(GRAMMAR.quoted_examples.items()))
+def test_quoted_runs_are_found_whole(text, name):
+    assert [match["name"] for match in GRAMMAR.quoted_name.finditer(text)] == [name]
+
+
+@pytest.mark.parametrize("text", GRAMMAR.quoted_counterexamples)
+def test_quoted_run_counterexamples(text):
+    assert GRAMMAR.quoted_name.search(text) is None
+
+
+def test_quoted_runs_need_labels_the_grammar_knows(tmp_path):
+    from etl import config
+
+    text = (config.schema_dir() / "patterns" / "grammar.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "grammar.yaml"
+    bad.write_text(text.replace("labels: [Mechanism, Policy]", "labels: [Mechanism, Gadget]"), encoding="utf-8")
+    line = text[:text.index("\nquoted_name:")].count("\n") + 2
+    with pytest.raises(DataFileError, match=rf"{bad}:{line}: quoted_name needs 'labels'"):
+        load_grammar(bad)
+
+
 EDGE_CASES = [(name, text, True) for name, (examples, _) in GRAMMAR.edge_examples.items() for text in examples] \
     + [(name, text, False) for name, (_, counter) in GRAMMAR.edge_examples.items() for text in counter]
 

@@ -330,3 +330,20 @@ def test_the_other_items_of_a_list_the_rules_named_one_of_are_candidates_of_its_
                      ("Measure", "拆除违建", 7), ("Measure", "恢复植被", 12)}
     found = learned.Candidates.of(view, [named, alone], proposer=learned.SpanProposer({}))
     assert found.source(("Measure", "恢复植被")) == "list" and found.source(("Measure", "拆除违建")) == "rule"
+
+
+def test_quoted_runs_are_candidates_of_the_quoted_labels():
+    """推行“林长+”机制，做到“网格吹号、河长报到”，落实“河长制”: every quoted run is a candidate of
+    grammar.yaml's quoted_labels (source "quote") for the model to judge; one the rules named
+    stays theirs."""
+    from etl.extract.candidates import load_grammar
+    from etl.graph.records import Mention
+
+    text = "推行“林长+”机制，做到“网格吹号、河长报到”，落实“河长制”"
+    view = learned.DocumentView(text, "", [0], frozenset(), frozenset(), [])
+    ruled = Mention(type="Mechanism", name="河长制", text="河长制", sentence=0, start=27, end=30)
+    labels = load_grammar().quoted_labels
+    assert {(p.type, p.name, p.start) for p in learned.quoted_names(view)} == {
+        (label, name, start) for label in labels for name, start in (("林长+", 3), ("网格吹号、河长报到", 13), ("河长制", 27))}
+    found = learned.Candidates.of(view, [ruled], proposer=learned.SpanProposer({}))
+    assert found.source(("Mechanism", "林长+")) == "quote" and found.source(("Mechanism", "河长制")) == "rule"

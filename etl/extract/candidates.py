@@ -110,6 +110,12 @@ class Grammar:
     list_mark: str = ""
     clause_marks: str = ""
     list_closers: tuple[str, ...] = ()
+    # Quoted runs the learned model is given as candidates of quoted_labels (grammar.yaml
+    # quoted_name), with the texts whose run the pattern finds and those it does not match.
+    quoted_name: re.Pattern[str] | None = None
+    quoted_labels: tuple[str, ...] = ()
+    quoted_examples: dict[str, str] = field(default_factory=dict)
+    quoted_counterexamples: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -169,7 +175,21 @@ def load_grammar(path: Path | None = None) -> Grammar:
         tuple(data.get("not_openers") or ()), enumeration_closing, edges, edge_examples,
         tuple(data["list_conjunctions"]), str(data["aspect_particle"]), tuple(data["opening_prepositions"]),
         str(data["name_link"]), tuple(data["redacted_openers"]), str(data["bureau_conjunction"]),
-        str(data["list_mark"]), str(data["clause_marks"]), tuple(data["list_closers"]))
+        str(data["list_mark"]), str(data["clause_marks"]), tuple(data["list_closers"]),
+        *_quoted(path, text, data.get("quoted_name")))
+
+
+def _quoted(path: Path, text: str, spec: dict | None) -> tuple:
+    """grammar.yaml's quoted_name as Grammar's quoted_name, quoted_labels, quoted_examples and
+    quoted_counterexamples; every label one the grammar knows."""
+    if not spec:
+        return None, (), {}, ()
+    labels = tuple(spec.get("labels") or ())
+    if not labels or not set(labels) <= set(TYPE_ORDER):
+        raise DataFileError(f"{path}:{line_of(text, 'quoted_name')}: quoted_name needs 'labels', each of "
+                            f"{', '.join(TYPE_ORDER)}; got {list(labels)}")
+    _, compiled, examples, counter = _pattern(path, text, 0, {**spec, "label": labels[0]}, "quoted_name")
+    return compiled, labels, examples, counter
 
 
 def _edges(path: Path, text: str, data: dict) -> tuple[dict, dict]:
@@ -195,9 +215,10 @@ def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[s
             for label, rules in data.items()}
 
 
-def _pattern(path: Path, text: str, number: int, spec: dict):
-    """(label, compiled pattern, examples, counterexamples) of one construction in 'patterns'."""
-    where = f"{path}:{line_of(text, 'patterns')}: pattern {number + 1}"
+def _pattern(path: Path, text: str, number: int, spec: dict, key: str = "patterns"):
+    """(label, compiled pattern, examples, counterexamples) of one construction in 'patterns'
+    (or of the pattern under ``key``)."""
+    where = f"{path}:{line_of(text, key)}: pattern {number + 1}" if key == "patterns" else f"{path}:{line_of(text, key)}"
     if spec.get("label") not in TYPE_ORDER or "pattern" not in spec:
         raise DataFileError(f"{where}: needs a 'label' of {', '.join(TYPE_ORDER)} and a 'pattern'")
     compiled = compile_pattern(spec["pattern"], where)

@@ -216,7 +216,7 @@ LENGTH = _Buckets("length", (2, 3, 4, 5, 6, 8, 10, 14))
 WORDS = _Buckets("words", (1, 2, 3, 4))
 _START = operator.attrgetter("start")
 _ZEROS = itertools.repeat(0.0)  # the weight of a feature the model has none for (an endless iterator)
-SOURCES = {source: "source=" + source for source in ("rule", "mined", "span", "list")}
+SOURCES = {source: "source=" + source for source in ("rule", "mined", "span", "list", "quote")}
 
 
 def features(label: str, name: str, mentions: list[Mention], view: DocumentView, counts: NameCounts,
@@ -355,13 +355,16 @@ class Candidates:
         self.ruled: set[tuple[str, str]] = set()
         self.mined: set[tuple[str, str]] = set()
         self.listed: set[tuple[str, str]] = set()
+        self.quoted: set[tuple[str, str]] = set()
 
     def source(self, key: tuple[str, str]) -> str:
         if key in self.ruled:
             return "rule"
-        return "mined" if key in self.mined else "list" if key in self.listed else "span"
+        if key in self.mined:
+            return "mined"
+        return "list" if key in self.listed else "quote" if key in self.quoted else "span"
 
-    def add(self, mentions: Iterable[Mention], mined: bool, listed: bool = False) -> None:
+    def add(self, mentions: Iterable[Mention], mined: bool, listed: bool = False, quoted: bool = False) -> None:
         """Mentions a finder proposes, for candidates the rules did not give."""
         for m in mentions:
             key = (m.type, m.name)
@@ -369,8 +372,17 @@ class Candidates:
                 self.mentions[key].append(m)
                 if mined:
                     self.mined.add(key)
-                elif listed and key not in self.mined:
+                elif listed:
                     self.listed.add(key)
+                elif quoted:
+                    self.quoted.add(key)
+
+    def add_open(self, view: DocumentView, proposer: SpanProposer) -> None:
+        """The open proposals after the rules' and the mined names: the other items of the lists
+        the rules named an item of, quoted runs, and the proposer's spans."""
+        self.add(list_items(view, self.ruled_mentions()), mined=False, listed=True)
+        self.add(quoted_names(view), mined=False, quoted=True)
+        self.add(proposer.propose(view), mined=False)
 
     def inside(self) -> dict[tuple[str, str], float]:
         """Per candidate, the share of its mentions that lie within a longer mention of another
@@ -400,8 +412,7 @@ class Candidates:
         if finder is not None:
             found.add(finder.find(view), mined=True)
         if proposer is not None:
-            found.add(list_items(view, found.ruled_mentions()), mined=False, listed=True)
-            found.add(proposer.propose(view), mined=False)
+            found.add_open(view, proposer)
         return found
 
     def ruled_mentions(self) -> list[Mention]:
@@ -409,6 +420,8 @@ class Candidates:
         return sorted((m for key in self.ruled for m in self.mentions[key]), key=lambda m: (m.start, m.end, m.type))
 
 
+# The sources of open proposals: one overlapping a name of its label already kept is another cut of it.
+OPEN_SOURCES = ("span", "list", "quote")
 # A list's items run at most this many words where the list does not mark where they begin or end.
 LIST_ITEM_WORDS = 5
 # An Indicator is what a number counts (attribution.py), not a name a list gives; bodies are listed
@@ -461,6 +474,21 @@ def list_items(view: DocumentView, ruled: Iterable[Mention]) -> list[Proposed]:
                 name = text[s:e]
                 if 2 <= len(name) <= SPAN_LENGTH and SPAN_CHARACTERS.fullmatch(name):
                     found.append(Proposed(m.type, name, name, sentence, s, e))
+    return found
+
+
+def quoted_names(view: DocumentView) -> list[Proposed]:
+    """Every quoted run grammar.yaml's quoted_name finds (“林长+”, “绿满山川”, “草方格”), as a
+    candidate of each of its labels: prose quotes what it names, and the model tells a system, a
+    campaign and a work apart, and all three from a slogan."""
+    grammar = candidates.load_grammar()
+    if grammar.quoted_name is None:
+        return []
+    found = []
+    for match in grammar.quoted_name.finditer(view.text):
+        start, end = match.span("name")
+        sentence = max(bisect.bisect_right(view.sentence_starts, start) - 1, 0)
+        found.extend(Proposed(label, match["name"], match["name"], sentence, start, end) for label in grammar.quoted_labels)
     return found
 
 
@@ -715,7 +743,7 @@ class EntityModel:
         found, scored, doubted = self.scored(view, mentions)
         kept = [m for m in mentions if m.type not in LABELS]
         least = min(self.lexicon_threshold, self.threshold, *self.thresholds.values())  # most candidates fall short
-        accepted = [(source != "rule", source in ("span", "list"), -p, key) for key, source, p in scored
+        accepted = [(source != "rule", source in OPEN_SOURCES, -p, key) for key, source, p in scored
                     if p >= least and p >= self.threshold_of(key, view)]
         chosen: dict[str, list[str]] = defaultdict(list)
         taken: dict[str, list[tuple[int, int]]] = defaultdict(list)

@@ -279,8 +279,7 @@ def examples(docs: list[Annotated], counts: learned.NameCounts, known: frozenset
                    if counts.gold.get((m.type, m.name), 0) - own_gold[m.type, m.name] >= mine_least),
                   mined=True)
         if proposer is not None:
-            found.add(learned.list_items(view, found.ruled_mentions()), mined=False, listed=True)
-            found.add(proposer.propose(view), mined=False)
+            found.add_open(view, proposer)
         inside = found.inside()
         for key in sorted(found.mentions):
             label, name = key
