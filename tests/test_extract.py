@@ -94,6 +94,15 @@ def test_titles_are_policies():
     assert not any(label == "Policy" for label, _ in films)
 
 
+def test_titles_in_angle_brackets_and_titles_of_duties_and_rules_are_policies():
+    found = mentions("印发〈郑州市全面推行河长制工作方案〉，执行《河南省实施<中华人民共和国水土保持法>办法》。")
+    assert ("Policy", "郑州市全面推行河长制工作方案") in found
+    assert ("Policy", "河南省实施<中华人民共和国水土保持法>办法") in found
+    found = mentions("制定《县级林长工作职责》和《林长制运行规则(试行)》。")
+    assert {("Policy", "县级林长工作职责"), ("Policy", "林长制运行规则")} <= found
+    assert not any(label == "Policy" for label, _ in mentions('<p id="x1">治理方案</p>，流量<5立方米每秒>。'))
+
+
 def test_level_roles():
     found = mentions("全县设立县级林长15名、乡级林长126名、村级林长498名。")
     assert {("Actor", "县级林长"), ("Actor", "乡级林长"), ("Actor", "村级林长")} <= found

@@ -182,6 +182,7 @@ class RulesComponent:
         self.linkage = re.compile(self.rules["linkage_quoted"])
         self.quoted = re.compile(self.rules["quoted_mechanism"])
         self.policy = re.compile(self.rules["policy"])
+        self.policy_angled = re.compile(self.rules["policy_angled"])
         self.policy_tail = re.compile(self.rules["policy_tail"])
         self.redacted_lead = re.compile(self.rules["policy_redacted_lead"])
         self.qualifier = re.compile(self.rules["policy_qualifier"])
@@ -206,7 +207,7 @@ class RulesComponent:
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         found: list[tuple[int, int, str, str]] = []
-        for match in self.policy.finditer(text):
+        for match in itertools.chain(self.policy.finditer(text), self.policy_angled.finditer(text)):
             title = policy_name(match["title"], self.redacted_lead, self.qualifier, self.redacted)
             if title and self.policy_tail.search(title):
                 found.append((match.start("title"), match.end("title"), L.Policy, title))
