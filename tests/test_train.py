@@ -344,6 +344,7 @@ def test_quoted_runs_are_candidates_of_the_quoted_labels():
     ruled = Mention(type="Mechanism", name="河长制", text="河长制", sentence=0, start=27, end=30)
     labels = load_grammar().quoted_labels
     assert {(p.type, p.name, p.start) for p in learned.quoted_names(view)} == {
-        (label, name, start) for label in labels for name, start in (("林长+", 3), ("网格吹号、河长报到", 13), ("河长制", 27))}
+        (label, name, start) for label in labels
+        for name, start in (("林长+", 3), ("网格吹号、河长报到", 13), ("河长制", 27))}
     found = learned.Candidates.of(view, [ruled], proposer=learned.SpanProposer({}))
     assert found.source(("Mechanism", "林长+")) == "quote" and found.source(("Mechanism", "河长制")) == "rule"

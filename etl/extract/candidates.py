@@ -218,7 +218,7 @@ def _categories(path: Path, text: str, data: dict) -> dict[str, dict[str, list[s
 def _pattern(path: Path, text: str, number: int, spec: dict, key: str = "patterns"):
     """(label, compiled pattern, examples, counterexamples) of one construction in 'patterns'
     (or of the pattern under ``key``)."""
-    where = f"{path}:{line_of(text, key)}: pattern {number + 1}" if key == "patterns" else f"{path}:{line_of(text, key)}"
+    where = f"{path}:{line_of(text, key)}" + (f": pattern {number + 1}" if key == "patterns" else "")
     if spec.get("label") not in TYPE_ORDER or "pattern" not in spec:
         raise DataFileError(f"{where}: needs a 'label' of {', '.join(TYPE_ORDER)} and a 'pattern'")
     compiled = compile_pattern(spec["pattern"], where)

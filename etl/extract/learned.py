@@ -488,7 +488,8 @@ def quoted_names(view: DocumentView) -> list[Proposed]:
     for match in grammar.quoted_name.finditer(view.text):
         start, end = match.span("name")
         sentence = max(bisect.bisect_right(view.sentence_starts, start) - 1, 0)
-        found.extend(Proposed(label, match["name"], match["name"], sentence, start, end) for label in grammar.quoted_labels)
+        name = match["name"]
+        found.extend(Proposed(label, name, name, sentence, start, end) for label in grammar.quoted_labels)
     return found
 
 
