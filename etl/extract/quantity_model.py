@@ -23,7 +23,8 @@ import unicodedata
 
 from etl.extract import learned
 from etl.extract import lexicon as lexicon_data
-from etl.extract.attribution import ALL_CHINESE, WordIndex
+from etl.extract.attribution import ALL_CHINESE
+from etl.extract.words import WordIndex
 from etl.graph.records import Quantity
 
 MODEL_FILE = "quantities.json"
