@@ -199,6 +199,28 @@ def test_a_work_counted_by_its_extent_is_a_measure_and_a_metric_an_indicator(tmp
         "an item counted, a metric or money is an Indicator whatever its words"
 
 
+def test_a_thing_measured_by_its_extent_is_a_work_done_and_a_metric_of_extent_an_indicator(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text("某县2023年工作总结\n全年建成生态步道3.2公里，铺设污水管网20公里，清运河道垃圾600吨；"
+                    "全县水土流失治理面积30平方公里，森林蓄积量达850万立方米。\n", encoding="utf-8")
+    types = {q.subject: q.subject_type for q in extract_text_document(path).quantities}
+    assert types["生态步道"] == "Measure", "a length built is a work, whatever its words"
+    assert {types[s] for s in types if s.endswith("污水管网")} == {"Measure"}
+    assert {types["水土流失治理面积"], types["森林蓄积量"]} == {"Indicator"}, "a metric of extent ends in its head"
+
+
+def test_a_time_or_a_place_counts_nothing(tmp_path):
+    found = counted(tmp_path, "淤积厚度在0.5米到1.5米之间。去年50多亩玉米获得丰收。全年清淤河道3条。")
+    assert not {s for s, _, _ in found} & {"之间", "去年"}, "a locative or a time word says where or when"
+    assert ("清淤河道", 3.0, "条") in found
+
+
+def test_a_long_name_that_moved_is_named_by_the_metric_that_ends_it(tmp_path):
+    found = counted(tmp_path, "全市重要江河湖泊水功能区水质达标率由2018年的86.5%提升至2022年的97.2%。")
+    assert {("水功能区水质达标率", 86.5, "%"), ("水功能区水质达标率", 97.2, "%")} <= found, \
+        "a name longer than the move's reach keeps the metric the lexicon knows, as written"
+
+
 def test_what_stands_before_a_known_metric_says_where(tmp_path):
     found = counted(tmp_path, "全县重要江河湖泊水功能区水质达标率达到92%，出境水水质达标率为100%，"
                               "饮用水水源地水质达标率为100%。")

@@ -76,6 +76,7 @@ class QuantityAttributor:
         self.breaking_tags = frozenset(rules["breaking_tags"])
         self.predicate_tags = frozenset(rules["predicate_tags"])
         self.metric_heads = tuple(rules["metric_heads"])
+        self.place_time_tags = frozenset(rules["place_time_tags"])
         # The metrics the lexicon names (four characters or more), longest first.
         self.known_metrics = sorted((surface for surface, (label, _) in lexicon.by_surface.items()
                                      if label == L.Indicator and len(surface) >= 4), key=len, reverse=True)
@@ -220,6 +221,9 @@ class QuantityAttributor:
                     # 工程一共分, 广阔和: a phrase the analyser reads as no noun counts nothing; nor does one
                     # that starts inside a word (土流失… of 水土流失; 个子 of 21个子项目 is the analyser's misreading)
                     continue
+                if label == L.Indicator and name not in self.lexicon.by_surface \
+                        and words.ends_in_tag(end, self.place_time_tags):
+                    continue  # 去年50多亩, 1.5米之间: a time or a place, which counts nothing
                 if label == L.Indicator and start not in mentions.indicator_starts and self._built(name, q.unit):
                     label = L.Measure  # 排水渠12公里, 森林抚育3万亩: a work done, counted by its extent
                 if label == L.Indicator and self.fund_source.fullmatch(name) \
@@ -243,12 +247,14 @@ class QuantityAttributor:
     def _built(self, name: str, unit: str) -> bool:
         """A counted thing no lexicon entry names is a work done on land and water, a Measure (convention 7:
         a count of built things), when its words place it in one of the Measure's categories (渠, 林, 治理,
-        监测 …: grammar.yaml's categories), it is measured by its extent or number, not money or a rate,
-        and it does not end in the head of a metric or of a counted item (治理面积, 治理项目, 破坏植被案件)."""
+        监测 …: grammar.yaml's categories) or it is measured by its extent (a length, an area, a volume or a
+        mass: 生态步道3公里), not money or a rate, and it does not end in the head of a metric or of a counted
+        item (治理面积, 蓄积量, 治理项目, 破坏植被案件)."""
         dimension = self.units.get(unit, {}).get("dimension")
         if name in self.lexicon.by_surface or dimension in self.rules["not_built_dimensions"]:
             return False
-        return not name.endswith(self.not_built_heads) and any(word in name for word in self.built_words)
+        return not name.endswith(self.not_built_heads) and (
+            dimension in self.rules["extent_dimensions"] or any(word in name for word in self.built_words))
 
     def _paired(self, text: str, q: QuantitySpan, following: QuantitySpan) -> bool:
         """Two numbers of one thing written side by side in units of different dimensions (168条、516公里):
@@ -365,7 +371,15 @@ class QuantityAttributor:
         # The noun is the last of the phrase (五个断面中劣五类断面 → 劣五类断面, 全县的森林覆盖率 → 森林覆盖率).
         last = self.scope_break.split(match["a"])[-1]
         start = match.end("a") - len(last)
+        if len(last) == len(match["a"]) and mentions.words.word_start(start) >= clause:
+            # The pattern's reach ended inside a word of a long name (…江河湖泊水功能区水质达标率由…):
+            # the word is the name's.
+            start = mentions.words.word_start(start)
+            last = text[start:match.end("a")]
         noun = self.linking_tail.sub("", last)  # 森林覆盖率达到并稳定在66% → 森林覆盖率
+        known = self._known_metric(noun)
+        if known and not self.noun_phrase(noun):  # a name too long to be one ends in a metric the lexicon knows
+            return [(L.Indicator, known, start + len(noun) - len(known), start + len(noun))]
         if not self.noun_phrase(noun) or mentions.words.cuts_word(start):
             return []  # …or the pattern's reach ends inside a word (土流失面积占… of 水土流失面积占…)
         return [self._named(noun, start, mentions)]
@@ -498,13 +512,19 @@ class QuantityAttributor:
             if source and text[m.start - len(source) - 1:m.start - len(source)] not in self.list_joiners:
                 return L.Indicator, source + m.text, m.start - len(source), m.end  # 中央、省级补助资金 is one fund
         if m.type == L.Indicator and m.name == m.text:
-            known = None if m.text in self.lexicon.by_surface else \
-                next((k for k in self.known_metrics if m.text.endswith(k) and len(k) < len(m.text)), None)
+            known = self._known_metric(m.text)
             if known:  # 江河湖泊水功能区水质达标率, 出境水水质达标率: what stands before a known metric says where
                 return m.type, known, m.end - len(known), m.end
             noun, start = self._without_scope(m.name, m.start, mentions.words)
             return m.type, noun, start, m.end
         return m.type, m.name, m.start, m.end
+
+    def _known_metric(self, noun: str) -> str | None:
+        """The metric the lexicon knows that ends a longer noun (水功能区水质达标率 of 江河湖泊水功能区水质达标率),
+        or None when the lexicon knows the noun whole or none ends it."""
+        if noun in self.lexicon.by_surface:
+            return None
+        return next((k for k in self.known_metrics if noun.endswith(k) and len(k) < len(noun)), None)
 
     def _without_scope(self, noun: str, start: int, words: WordIndex) -> tuple[str, int]:
         """A counted noun without the level or period before it (市县污水处理率, 年拦蓄径流), when the

@@ -89,6 +89,11 @@ class WordIndex:
             return word.start
         return position
 
+    def ends_in_tag(self, position: int, tags: frozenset[str]) -> bool:
+        """The analyser's word that ends at ``position`` has one of ``tags``."""
+        word = self.ending(position)
+        return word is not None and word.tag in tags
+
     def verb_at(self, position: int) -> bool:
         """The analyser's word that begins at ``position`` is a verb (见园 of 500米见园)."""
         word = self.at(position)
