@@ -130,11 +130,9 @@ class RelationBuilder:
                 continue
             for pattern in self.assigned:
                 for match in pattern.finditer(sentence.text):
-                    def within(group: str, label: str) -> list[str]:
-                        start, end = (sentence.start + at for at in match.span(group))
-                        return [m.name for m in named if m.type == label and start <= m.start and m.end <= end]
-                    pairs.extend((actor, water, [index])
-                                 for actor in within("role", L.Actor) for water in within("waters", L.WaterBody))
+                    roles = _named_within(named, L.Actor, sentence.start, match.span("role"))
+                    waters = _named_within(named, L.WaterBody, sentence.start, match.span("waters"))
+                    pairs.extend((actor, water, [index]) for actor in roles for water in waters)
         return pairs
 
     def _governed_in(self, text: str) -> bool:
@@ -345,3 +343,8 @@ class RelationBuilder:
                 pairs.append((mechanism, actor, [index]))
         return pairs
 
+
+def _named_within(named: list[Mention], label: str, offset: int, span: tuple[int, int]) -> list[str]:
+    """The names of a label mentioned within a span of a sentence that starts at ``offset``."""
+    start, end = offset + span[0], offset + span[1]
+    return [m.name for m in named if m.type == label and start <= m.start and m.end <= end]
