@@ -38,21 +38,25 @@ def test_words_carry_offsets_into_the_text_and_skip_spaces():
 
 
 def test_words_are_the_package_words_of_each_run_at_their_offsets():
-    """A word of whitespace alone is dropped, one that opens with a tab is kept whole; characters
-    past the character table (𠀀) and ideographic spaces read as the package reads them."""
-    text = "河长制 工作\u3000推进。\n\n  GB 50433-2018 规定\U00020000字；\t新建谷坊26座 \n"
-    package, expected, dropped = LAC(), [], 0
+    """A word of whitespace alone is dropped, one that opens with a tab or ends with a line break
+    is taken without it; characters past the character table (𠀀) and ideographic spaces read as
+    the package reads them."""
+    text = "河长制 工作\u3000推进。\n\n  GB 50433-2018 规定\U00020000字；\t新建谷坊26座 \n华阳湖\n综合治理"
+    package, expected, dropped, trimmed = LAC(), [], 0, 0
     for start, end in analyser._runs(text):
         at = start
         for word, tag in package.run(text[start:end]):
             if word.strip():
-                expected.append((at, at + len(word), tag))
+                inner = at + len(word) - len(word.lstrip())
+                expected.append((inner, inner + len(word.strip()), tag))
+                trimmed += word != word.strip()
             else:
                 dropped += 1
             at += len(word)
         assert at == end
-    assert dropped and any(text[start] == "\t" for start, _, _ in expected)
+    assert dropped and trimmed, "the text holds both kinds of whitespace the model reads into words"
     assert analyser.analyse(text) == expected
+    assert (text.index("华阳湖"), text.index("华阳湖") + 3) in {(w.start, w.end) for w in analyser.analyse(text)}
 
 
 def _pieces(folder: Path) -> list[str]:

@@ -291,12 +291,26 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def analyse(text: str) -> list[Word]:
-    """Every word of the text with its LAC tag; spaces and line breaks belong to no word (a word
-    of whitespace alone is dropped: only one that starts with a space can be one)."""
+    """Every word of the text with its LAC tag; spaces and line breaks belong to no word. The model
+    joins them to a word beside them (华阳湖 and the line break that ends a heading, a tab and
+    新建): the word is taken without them, and a word of whitespace alone is dropped."""
     starts, ends, tags = _model().read(text, _runs(text))
     words = list(map(Word, starts.tolist(), ends.tolist(), tags))
     blank = {match.start() for match in _SPACE.finditer(text)}
-    return [w for w in words if w.start not in blank or text[w.start:w.end].strip()] if blank else words
+    if not blank:
+        return words
+    return [w for w in map(_without_blanks(text, blank), words) if w.start < w.end]
+
+
+def _without_blanks(text: str, blank: set[int]):
+    """A word without the whitespace at its edges (the positions in ``blank``)."""
+    def trim(word: Word) -> Word:
+        if word.start not in blank and word.end - 1 not in blank:
+            return word
+        piece = text[word.start:word.end]
+        start = word.start + len(piece) - len(piece.lstrip())
+        return Word(start, max(start, word.start + len(piece.rstrip())), word.tag)
+    return trim
 
 
 def warm_up() -> None:
