@@ -525,6 +525,7 @@ def test_dev_scores_do_not_fall(tmp_path):
 @pytest.mark.parametrize(("phrase", "is_noun"), [
     ("科研课题", True), ("水土保持业务培训班", True),
     ("区内分布着", False), ("工作是", False), ("水土保持项目进行了专", False), ("与来自", False), ("今后", False),
+    ("一亩", False), ("两吨", False), ("一河一策", True),
 ])
 def test_what_a_number_can_count(phrase, is_noun):
     from etl.extract import _assembler

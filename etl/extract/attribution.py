@@ -17,7 +17,7 @@ import typing
 
 from etl.extract import candidates, places
 from etl.extract.lexicon import Lexicon
-from etl.extract.quantities import QuantitySpan, standardize
+from etl.extract.quantities import QuantityFinder, QuantitySpan, standardize
 from etl.extract.words import WordIndex
 from etl.graph.model import L
 from etl.graph.records import Mention, Quantity, Sentence
@@ -95,6 +95,7 @@ class QuantityAttributor:
         # Verbs that govern an object: one of them after a noun written after its number opens a predicate.
         self.governing_verbs = frozenset(self.quantity_verbs) | candidates.load_grammar().governing_verbs
         units_pattern = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+        self.amount = QuantityFinder(units).pattern  # a number with its unit (一亩, 200元)
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units_pattern})$")
         self.coordinated = re.compile(rules["coordinated_subjects"])
         self.from_to = re.compile(rules["from_to"])
@@ -670,7 +671,7 @@ class QuantityAttributor:
             return False
         if self.not_noun.search(text) or not off_topic and self.off_topic.search(text):
             return False
-        if text[-1] in self.rules["not_noun_endings"]:
-            return False
+        if text[-1] in self.rules["not_noun_endings"] or self.amount.fullmatch(text):
+            return False  # …nor an amount (200元一亩 counts nothing by 一亩)
         return not text.endswith(self.verb_endings)
 
