@@ -20,7 +20,6 @@ import functools
 import itertools
 import json
 import math
-import operator
 import os
 import re
 from collections import defaultdict
@@ -34,6 +33,7 @@ import ahocorasick
 from etl import config
 from etl.errors import DataFileError
 from etl.extract import candidates
+from etl.extract.words import WordIndex
 from etl.graph.model import ENTITY_LABELS, L
 from etl.graph.records import Mention
 
@@ -145,21 +145,10 @@ class DocumentView:
         return cls(draft.norm.text, draft.norm.title or "", [s.start for s in draft.sentences],
                    frozenset(q.subject for q in draft.quantities), known, list(getattr(draft, "words", [])))
 
-    def word_at(self, offset: int) -> int | None:
-        """The index of the word that starts at the offset, if one does."""
-        return self._word_at.get(offset)
-
-    def word_ending(self, offset: int) -> int | None:
-        """The index of the word that ends at the offset, if one does."""
-        return self._word_ending.get(offset)
-
     @functools.cached_property
-    def _word_at(self) -> dict[int, int]:
-        return {w.start: i for i, w in enumerate(self.words)}  # words follow one another: one a start
-
-    @functools.cached_property
-    def _word_ending(self) -> dict[int, int]:
-        return {w.end: i for i, w in enumerate(self.words)}
+    def word_index(self) -> WordIndex:
+        """The analyser's words looked up by offset."""
+        return WordIndex(self.words)
 
     def name_keys(self, name: str) -> tuple[list[str], list[str]]:
         """The features of a name itself in this document (its ends and length; whether the title
@@ -214,7 +203,6 @@ PRIOR_RATE = _Buckets("prior_rate", (0, 1, 3, 5, 7, 9, 10))
 PRIOR_DOCS = _Buckets("prior_docs", (1, 2, 4, 8, 16))
 LENGTH = _Buckets("length", (2, 3, 4, 5, 6, 8, 10, 14))
 WORDS = _Buckets("words", (1, 2, 3, 4))
-_START = operator.attrgetter("start")
 _ZEROS = itertools.repeat(0.0)  # the weight of a feature the model has none for (an endless iterator)
 SOURCES = {source: "source=" + source for source in ("rule", "mined", "span", "list", "quote")}
 
@@ -299,7 +287,7 @@ def _name_keys(name: str, view: DocumentView) -> tuple[list[str], list[str]]:
 def _word_keys(view: DocumentView, start: int, end: int) -> list[str]:
     """The analyser's reading of a mention: the tags of its first and last words and of the words
     around it, its head word, and whether its ends fall on word boundaries."""
-    first, last = view.word_at(start), view.word_ending(end)
+    first, last = view.word_index.index_at(start), view.word_index.index_ending(end)
     if first is None or last is None:
         return ["unaligned"]
     words, text = view.words, view.text
@@ -467,7 +455,7 @@ def list_items(view: DocumentView, ruled: Iterable[Mention]) -> list[Proposed]:
         for k, (start, stop) in enumerate(parts):
             closed = False
             if k == len(parts) - 1:
-                cut = next((w.start for w in _words_in(view, start, stop)
+                cut = next((w.start for w in view.word_index.starting_within(start, stop)
                             if w.end - w.start == 1 and text[w.start] in marks.closers), None)
                 stop, closed = (cut, True) if cut is not None else (stop, False)
             for s, e in _item_cuts(view, start, stop, first=k == 0, last=k == len(parts) - 1 and not closed):
@@ -506,19 +494,13 @@ def _item_cuts(view: DocumentView, start: int, stop: int, first: bool, last: boo
     prefixes, of at most LIST_ITEM_WORDS words."""
     if not (first or last):
         return [(start, stop)]  # marked on both sides (a last item closed by 等 or 和 is too)
-    bounds = sorted({start, stop} | {w.start for w in _words_in(view, start, stop)})
+    bounds = sorted({start, stop} | {w.start for w in view.word_index.starting_within(start, stop)})
     words = len(bounds) - 1
     if first and not last:
         return [(b, stop) for i, b in enumerate(bounds[:-1]) if words - i <= LIST_ITEM_WORDS]
     if last and not first:
         return [(start, b) for j, b in enumerate(bounds[1:], 1) if j <= LIST_ITEM_WORDS]
     return []
-
-
-def _words_in(view: DocumentView, start: int, stop: int) -> list:
-    """The analyser's words starting within [start, stop)."""
-    words = view.words
-    return words[bisect.bisect_left(words, start, key=_START):bisect.bisect_left(words, stop, key=_START)]
 
 
 class NameFinder:

@@ -1,8 +1,10 @@
-"""The analyser's words of one document, asked the questions quantity attribution asks of a phrase.
+"""The analyser's words of one document, looked up by offset and asked what quantity attribution asks of a phrase.
 
-Takes the analyser's words (etl.extract.analyser.Word, in text order) and answers by bisection: is a
-phrase a noun, where does its predicate begin, does a position cut a word. Used by
-etl.extract.attribution to find what a number counts and by etl.extract.quantity_model to describe it.
+Takes the analyser's words (etl.extract.analyser.Word, in text order, none overlapping) and answers by
+bisection: which word begins or ends at an offset, which begin within a stretch, is a phrase a noun, where
+does its predicate begin, does a position cut a word. Used by etl.extract.learned for features and list
+items, by etl.extract.attribution to find what a number counts and by etl.extract.quantity_model to
+describe it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from etl.extract import places
 
 
 class WordIndex:
-    """The analyser's words of a document, for "is this phrase a noun" asked of counted things."""
+    """The analyser's words of a document looked up by offset: for the entity model's features and
+    spans, and for "is this phrase a noun" asked of counted things."""
 
     def __init__(self, words, breaking_tags: frozenset[str] = frozenset(),
                  predicate_tags: frozenset[str] = frozenset()) -> None:
@@ -22,15 +25,29 @@ class WordIndex:
         self.breaking_tags = breaking_tags
         self.predicate_tags = predicate_tags
 
-    def at(self, position: int):
-        """The word that begins at ``position``, or None (a word runs across it, or none is there)."""
+    def index_at(self, position: int) -> int | None:
+        """The index of the word that begins at ``position``, or None (a word runs across it, or none is there)."""
         i = bisect.bisect_left(self.starts, position)
-        return self.words[i] if i < len(self.words) and self.starts[i] == position else None
+        return i if i < len(self.words) and self.starts[i] == position else None
+
+    def index_ending(self, position: int) -> int | None:
+        """The index of the word that ends at ``position``, or None."""
+        k = bisect.bisect_left(self.starts, position) - 1
+        return k if k >= 0 and self.words[k].end == position else None
+
+    def at(self, position: int):
+        """The word that begins at ``position``, or None."""
+        i = self.index_at(position)
+        return None if i is None else self.words[i]
 
     def ending(self, position: int):
         """The word that ends at ``position``, or None."""
-        k = bisect.bisect_left(self.starts, position) - 1
-        return self.words[k] if k >= 0 and self.words[k].end == position else None
+        k = self.index_ending(position)
+        return None if k is None else self.words[k]
+
+    def starting_within(self, start: int, stop: int) -> list:
+        """The words that begin within [start, stop)."""
+        return self.words[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, stop)]
 
     def length_at(self, start: int) -> int:
         """The length of the word that begins at ``start`` (0 when a word runs across it)."""

@@ -219,11 +219,11 @@ def _aligned(docs: list[Annotated]) -> Iterable[tuple[str, str, str, str, int]]:
     (label, name): its document, label, last word, that word's tag and its number of words."""
     for doc in docs:
         view = learned.DocumentView.of(doc.draft, frozenset())
-        text = view.text
+        text, index = view.text, view.word_index
         for label, groups in sorted(doc.gold.items()):
             for name in sorted({n for group in groups for n in group if len(n) >= 2}):
                 at = text.find(name)
-                first, last = (view.word_at(at), view.word_ending(at + len(name))) if at >= 0 else (None, None)
+                first, last = (index.index_at(at), index.index_ending(at + len(name))) if at >= 0 else (None, None)
                 if first is not None and last is not None:
                     word = view.words[last]
                     yield doc.name, label, text[word.start:word.end], word.tag, last - first + 1
@@ -297,7 +297,7 @@ def _span_kinds(label: str, mentions: list, view: learned.DocumentView) -> set[t
     """The kinds (learned.cut_keys) of an open span's mentions."""
     found = set()
     for m in mentions:
-        first, last = view.word_at(m.start), view.word_ending(m.end)
+        first, last = view.word_index.index_at(m.start), view.word_index.index_ending(m.end)
         if first is not None and last is not None:
             found.update(learned.cut_keys(label, view.words, view.text, first, last))
     return found
