@@ -284,6 +284,25 @@ def test_corrected_reports_train_as_annotated_ones(tmp_path, rule_records):
     drafts, _ = train.read_drafts([SAMPLE], wanted=lambda name: name == doc)
     corrected = train.corrected_gold(drafts, corrections)[doc]
     assert (rejected,) not in corrected["Measure"] and corrected["Measure"]
+    # What the researcher rejected, and no annotated report holds, is never kept in another report.
+    annotated = {n for line in gold.read_text(encoding="utf-8").splitlines()
+                 for n in json.loads(line)["entities"].get("Measure", ())}
+    artifact = json.loads((tmp_path / "models" / "entities.json").read_text(encoding="utf-8"))
+    assert (["Measure", rejected] in artifact["rejected"]) is (rejected not in annotated)
+    assert ["Measure", sorted(corrected["Measure"])[0][0]] not in artifact["rejected"], "a name kept stays"
+
+
+def test_a_name_the_corrections_rejected_is_not_kept_in_other_reports():
+    """A researcher who rejects a name in the reports they read means it gone from the others."""
+    from etl.graph.records import Mention
+
+    view = learned.DocumentView("组织志愿者巡河，群众参与", "", [0], frozenset(), frozenset())
+    data = {"format": learned.FORMAT, "threshold": 0.5, "gold": [], "seen": [], "weights": {"Actor|bias": 5.0}}
+    mentions = [Mention(type="Actor", name=name, text=name, sentence=0, start=start, end=start + len(name))
+                for name, start in (("志愿者", 2), ("群众", 8))]
+    assert {m.name for m in learned.EntityModel(data).accept(view, mentions)} == {"志愿者", "群众"}
+    rejecting = learned.EntityModel({**data, "rejected": [["Actor", "群众"]]})
+    assert {m.name for m in rejecting.accept(view, mentions)} == {"志愿者"}
 
 
 def _scorer():

@@ -666,6 +666,8 @@ class EntityModel:
         # (label, character): a candidate every mention of which runs on into the character is
         # never kept; training found no annotated name of the label among enough such candidates.
         self.never_after: frozenset[tuple[str, str]] = frozenset(map(tuple, data.get("never_after", ())))
+        # (label, name): what a researcher's corrections took out and no annotation or correction kept.
+        self.rejected: frozenset[tuple[str, str]] = frozenset(map(tuple, data.get("rejected", ())))
         self.counts = NameCounts({(label, name): n for label, name, n in data["gold"]}, dict(data["seen"]),
                                  frozenset(tuple(triple) for triple in data.get("aliases", ())))
         names: dict[str, list[str]] = defaultdict(list)
@@ -692,7 +694,8 @@ class EntityModel:
             if subject and label != L.Indicator:
                 out.append((key, source, 1.0))
                 continue
-            if not subject and self.never_after and (label, after_all(groups[key], view.text)) in self.never_after:
+            if not subject and (key in self.rejected or self.never_after
+                                and (label, after_all(groups[key], view.text)) in self.never_after):
                 out.append((key, source, 0.0))
                 continue
             p = probability(by_label[label], *feature_keys(label, name, groups[key], view, counts, source,

@@ -370,7 +370,20 @@ def fit(docs: list[Annotated], known: frozenset, threshold: float = DEFAULT_THRE
         "span_words": heads.lengths,
         "span_cuts": [[*kind, int(reached)] for kind, reached in cuts.items()],
         "never_after": [list(pair) for pair in never_after(rows, labels)],
+        "rejected": [list(pair) for pair in rejected_names(docs, counts)],
     }
+
+
+def rejected_names(docs: list[Annotated], counts: learned.NameCounts) -> list[tuple[str, str]]:
+    """(label, name) the rules gave a reviewed document and the researcher's corrections took out
+    (rejected, renamed or retyped), which no document's annotations or corrections hold: a
+    researcher who rejects a name in the reports they read means it gone from the others too."""
+    out = set()
+    for doc in docs:
+        if doc.reviewed:
+            out.update((m.type, m.name) for m in doc.draft.mentions
+                       if m.type in learned.LABELS and key_of(m.name, m.type) not in doc.keys(m.type))
+    return sorted(pair for pair in out if pair not in counts.gold)
 
 
 def annotated(drafts: dict[str, object], gold: dict[str, dict[str, list[tuple[str, ...]]]]) -> list[Annotated]:
