@@ -96,16 +96,22 @@ def test_no_body_paragraph_of_the_samples_is_lost(path):
 # --- pinyin printed after characters ------------------------------------------------------
 
 RULE = normalize.pinyin_rule()
+SPAM = normalize.spam_rule()
+# Each cleaning rule file's cases, with the function that applies it: pinyin after characters
+# (pinyin.yaml) and betting spam stuffed into lines (junk.yaml's inline_spam).
+CLEANERS = ((normalize.strip_pinyin, RULE), (normalize.strip_spam, SPAM))
 
 
-@pytest.mark.parametrize(("text", "expected"), RULE.examples)
-def test_pinyin_after_a_character_is_removed(text, expected):
-    assert normalize.strip_pinyin(text) == expected
+@pytest.mark.parametrize(("clean", "text", "expected"),
+                         [(clean, text, expected) for clean, rule in CLEANERS for text, expected in rule.examples])
+def test_pinyin_and_stuffed_spam_are_cut_out(clean, text, expected):
+    assert clean(text) == expected
 
 
-@pytest.mark.parametrize("text", RULE.counterexamples)
-def test_words_in_brackets_that_are_not_pinyin_stay(text):
-    assert normalize.strip_pinyin(text) == text
+@pytest.mark.parametrize(("clean", "text"),
+                         [(clean, text) for clean, rule in CLEANERS for text in rule.counterexamples])
+def test_brackets_that_are_not_pinyin_and_words_spam_uses_alone_stay(clean, text):
+    assert clean(text) == text
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -165,19 +171,6 @@ def test_a_title_is_not_the_pages_chrome():
     assert choose_title(["欢迎访问“中国水利”网", "全面推行河长制。"], {"title": "中国西藏网 > 生态"}) == ""
     assert choose_title(["全面推行河长制。"], {"title": "遂溪部署2022年全面推行林长制工作"}) == \
         "遂溪部署2022年全面推行林长制工作"
-
-
-SPAM = normalize.spam_rule()
-
-
-@pytest.mark.parametrize(("line", "expected"), SPAM.examples)
-def test_betting_spam_stuffed_into_a_line_is_cut_out(line, expected):
-    assert normalize.strip_spam(line) == expected
-
-
-@pytest.mark.parametrize("line", SPAM.counterexamples)
-def test_words_spam_uses_stay_where_no_betting_word_joins_them(line):
-    assert normalize.strip_spam(line) == line
 
 
 def test_a_spam_title_goes_and_the_sentences_it_was_stuffed_into_stay():
