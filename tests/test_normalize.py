@@ -182,3 +182,13 @@ def test_a_spam_title_goes_and_the_sentences_it_was_stuffed_into_stay():
     assert doc.title == "全面推行河长制工作情况汇报"
     assert "《全面推行河长制的意见》后,文安县成立领导小组。" in doc.text
     assert "足球" not in doc.text and "360" not in doc.text
+
+
+def test_a_repost_note_opening_a_line_is_the_source_and_the_line_goes_on():
+    """(转自恩施州水利厅网)(刘阿敏) names where a page took its article from, not the region whose
+    work it tells of: it is the document's source, and its sentence stays."""
+    doc = normalize.normalize(raw("利川市推进河长制\n"
+                                  "(转自恩施州水利厅网)(刘阿敏)为开展河道综合整治,利川市积极推进“河长制”。\n"))
+    assert doc.source == "恩施州水利厅网"
+    assert "为开展河道综合整治,利川市积极推进“河长制”。" in doc.text.splitlines()
+    assert "转自" not in doc.text and "刘阿敏" not in doc.text

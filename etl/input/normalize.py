@@ -67,8 +67,8 @@ def junk_patterns(path: Path | None = None) -> tuple[str, tuple[JunkPattern, ...
     patterns = []
     for number, item in enumerate(data.get("patterns", []), start=1):
         where = f"{path}: pattern {number} ({item.get('id', '?')})"
-        if item.get("kind") not in ("drop", "meta"):
-            raise DataFileError(f"{where}: kind must be 'drop' or 'meta'")
+        if item.get("kind") not in ("drop", "meta", "lead"):
+            raise DataFileError(f"{where}: kind must be 'drop', 'meta' or 'lead'")
         try:
             regex = re.compile(item["regex"])
         except (KeyError, re.error) as exc:
@@ -342,10 +342,13 @@ def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
         if pattern is None:
             kept.append(line)
             continue
-        if pattern.kind == "meta":
-            for key, value in pattern.regex.match(line).groupdict().items():
+        match = pattern.regex.match(line)
+        if pattern.kind != "drop":
+            for key, value in match.groupdict().items():
                 if value and value.strip() and value.strip() != load_marks().no_title:
                     meta.setdefault(key, value.strip())
+        if pattern.kind == "lead" and line[match.end():].strip():
+            kept.append(line[match.end():].strip())  # a note that opens a line: the line goes on
     return kept, meta
 
 
