@@ -150,6 +150,10 @@ class DocumentView:
         """The analyser's words looked up by offset."""
         return WordIndex(self.words)
 
+    def sentence_of(self, offset: int) -> int:
+        """The index of the sentence an offset of the text lies in."""
+        return max(bisect.bisect_right(self.sentence_starts, offset) - 1, 0)
+
     def name_keys(self, name: str) -> tuple[list[str], list[str]]:
         """The features of a name itself in this document (its ends and length; whether the title
         names it, a quantity counts it, it holds a digit), computed once a name: a document's
@@ -451,7 +455,7 @@ def list_items(view: DocumentView, ruled: Iterable[Mention]) -> list[Proposed]:
         for piece in text[begin:end].split(marks.mark):
             parts.append((at, at + len(piece)))
             at += len(piece) + 1
-        sentence = max(bisect.bisect_right(view.sentence_starts, m.start) - 1, 0)
+        sentence = view.sentence_of(m.start)
         for k, (start, stop) in enumerate(parts):
             closed = False
             if k == len(parts) - 1:
@@ -475,7 +479,7 @@ def quoted_names(view: DocumentView) -> list[Proposed]:
     found = []
     for match in grammar.quoted_name.finditer(view.text):
         start, end = match.span("name")
-        sentence = max(bisect.bisect_right(view.sentence_starts, start) - 1, 0)
+        sentence = view.sentence_of(start)
         name = match["name"]
         found.extend(Proposed(label, name, name, sentence, start, end) for label in grammar.quoted_labels)
     return found
@@ -522,7 +526,7 @@ class NameFinder:
         found = []
         for end, name in self.automaton.iter(view.text):
             start = end + 1 - len(name)
-            sentence = max(bisect.bisect_right(view.sentence_starts, start) - 1, 0)
+            sentence = view.sentence_of(start)
             for label in self.labels[name]:
                 found.append(Proposed(label, name, name, sentence, start, end + 1))
         return found
@@ -608,7 +612,7 @@ class SpanProposer:
                             if span is None:
                                 span = text[first.start:end]
                                 if sentence is None:
-                                    sentence = max(bisect.bisect_right(view.sentence_starts, word.start) - 1, 0)
+                                    sentence = view.sentence_of(word.start)
                             found.append(Proposed(label, span, span, sentence, first.start, end))
         return found
 
