@@ -93,10 +93,15 @@ class WordIndex:
                 return w.start
         return end
 
+    def across(self, position: int):
+        """The word that runs across ``position`` (begins before it and ends after it), or None."""
+        k = bisect.bisect_right(self.starts, position) - 1
+        return self.words[k] if 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end \
+            else None
+
     def cuts_word(self, position: int) -> bool:
         """A word of the analyser runs across ``position`` (以 of 以及): a phrase ending there is cut."""
-        k = bisect.bisect_right(self.starts, position) - 1
-        return 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end
+        return self.across(position) is not None
 
     def noun_before(self, position: int, floor: int) -> int:
         """Where a noun of two characters or more that ends at ``position`` begins (林草 of 林草生态修复);
@@ -118,27 +123,22 @@ class WordIndex:
 
     def word_end(self, position: int) -> int:
         """Where the word that runs across ``position`` ends (``position`` when none does)."""
-        k = bisect.bisect_right(self.starts, position) - 1
-        if 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end:
-            return self.words[k].end
-        return position
+        word = self.across(position)
+        return word.end if word else position
 
     def word_start(self, position: int) -> int:
         """Where the word that runs across ``position`` begins (``position`` when none does)."""
-        k = bisect.bisect_right(self.starts, position) - 1
-        if 0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end:
-            return self.words[k].start
-        return position
+        word = self.across(position)
+        return word.start if word else position
 
     def cuts_name(self, position: int, text: str) -> bool:
         """A word other than a verb runs across ``position`` (水土流失 at 土): a name starting there is cut.
         A verb that took the next word's first character (损失税|利 of 损失税利) cuts no name, nor does
         a compound that jieba's segmenter splits there into a dictionary word of two characters or
         more (企业损失税利 at 税: 企业|损失|税利)."""
-        k = bisect.bisect_right(self.starts, position) - 1
-        if not (0 <= k < len(self.words) and self.words[k].start < position < self.words[k].end):
+        word = self.across(position)
+        if word is None:
             return False
-        word = self.words[k]
         rest = text[position:word.end]
         return word.tag != "v" and not (len(rest) >= 2 and places.known_word(rest)
                                         and places.splits_at(text[word.start:word.end], position - word.start))
