@@ -299,18 +299,15 @@ def analyse(text: str) -> list[Word]:
     blank = {match.start() for match in _SPACE.finditer(text)}
     if not blank:
         return words
-    return [w for w in map(_without_blanks(text, blank), words) if w.start < w.end]
+    trimmed = (w if w.start not in blank and w.end - 1 not in blank else _without_blanks(text, w) for w in words)
+    return [w for w in trimmed if w.start < w.end]
 
 
-def _without_blanks(text: str, blank: set[int]):
-    """A word without the whitespace at its edges (the positions in ``blank``)."""
-    def trim(word: Word) -> Word:
-        if word.start not in blank and word.end - 1 not in blank:
-            return word
-        piece = text[word.start:word.end]
-        start = word.start + len(piece) - len(piece.lstrip())
-        return Word(start, max(start, word.start + len(piece.rstrip())), word.tag)
-    return trim
+def _without_blanks(text: str, word: Word) -> Word:
+    """The word without the whitespace at its edges (empty when it is whitespace alone)."""
+    piece = text[word.start:word.end]
+    start = word.start + len(piece) - len(piece.lstrip())
+    return Word(start, max(start, word.start + len(piece.rstrip())), word.tag)
 
 
 def warm_up() -> None:

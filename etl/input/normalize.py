@@ -338,11 +338,10 @@ def strip_junk(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     kept: list[str] = []
     meta: dict[str, str] = {}
     for line in filter(None, map(strip_spam, lines)):
-        pattern = next((p for p in patterns if p.regex.match(line)), None)
+        pattern, match = next(((p, m) for p in patterns if (m := p.regex.match(line))), (None, None))
         if pattern is None:
             kept.append(line)
             continue
-        match = pattern.regex.match(line)
         if pattern.kind != "drop":
             for key, value in match.groupdict().items():
                 if value and value.strip() and value.strip() != load_marks().no_title:
