@@ -73,6 +73,7 @@ class QuantityAttributor:
         self.lexicon = lexicon
         self.rules = rules
         self.units = units
+        grammar = candidates.load_grammar()
         self.breaking_tags = frozenset(rules["breaking_tags"])
         self.predicate_tags = frozenset(rules["predicate_tags"])
         self.metric_heads = tuple(rules["metric_heads"])
@@ -81,11 +82,11 @@ class QuantityAttributor:
         self.known_metrics = sorted((surface for surface, (label, _) in lexicon.by_surface.items()
                                      if label == L.Indicator and len(surface) >= 4), key=len, reverse=True)
         # What makes a counted thing a work done (grammar.yaml's Measure categories), and what keeps it a metric.
-        categories = candidates.load_grammar().categories[L.Measure]
+        categories = grammar.categories[L.Measure]
         self.built_words = sorted({word for words in categories.values() for word in words})
         self.not_built_heads = self.metric_heads + tuple(rules["attribute_nouns"] + rules["fund_heads"]
                                                          + rules["generic_nouns"] + rules["counted_item_heads"])
-        self.clause_marks = set(rules["clause_marks"]) | {candidates.load_grammar().list_mark}
+        self.clause_marks = set(rules["clause_marks"]) | {grammar.list_mark}
         words = rules["not_quantity_subjects"] + rules["not_noun_parts"]
         self.not_noun = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         self.off_topic = re.compile("|".join(re.escape(w) for w in sorted(rules["off_topic_subjects"], key=len,
@@ -93,7 +94,7 @@ class QuantityAttributor:
         self.quantity_verbs = sorted(rules["quantity_verbs"], key=len, reverse=True)
         self.verb_endings = tuple(self.quantity_verbs)
         # Verbs that govern an object: one of them after a noun written after its number opens a predicate.
-        self.governing_verbs = frozenset(self.quantity_verbs) | candidates.load_grammar().governing_verbs
+        self.governing_verbs = frozenset(self.quantity_verbs) | grammar.governing_verbs
         units_pattern = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
         self.amount = QuantityFinder(units).pattern  # a number with its unit (一亩, 200元)
         self.previous_number = re.compile(rf"[0-9０-９.X×]+(?:{units_pattern})$")
@@ -105,7 +106,6 @@ class QuantityAttributor:
         self.fund_source = re.compile("|".join(re.escape(w) for w in rules["fund_sources"])
                                       + "|" + rules["fund_source_level"])
         # What joins two counted things that share a number's sentence (35万亩和36万亩, 马尾松、楠竹).
-        grammar = candidates.load_grammar()
         self.list_mark, self.list_closer = grammar.list_mark, grammar.list_closers
         self.list_joiners = (grammar.list_mark, *grammar.list_conjunctions)
         self.list_joiner = re.compile(r"\s*(?:" + "|".join(map(re.escape, self.list_joiners)) + r")\s*")
